@@ -1,0 +1,66 @@
+import { HttpException } from '@nestjs/common';
+
+/** The one error envelope: `{ success: false, error: <stable code>, message, ...extra }`. */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super({ success: false, error: code, message: message ?? code.replace(/_/g, ' '), ...extra }, status);
+  }
+}
+
+/**
+ * An error whose body is fixed by the HTTP contract (for example
+ * `{ success: false, error: 'device_offline_or_not_registered' }`): sent verbatim.
+ */
+export class ContractError extends HttpException {
+  constructor(status: number, body: Record<string, unknown>) {
+    super(body, status);
+  }
+}
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+export class ValidationFailedError extends ApiError {
+  constructor(errors: FieldError[]) {
+    const first = errors[0];
+    const message = first ? `${first.field}: ${first.messages[0]}` : 'Invalid request';
+    super(400, 'validation_failed', message, { errors });
+  }
+}
+
+/** Stable codes for the HTTP statuses Nest or Express may raise on their own. */
+export function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'too_many_requests';
+    case 503:
+      return 'service_unavailable';
+    case 504:
+      return 'timeout';
+    default:
+      return status >= 500 ? 'internal_error' : 'error';
+  }
+}

@@ -1,0 +1,37 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ApiError, codeForStatus, ContractError } from './errors';
+
+/** Turns anything thrown by an HTTP handler into the contract's body or the one error envelope. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    const { status, body } = toErrorResponse(exception);
+    if (status >= 500) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    res.status(status).json(body);
+  }
+}
+
+export function toErrorResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
+  if (exception instanceof ContractError || exception instanceof ApiError) {
+    return { status: exception.getStatus(), body: exception.getResponse() as Record<string, unknown> };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let message = exception.message;
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const m = (response as { message: unknown }).message;
+      message = Array.isArray(m) ? m.join('; ') : String(m);
+    }
+    return { status, body: { success: false, error: codeForStatus(status), message } };
+  }
+  return { status: 500, body: { success: false, error: 'internal_error', message: 'Internal server error' } };
+}

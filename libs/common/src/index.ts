@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './http-exception.filter';
+export * from './validation';
+export * from './object-id.pipe';
+export * from './paging';

@@ -1,0 +1,51 @@
+import { ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { FieldError, ValidationFailedError } from './errors';
+
+const LENIENT = Symbol('lenientBody');
+
+/**
+ * Marks a DTO whose unknown keys are dropped instead of refused: bodies that terminals, gateways
+ * and the mobile app send carry extra fields we do not control.
+ */
+export function LenientBody(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(LENIENT, true, target);
+  };
+}
+
+function isLenient(object: object): boolean {
+  return Reflect.getMetadata(LENIENT, object.constructor) === true;
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    if (error.constraints) out.push({ field, messages: Object.values(error.constraints) });
+    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+  }
+  return out;
+}
+
+/** The global pipe: strict whitelist everywhere, except DTOs marked with @LenientBody(). */
+export class AppValidationPipe extends ValidationPipe {
+  constructor(options: ValidationPipeOptions = {}) {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
+      ...options,
+    });
+  }
+
+  protected override validate(
+    object: object,
+    validatorOptions?: Parameters<ValidationPipe['validate']>[1],
+  ): ReturnType<ValidationPipe['validate']> {
+    if (isLenient(object)) {
+      return super.validate(object, { ...validatorOptions, forbidNonWhitelisted: false });
+    }
+    return super.validate(object, validatorOptions);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './test-db';
+export * from './tokens';
+export * from './wait';

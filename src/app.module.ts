@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+
+@Module({
+  imports: [AppConfigModule, DatabaseModule, ScheduleModule.forRoot(), HealthModule],
+  providers: [
+    { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,70 @@
+import { INestApplication } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { appConfig } from './config/app.config';
+
+export const API_PREFIX = 'api';
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+}
+
+/** Body parsing with our error bodies: malformed JSON is a 400 and an oversized body a 413, never a 500. */
+function jsonBody(limit: string) {
+  const parse = express.json({ limit });
+  const urlencoded = express.urlencoded({ extended: false, limit });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const done = (err?: BodyParserError) => {
+      if (!err) return next();
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({ success: false, error: 'payload_too_large', message: `Request body exceeds ${limit}` });
+      } else if (err.type === 'entity.parse.failed') {
+        res.status(400).json({ success: false, error: 'malformed_json', message: 'Request body is not valid JSON' });
+      } else {
+        res
+          .status(err.status && err.status < 500 ? err.status : 400)
+          .json({ success: false, error: 'bad_request', message: 'Request body could not be read' });
+      }
+    };
+    parse(req, res, (err?: BodyParserError) => (err ? done(err) : urlencoded(req, res, done)));
+  };
+}
+
+/** Everything main.ts and the e2e tests share: prefix, body limits, security headers, CORS, Swagger. */
+export function configureApp(app: INestApplication): void {
+  const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  const expressApp = app as NestExpressApplication;
+  expressApp.disable('x-powered-by');
+  expressApp.set('trust proxy', 'loopback');
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(jsonBody(cfg.bodyLimit));
+  if (cfg.corsOrigins.length > 0) {
+    app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
+  }
+  app.setGlobalPrefix(API_PREFIX);
+  if (cfg.swaggerEnabled) setupSwagger(app);
+}
+
+function setupSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Timmy Device Manager')
+      .setDescription(
+        'Device manager for biometric attendance terminals. Admin routes need an admin JWT from ' +
+          '`POST /api/auth/login`; employee routes need an employee JWT from `POST /api/employees/login`. ' +
+          'Terminals connect to the WebSocket gateway (default port 9091).',
+      )
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
+    jsonDocumentUrl: `${API_PREFIX}/docs-json`,
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { MongooseModule } from '@nestjs/mongoose';
+import { databaseConfig } from '../config/database.config';
+import { startEmbeddedDatabase } from './embedded-database';
+
+@Module({
+  imports: [
+    MongooseModule.forRootAsync({
+      inject: [databaseConfig.KEY],
+      useFactory: async (cfg: ConfigType<typeof databaseConfig>) => {
+        if (cfg.uri) return { uri: cfg.uri, autoIndex: true, autoCreate: true };
+        const db = await startEmbeddedDatabase({
+          port: cfg.embeddedPort,
+          dataDir: cfg.embeddedInMemory ? undefined : cfg.embeddedDataDir,
+        });
+        return { uri: `${db.uri}/${cfg.embeddedDbName}`, autoIndex: true, autoCreate: true };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}
