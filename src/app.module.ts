@@ -4,10 +4,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, ScheduleModule.forRoot(), HealthModule],
+  imports: [AppConfigModule, DatabaseModule, ScheduleModule.forRoot(), HealthModule, FingerprintsModule],
   providers: [
     { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },
