@@ -1,0 +1,352 @@
+import { UUID } from 'bson';
+import { Query } from 'mingo';
+import { CommandError, toCommandError } from './errors';
+import { Index, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { compareValues, type Doc, isPlainObject, typeRank, valueKey } from './values';
+
+/** Receives every change, in order, for the journal. */
+export interface ChangeSink {
+  record(entry: Doc): void;
+}
+
+interface Pred {
+  eq?: unknown[];
+  lo?: unknown;
+  loInc?: boolean;
+  hi?: unknown;
+  hiInc?: boolean;
+}
+
+const MAX_IN_VALUES = 1000;
+const MAX_BOUNDS = 1000;
+
+function isRegex(v: unknown): boolean {
+  return v instanceof RegExp || (v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'BSONRegExp');
+}
+
+/** A value an equality lookup through an index can serve exactly (superset semantics). */
+function indexable(v: unknown): boolean {
+  if (v === undefined || Array.isArray(v) || isRegex(v)) return false;
+  if (isPlainObject(v)) return Object.keys(v).every((k) => !k.startsWith('$'));
+  return true;
+}
+
+function operatorObject(v: unknown): v is Doc {
+  if (!isPlainObject(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
+}
+
+function extractPreds(filter: Doc, out: Map<string, Pred>): void {
+  for (const field of Object.keys(filter)) {
+    const cond = filter[field];
+    if (field === '$and' && Array.isArray(cond)) {
+      for (const sub of cond) if (isPlainObject(sub)) extractPreds(sub, out);
+      continue;
+    }
+    if (field.startsWith('$')) continue;
+    const p: Pred = out.get(field) ?? {};
+    if (operatorObject(cond)) {
+      if ('$eq' in cond && indexable(cond.$eq) && !p.eq) p.eq = [cond.$eq];
+      if ('$in' in cond && Array.isArray(cond.$in) && !p.eq) {
+        const vals = cond.$in as unknown[];
+        if (vals.length <= MAX_IN_VALUES && vals.every(indexable)) p.eq = vals;
+      }
+      for (const [op, inc, lower] of [
+        ['$gt', false, true],
+        ['$gte', true, true],
+        ['$lt', false, false],
+        ['$lte', true, false],
+      ] as const) {
+        if (!(op in cond)) continue;
+        const v = cond[op];
+        if (!indexable(v) || isPlainObject(v)) continue;
+        if (lower && p.lo === undefined) {
+          p.lo = v;
+          p.loInc = inc;
+        } else if (!lower && p.hi === undefined) {
+          p.hi = v;
+          p.hiInc = inc;
+        }
+      }
+    } else if (indexable(cond) && !p.eq) {
+      p.eq = [cond];
+    }
+    out.set(field, p);
+  }
+}
+
+/**
+ * A collection: documents by canonical `_id` key (insertion order is natural order), and its
+ * indexes. Documents are never mutated once stored: an update stores a new object, so readers and
+ * cursors holding the old one stay consistent.
+ */
+export class Collection {
+  readonly docs = new Map<string, Doc>();
+  readonly indexes: Index[] = [];
+  readonly uuid = new UUID();
+
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    readonly options: Doc,
+    private readonly sink: ChangeSink,
+  ) {
+    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
+  }
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get idIndex(): Index {
+    return this.indexes[0];
+  }
+
+  getById(id: unknown): Doc | undefined {
+    return this.docs.get(valueKey(id));
+  }
+
+  /** Throws the E11000 error a write of `doc` would cause, without changing anything. */
+  checkUnique(doc: Doc, isNew: boolean, errPrefix = ''): void {
+    const id = valueKey(doc._id);
+    if (isNew && this.docs.has(id)) throw this.idIndex.duplicateError(this.ns, [doc._id], errPrefix);
+    for (let i = 1; i < this.indexes.length; i++) {
+      const idx = this.indexes[i];
+      if (!idx.unique) continue;
+      const dup = idx.findDuplicate(id, idx.keysFor(doc));
+      if (dup) throw idx.duplicateError(this.ns, dup, errPrefix);
+    }
+  }
+
+  insert(doc: Doc): void {
+    validateId(doc._id);
+    this.checkUnique(doc, true);
+    const id = valueKey(doc._id);
+    this.docs.set(id, doc);
+    for (const idx of this.indexes) idx.add(id, idx.keysFor(doc));
+    this.sink.record({ op: 'put', db: this.db, c: this.name, d: doc });
+  }
+
+  /** Replaces a stored document by a new version with the same `_id`. */
+  replace(oldDoc: Doc, newDoc: Doc): void {
+    this.checkUnique(newDoc, false);
+    const id = valueKey(oldDoc._id);
+    for (const idx of this.indexes) {
+      idx.remove(id, idx.keysFor(oldDoc));
+      idx.add(id, idx.keysFor(newDoc));
+    }
+    this.docs.set(id, newDoc);
+    this.sink.record({ op: 'put', db: this.db, c: this.name, d: newDoc });
+  }
+
+  remove(doc: Doc): void {
+    const id = valueKey(doc._id);
+    if (!this.docs.has(id)) return;
+    for (const idx of this.indexes) idx.remove(id, idx.keysFor(doc));
+    this.docs.delete(id);
+    this.sink.record({ op: 'del', db: this.db, c: this.name, id: doc._id });
+  }
+
+  /** Recovery: stores a document without index maintenance (see `rebuildIndexes`). */
+  loadRaw(doc: Doc): void {
+    this.docs.set(valueKey(doc._id), doc);
+  }
+
+  unloadRaw(idValue: unknown): void {
+    this.docs.delete(valueKey(idValue));
+  }
+
+  /** Recovery: declares an index without building it. */
+  declareIndex(spec: IndexSpec): void {
+    if (!this.findIndex(spec.name)) this.indexes.push(new Index(spec));
+  }
+
+  rebuildIndexes(): void {
+    for (const idx of this.indexes) idx.rebuild(this.docs);
+  }
+
+  findIndex(name: string): Index | undefined {
+    return this.indexes.find((i) => i.name === name);
+  }
+
+  /** Builds an index; returns false when an identical one exists. Throws on conflicts and duplicates. */
+  createIndex(spec: IndexSpec): boolean {
+    for (const idx of this.indexes) {
+      const sameK = sameKey(idx.spec.key, spec.key);
+      if (idx.name === spec.name) {
+        if (sameK && sameOptions(idx.spec, spec)) return false;
+        if (spec.name === '_id_' && sameK) return false;
+        throw new CommandError(
+          86,
+          'IndexKeySpecsConflict',
+          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(idx.spec)}`,
+        );
+      }
+      if (sameK && compareValues(idx.spec.partialFilterExpression ?? null, spec.partialFilterExpression ?? null) === 0) {
+        if (sameOptions(idx.spec, spec)) return false;
+        throw new CommandError(
+          85,
+          'IndexOptionsConflict',
+          `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(idx.spec)}`,
+        );
+      }
+    }
+    let index: Index;
+    try {
+      index = new Index(spec);
+    } catch (e) {
+      throw new CommandError(67, 'CannotCreateIndex', toCommandError(e).message);
+    }
+    index.rebuild(this.docs);
+    const dup = index.firstDuplicate();
+    if (dup) {
+      const uuid = this.uuid.toHexString();
+      throw index.duplicateError(this.ns, dup, `Index build failed: ${uuid}: Collection ${this.ns} ( ${uuid} ) :: caused by :: `);
+    }
+    this.indexes.push(index);
+    this.sink.record({ op: 'createIndex', db: this.db, c: this.name, spec });
+    return true;
+  }
+
+  dropIndex(name: string): void {
+    const i = this.indexes.findIndex((x) => x.name === name);
+    if (i <= 0) return;
+    this.indexes.splice(i, 1);
+    this.sink.record({ op: 'dropIndex', db: this.db, c: this.name, name });
+  }
+
+  compileFilter(filter: unknown): Query {
+    if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
+      throw new CommandError(14, 'TypeMismatch', 'filter must be an object');
+    }
+    try {
+      return new Query((filter ?? {}) as Doc, {});
+    } catch (e) {
+      throw toCommandError(e);
+    }
+  }
+
+  /** Matching documents, in index order when an index narrows the search, else natural order. */
+  *matches(filter: unknown): Generator<Doc> {
+    const query = this.compileFilter(filter);
+    const f = (filter ?? {}) as Doc;
+    const candidates = Object.keys(f).length > 0 ? this.plan(f) : undefined;
+    try {
+      for (const doc of candidates ?? this.docs.values()) if (query.test(doc)) yield doc;
+    } catch (e) {
+      throw toCommandError(e);
+    }
+  }
+
+  find(filter: unknown): Doc[] {
+    return [...this.matches(filter)];
+  }
+
+  /** Candidate documents from an index lookup, or undefined when a full scan is needed. */
+  plan(filter: Doc): Doc[] | undefined {
+    const ids = this.planIds(filter);
+    if (!ids) return undefined;
+    const out: Doc[] = [];
+    for (const id of ids) {
+      const d = this.docs.get(id);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
+  private planIds(filter: Doc): Set<string> | undefined {
+    const preds = new Map<string, Pred>();
+    extractPreds(filter, preds);
+    const direct = this.planPreds(preds);
+    if (direct) return direct;
+    const or = filter.$or;
+    if (Array.isArray(or) && or.length > 0 && or.length <= 100) {
+      const all = new Set<string>();
+      for (const branch of or) {
+        if (!isPlainObject(branch)) return undefined;
+        const sub = this.planIds(branch);
+        if (!sub) return undefined;
+        for (const id of sub) all.add(id);
+      }
+      return all;
+    }
+    return undefined;
+  }
+
+  private planPreds(preds: Map<string, Pred>): Set<string> | undefined {
+    const idPred = preds.get('_id');
+    if (idPred?.eq) {
+      const out = new Set<string>();
+      for (const v of idPred.eq) {
+        const k = valueKey(v);
+        if (this.docs.has(k)) out.add(k);
+      }
+      return out;
+    }
+    let best: { idx: Index; eqCount: number; range: boolean; score: number } | undefined;
+    for (const idx of this.indexes) {
+      if (!idx.complete) continue;
+      let eqCount = 0;
+      while (eqCount < idx.fields.length && preds.get(idx.fields[eqCount])?.eq) eqCount++;
+      const next = eqCount < idx.fields.length ? preds.get(idx.fields[eqCount]) : undefined;
+      const range = next !== undefined && (next.lo !== undefined || next.hi !== undefined);
+      const score = eqCount * 2 + (range ? 1 : 0);
+      if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, score };
+    }
+    if (!best) return undefined;
+    const { idx } = best;
+    let combos: unknown[][] = [[]];
+    let eqCount = 0;
+    for (; eqCount < best.eqCount; eqCount++) {
+      const vals = preds.get(idx.fields[eqCount])!.eq!;
+      if (combos.length * vals.length > MAX_BOUNDS) break;
+      const next: unknown[][] = [];
+      for (const c of combos) for (const v of vals) next.push([...c, v]);
+      combos = next;
+    }
+    const range = eqCount === best.eqCount && best.range ? preds.get(idx.fields[eqCount]) : undefined;
+    const out = new Set<string>();
+    for (const combo of combos) this.scanBounds(idx, combo, range, out);
+    return out;
+  }
+
+  private scanBounds(idx: Index, prefix: unknown[], range: Pred | undefined, out: Set<string>): void {
+    const p = prefix.length;
+    const start = range?.lo !== undefined ? idx.lowerBound([...prefix, range.lo]) : idx.lowerBound(prefix);
+    const entries = idx.entries;
+    for (let i = start; i < entries.length; i++) {
+      const e = entries[i];
+      let differs = false;
+      for (let j = 0; j < p; j++) {
+        if (compareValues(e.k[j], prefix[j]) !== 0) {
+          differs = true;
+          break;
+        }
+      }
+      if (differs) break;
+      if (range) {
+        const v = e.k[p];
+        if (range.lo !== undefined) {
+          if (typeRank(v) !== typeRank(range.lo)) break;
+          const c = compareValues(v, range.lo);
+          if (c < 0 || (c === 0 && !range.loInc)) continue;
+        }
+        if (range.hi !== undefined) {
+          const tr = typeRank(v) - typeRank(range.hi);
+          if (tr < 0) continue;
+          if (tr > 0) break;
+          const c = compareValues(v, range.hi);
+          if (c > 0 || (c === 0 && !range.hiInc)) break;
+        }
+      }
+      out.add(e.id);
+    }
+  }
+}
+
+export function validateId(id: unknown): void {
+  if (Array.isArray(id)) throw new CommandError(53, 'InvalidIdField', "can't use an array for _id");
+  if (isRegex(id)) throw new CommandError(53, 'InvalidIdField', "can't use a regex for _id");
+  if (id === undefined) throw new CommandError(53, 'InvalidIdField', 'document is missing an _id');
+}

@@ -1,0 +1,272 @@
+import { Query } from 'mingo';
+import { CommandError } from './errors';
+import { compareValues, type Doc, indexValuesAt, isPlainObject, toNumber } from './values';
+
+export interface IndexSpec extends Doc {
+  v: number;
+  key: Doc;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Doc;
+  expireAfterSeconds?: number;
+}
+
+export interface IndexEntry {
+  k: unknown[];
+  id: string;
+}
+
+const MAX_KEYS_PER_DOC = 1000;
+
+function compareKeys(a: unknown[], b: unknown[], n: number): number {
+  for (let i = 0; i < n; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  const c = compareKeys(a.k, b.k, a.k.length);
+  if (c !== 0) return c;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Renders a key the way mongod prints `dup key: { ... }`. */
+function renderValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || v === undefined) return 'null';
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (Array.isArray(v)) return '[ ' + v.map(renderValue).join(', ') + ' ]';
+  const t = (v as { _bsontype?: string })._bsontype;
+  if (t === 'ObjectId') return `ObjectId('${(v as { toHexString(): string }).toHexString()}')`;
+  if (isPlainObject(v)) {
+    const keys = Object.keys(v);
+    return keys.length === 0 ? '{}' : '{ ' + keys.map((k) => `${k}: ${renderValue(v[k])}`).join(', ') + ' }';
+  }
+  return String(v);
+}
+
+/**
+ * One secondary (or the `_id`) index: entries kept sorted by key then record id, so equality and
+ * range lookups are binary searches, and uniqueness is checked against neighbours.
+ */
+export class Index {
+  readonly paths: string[][];
+  readonly fields: string[];
+  readonly entries: IndexEntry[] = [];
+  private readonly partial?: Query;
+
+  constructor(readonly spec: IndexSpec) {
+    this.fields = Object.keys(spec.key);
+    this.paths = this.fields.map((f) => f.split('.'));
+    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, {});
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get unique(): boolean {
+    return this.spec.unique === true;
+  }
+
+  /** Whether every document has entries here (so a lookup through it sees every match). */
+  get complete(): boolean {
+    return !this.spec.sparse && !this.partial;
+  }
+
+  keysFor(doc: Doc): unknown[][] {
+    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.spec.sparse && this.fields.every((f) => !hasPath(doc, f))) return [];
+    let combos: unknown[][] = [[]];
+    for (const p of this.paths) {
+      const vals = dedupe(indexValuesAt(doc, p));
+      const next: unknown[][] = [];
+      for (const c of combos) for (const v of vals) if (next.length < MAX_KEYS_PER_DOC) next.push([...c, v]);
+      combos = next;
+    }
+    return dedupeKeys(combos);
+  }
+
+  /** First position whose key prefix is >= `prefix` (compared on prefix.length fields). */
+  lowerBound(prefix: unknown[]): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(this.entries[mid].k, prefix, prefix.length) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First position whose key prefix is > `prefix`. */
+  upperBound(prefix: unknown[]): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(this.entries[mid].k, prefix, prefix.length) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private position(e: IndexEntry): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareEntries(this.entries[mid], e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  add(id: string, keys: unknown[][]): void {
+    for (const k of keys) {
+      const e = { k, id };
+      const pos = this.position(e);
+      if (pos === this.entries.length) this.entries.push(e);
+      else this.entries.splice(pos, 0, e);
+    }
+  }
+
+  /** Replaces all entries at once (one sort instead of one insertion per key). */
+  rebuild(docs: Iterable<[string, Doc]>): void {
+    this.entries.length = 0;
+    for (const [id, doc] of docs) for (const k of this.keysFor(doc)) this.entries.push({ k, id });
+    this.entries.sort(compareEntries);
+  }
+
+  /** First key held by two different records, after a rebuild. */
+  firstDuplicate(): unknown[] | undefined {
+    if (!this.unique) return undefined;
+    for (let i = 1; i < this.entries.length; i++) {
+      const a = this.entries[i - 1];
+      const b = this.entries[i];
+      if (a.id !== b.id && compareKeys(a.k, b.k, a.k.length) === 0) return b.k;
+    }
+    return undefined;
+  }
+
+  remove(id: string, keys: unknown[][]): void {
+    for (const k of keys) {
+      const pos = this.position({ k, id });
+      const e = this.entries[pos];
+      if (e && e.id === id && compareKeys(e.k, k, k.length) === 0) this.entries.splice(pos, 1);
+    }
+  }
+
+  /** The first key among `keys` already held by another record, if any. */
+  findDuplicate(id: string, keys: unknown[][]): unknown[] | undefined {
+    if (!this.unique) return undefined;
+    for (const k of keys) {
+      for (let i = this.lowerBound(k); i < this.entries.length; i++) {
+        const e = this.entries[i];
+        if (compareKeys(e.k, k, k.length) !== 0) break;
+        if (e.id !== id) return k;
+      }
+    }
+    return undefined;
+  }
+
+  duplicateError(ns: string, key: unknown[], prefix = ''): CommandError {
+    const keyPattern: Doc = {};
+    const keyValue: Doc = {};
+    this.fields.forEach((f, i) => {
+      keyPattern[f] = this.spec.key[f];
+      keyValue[f] = key[i];
+    });
+    const shown = '{ ' + this.fields.map((f, i) => `${f}: ${renderValue(key[i])}`).join(', ') + ' }';
+    return new CommandError(
+      11000,
+      'DuplicateKey',
+      `${prefix}E11000 duplicate key error collection: ${ns} index: ${this.name} dup key: ${shown}`,
+      { keyPattern, keyValue },
+    );
+  }
+}
+
+function hasPath(doc: Doc, path: string): boolean {
+  let cur: unknown = doc;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return false;
+    if (Array.isArray(cur)) return true;
+    if (!(seg in (cur as Doc))) return false;
+    cur = (cur as Doc)[seg];
+  }
+  return true;
+}
+
+function dedupe(vals: unknown[]): unknown[] {
+  if (vals.length < 2) return vals;
+  const out: unknown[] = [];
+  for (const v of vals) if (!out.some((o) => compareValues(o, v) === 0)) out.push(v);
+  return out;
+}
+
+function dedupeKeys(keys: unknown[][]): unknown[][] {
+  if (keys.length < 2) return keys;
+  const out: unknown[][] = [];
+  for (const k of keys) if (!out.some((o) => compareKeys(o, k, k.length) === 0)) out.push(k);
+  return out;
+}
+
+const INDEX_OPTIONS = new Set(['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds']);
+
+/** Validates a createIndexes entry and normalises it into the stored spec. */
+export function normaliseIndexSpec(raw: unknown): IndexSpec {
+  if (!isPlainObject(raw)) throw new CommandError(9, 'FailedToParse', 'index specification must be an object');
+  const key = raw.key;
+  if (!isPlainObject(key) || Object.keys(key).length === 0) {
+    throw new CommandError(67, 'CannotCreateIndex', "index specification must have a non-empty 'key' object");
+  }
+  const cleanKey: Doc = {};
+  for (const f of Object.keys(key)) {
+    const d = key[f];
+    if (typeof d === 'string') {
+      throw new CommandError(67, 'CannotCreateIndex', `index type '${d}' is not supported by the embedded server`);
+    }
+    const n = toNumber(d);
+    if (!Number.isFinite(n) || n === 0) throw new CommandError(67, 'CannotCreateIndex', `bad index key value for field '${f}'`);
+    cleanKey[f] = n < 0 ? -1 : 1;
+  }
+  if (typeof raw.name !== 'string' || raw.name.length === 0) {
+    throw new CommandError(9, 'FailedToParse', "index specification must have a 'name' string");
+  }
+  const spec: IndexSpec = { v: 2, key: cleanKey, name: raw.name };
+  for (const opt of Object.keys(raw)) {
+    if (!INDEX_OPTIONS.has(opt)) continue;
+    const val = raw[opt];
+    if (opt === 'unique' || opt === 'sparse') {
+      if (val) spec[opt] = true;
+    } else if (opt === 'partialFilterExpression') {
+      if (!isPlainObject(val)) throw new CommandError(67, 'CannotCreateIndex', 'partialFilterExpression must be an object');
+      spec.partialFilterExpression = val;
+    } else if (opt === 'expireAfterSeconds') {
+      spec.expireAfterSeconds = toNumber(val);
+    }
+  }
+  if (spec.name === '_id_' || (Object.keys(cleanKey).length === 1 && '_id' in cleanKey)) {
+    if (spec.name === '_id_') delete spec.unique;
+  }
+  return spec;
+}
+
+export function sameKey(a: Doc, b: Doc): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+export function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
+  return (
+    !!a.unique === !!b.unique &&
+    !!a.sparse === !!b.sparse &&
+    a.expireAfterSeconds === b.expireAfterSeconds &&
+    compareValues(a.partialFilterExpression ?? null, b.partialFilterExpression ?? null) === 0
+  );
+}

@@ -1,0 +1,387 @@
+import { deserialize, serialize } from 'bson';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Store } from './store';
+import type { Doc } from './values';
+import { crc32c } from './wire';
+
+const SNAPSHOT = 'snapshot.bson';
+const SNAPSHOT_TMP = 'snapshot.bson.tmp';
+const LOCK = 'LOCK';
+const JOURNAL_RE = /^journal\.(\d{10})$/;
+const RECORD_HEADER = 8;
+const SNAPSHOT_CHUNK = 1 << 20;
+
+export interface JournalTuning {
+  /** Compact when the journal grows past this many bytes (and past the snapshot's size). */
+  compactBytes?: number;
+}
+
+const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+
+const openDirs = new Set<string>();
+
+function journalName(gen: number): string {
+  return `journal.${String(gen).padStart(10, '0')}`;
+}
+
+/** One framed record: length and CRC-32C of the BSON payload, then the payload. */
+export function encodeRecord(entry: Doc): Buffer {
+  const body = serialize(entry);
+  const out = Buffer.allocUnsafe(RECORD_HEADER + body.length);
+  out.writeUInt32LE(body.length, 0);
+  out.writeUInt32LE(crc32c(body), 4);
+  out.set(body, RECORD_HEADER);
+  return out;
+}
+
+/** Reads records until the end or the first torn/corrupt one; returns where the valid data ends. */
+export function decodeRecords(buf: Buffer, onRecord: (entry: Doc) => void): number {
+  let off = 0;
+  while (off + RECORD_HEADER <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    const crc = buf.readUInt32LE(off + 4);
+    if (len < 5 || off + RECORD_HEADER + len > buf.length) break;
+    const body = buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len);
+    if (crc32c(body) !== crc) break;
+    let entry: Doc;
+    try {
+      entry = deserialize(body) as Doc;
+    } catch {
+      break;
+    }
+    onRecord(entry);
+    off += RECORD_HEADER + len;
+  }
+  return off;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    await fh?.close();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Append-only journal with group commit. `append` is synchronous (the change is already applied
+ * in memory); `waitDurable(seq)` resolves once that change is written and fsynced. Changes that
+ * arrive while an fsync is running share the next one.
+ */
+export class Journal {
+  private fh!: fsp.FileHandle;
+  private gen = 0;
+  private bytes = 0;
+  private snapshotBytes = 0;
+  private pending: Buffer[] = [];
+  private appended = 0;
+  private durable = 0;
+  private waiters: Waiter[] = [];
+  private flushing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  private failed: Error | undefined;
+  private closed = false;
+  private readonly compactBytes: number;
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: Store,
+    private readonly log: (msg: string) => void,
+    tuning: JournalTuning,
+  ) {
+    this.compactBytes = tuning.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  }
+
+  async open(): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    await this.lock();
+    const snapGen = await this.loadSnapshot();
+    const gens = (await fsp.readdir(this.dir))
+      .map((f) => JOURNAL_RE.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    let replayed = 0;
+    let last = snapGen;
+    for (const g of gens) {
+      const file = path.join(this.dir, journalName(g));
+      if (g < snapGen) {
+        await fsp.rm(file, { force: true });
+        continue;
+      }
+      const buf = await fsp.readFile(file);
+      const end = decodeRecords(buf, (e) => {
+        this.store.apply(e);
+        replayed++;
+      });
+      if (end < buf.length) {
+        this.log(`journal ${journalName(g)}: dropped ${buf.length - end} bytes of an incomplete record`);
+        await fsp.truncate(file, end);
+      }
+      last = g;
+      this.bytes = end;
+    }
+    this.store.rebuildIndexes();
+    this.gen = last;
+    const file = path.join(this.dir, journalName(this.gen));
+    this.fh = await fsp.open(file, 'a');
+    await this.fh.sync();
+    await fsyncDir(this.dir);
+    if (replayed > 0) this.log(`recovered ${replayed} journal records`);
+  }
+
+  private async lock(): Promise<void> {
+    const abs = path.resolve(this.dir);
+    if (openDirs.has(abs)) throw new Error(`data directory ${abs} is already open in this process`);
+    const lockFile = path.join(this.dir, LOCK);
+    try {
+      const pid = Number((await fsp.readFile(lockFile, 'utf8')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+        throw new Error(`data directory ${abs} is in use by process ${pid}`);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await fsp.writeFile(lockFile, String(process.pid));
+    openDirs.add(abs);
+  }
+
+  private async loadSnapshot(): Promise<number> {
+    await fsp.rm(path.join(this.dir, SNAPSHOT_TMP), { force: true });
+    let buf: Buffer;
+    try {
+      buf = await fsp.readFile(path.join(this.dir, SNAPSHOT));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+    let gen = -1;
+    let complete = false;
+    const end = decodeRecords(buf, (e) => {
+      if (e.snapshot === 1) gen = Number(e.gen);
+      else if (e.end === true) complete = true;
+      else this.store.apply(e);
+    });
+    if (gen < 0 || !complete || end !== buf.length) {
+      throw new Error(`snapshot ${path.join(this.dir, SNAPSHOT)} is damaged; refusing to open`);
+    }
+    this.snapshotBytes = buf.length;
+    return gen;
+  }
+
+  append(entry: Doc): void {
+    if (this.closed) throw new Error('journal is closed');
+    const rec = encodeRecord(entry);
+    this.pending.push(rec);
+    this.appended++;
+  }
+
+  waitDurable(seq: number): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.durable >= seq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => {
+      // Let every request already read in this turn append first, so they share one fsync.
+      setImmediate(() => {
+        this.flushLoop()
+          .catch((e: unknown) => this.fail(e))
+          .finally(() => {
+            this.flushing = undefined;
+            resolve();
+            if (this.pending.length > 0 && this.waiters.length > 0) this.kick();
+          });
+      });
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0 && !this.failed) {
+      const bufs = this.pending;
+      const upTo = this.appended;
+      this.pending = [];
+      await this.writeAll(bufs);
+      await this.fh.datasync();
+      this.durable = upTo;
+      this.release();
+    }
+    this.maybeCompact();
+  }
+
+  private async writeAll(bufs: Buffer[]): Promise<void> {
+    const all = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
+    let off = 0;
+    while (off < all.length) {
+      const { bytesWritten } = await this.fh.write(all, off, all.length - off);
+      off += bytesWritten;
+    }
+    this.bytes += all.length;
+  }
+
+  private release(): void {
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= this.durable) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private fail(e: unknown): void {
+    this.failed = e instanceof Error ? e : new Error(String(e));
+    this.log(`journal write failed, no further writes will be acknowledged: ${this.failed.message}`);
+    for (const w of this.waiters) w.reject(this.failed);
+    this.waiters = [];
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.closed || this.failed) return;
+    if (this.bytes < this.compactBytes || this.bytes < this.snapshotBytes) return;
+    this.compacting = this.compact()
+      .catch((e: unknown) => this.log(`compaction failed (journal kept): ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.compacting = undefined;
+      });
+  }
+
+  /**
+   * Writes a snapshot of the current state and starts a new journal generation. The state is
+   * captured synchronously (documents are immutable, so references suffice); changes made after
+   * the capture go to the new generation, which recovery replays over the snapshot.
+   */
+  async compact(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    const records = this.captureState();
+    const oldGen = this.gen;
+    const newGen = oldGen + 1;
+    // Everything appended so far belongs to the old generation: write it there first.
+    const oldPending = this.pending;
+    const upTo = this.appended;
+    this.pending = [];
+    const holdFlush = (async () => {
+      if (oldPending.length > 0) await this.writeAll(oldPending);
+      await this.fh.datasync();
+      this.durable = Math.max(this.durable, upTo);
+      this.release();
+      const next = await fsp.open(path.join(this.dir, journalName(newGen)), 'a');
+      await fsyncDir(this.dir);
+      const old = this.fh;
+      this.fh = next;
+      this.gen = newGen;
+      this.bytes = 0;
+      await old.close();
+    })();
+    this.flushing = holdFlush;
+    try {
+      await holdFlush;
+    } finally {
+      this.flushing = undefined;
+      if (this.waiters.length > 0) this.kick();
+    }
+    const tmp = path.join(this.dir, SNAPSHOT_TMP);
+    const fh = await fsp.open(tmp, 'w');
+    let written = 0;
+    try {
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      const push = async (entry: Doc): Promise<void> => {
+        const rec = encodeRecord(entry);
+        chunk.push(rec);
+        chunkBytes += rec.length;
+        if (chunkBytes >= SNAPSHOT_CHUNK) {
+          const all = Buffer.concat(chunk);
+          chunk = [];
+          chunkBytes = 0;
+          await fh.write(all);
+          written += all.length;
+        }
+      };
+      await push({ snapshot: 1, gen: newGen, createdAt: new Date() });
+      for (const r of records) await push(r);
+      await push({ end: true, count: records.length });
+      const all = Buffer.concat(chunk);
+      await fh.write(all);
+      written += all.length;
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, path.join(this.dir, SNAPSHOT));
+    await fsyncDir(this.dir);
+    this.snapshotBytes = written;
+    await fsp.rm(path.join(this.dir, journalName(oldGen)), { force: true });
+  }
+
+  private captureState(): Doc[] {
+    const out: Doc[] = [];
+    for (const [db, colls] of this.store.dbs) {
+      for (const [c, coll] of colls) {
+        out.push({ op: 'create', db, c, options: coll.options });
+        for (const d of coll.docs.values()) out.push({ op: 'put', db, c, d });
+        for (const idx of coll.indexes.slice(1)) out.push({ op: 'createIndex', db, c, spec: idx.spec });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.compacting || this.flushing) {
+      if (this.compacting) await this.compacting;
+      if (this.flushing) await this.flushing;
+    }
+    this.closed = true;
+    try {
+      if (!this.failed && this.pending.length > 0) {
+        await this.writeAll(this.pending);
+        this.pending = [];
+        await this.fh.datasync();
+        this.durable = this.appended;
+        this.release();
+      }
+    } finally {
+      for (const w of this.waiters) w.reject(new Error('server stopped'));
+      this.waiters = [];
+      await this.fh.close();
+      await fsp.rm(path.join(this.dir, LOCK), { force: true });
+      openDirs.delete(path.resolve(this.dir));
+    }
+  }
+}
+
+export async function openJournal(dir: string, store: Store, log: (msg: string) => void, tuning: JournalTuning = {}): Promise<Journal> {
+  const j = new Journal(dir, store, log, tuning);
+  try {
+    await j.open();
+  } catch (e) {
+    openDirs.delete(path.resolve(dir));
+    throw e;
+  }
+  return j;
+}
