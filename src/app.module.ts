@@ -2,13 +2,23 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
+import { AuthModule } from './auth';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, ScheduleModule.forRoot(), HealthModule, FingerprintsModule],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    ScheduleModule.forRoot(),
+    HealthModule,
+    FingerprintsModule,
+    AuthModule,
+    EmployeesModule,
+  ],
   providers: [
     { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -1,0 +1,57 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { authConfig, DEFAULT_ADMIN_PASSWORD } from '../config/auth.config';
+import { AdminUsersRepository } from './admin-users.repository';
+import { PasswordHasher } from './password-hasher.service';
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Creates the first admin from ADMIN_EMAIL / ADMIN_PASSWORD when there is none. An existing admin is
+ * never touched, so a changed password survives restarts and a changed ADMIN_PASSWORD.
+ */
+@Injectable()
+export class AdminBootstrapService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    private readonly admins: AdminUsersRepository,
+    private readonly hasher: PasswordHasher,
+    @Inject(authConfig.KEY) private readonly cfg: ConfigType<typeof authConfig>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureFirstAdmin();
+    await this.warnAboutDefaultPassword();
+  }
+
+  async ensureFirstAdmin(): Promise<boolean> {
+    if ((await this.admins.count()) > 0) return false;
+    try {
+      await this.admins.create({
+        email: this.cfg.adminEmail,
+        name: this.cfg.adminName,
+        passwordHash: await this.hasher.hash(this.cfg.adminPassword),
+      });
+    } catch (err) {
+      // Another instance booting at the same time created it first.
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    this.logger.log(`Created the first admin ${this.cfg.adminEmail}`);
+    return true;
+  }
+
+  private async warnAboutDefaultPassword(): Promise<void> {
+    for (const admin of await this.admins.findAll()) {
+      if (await this.hasher.verify(admin.passwordHash, DEFAULT_ADMIN_PASSWORD)) {
+        this.logger.warn(
+          `SECURITY: admin ${admin.email} still has the default password "${DEFAULT_ADMIN_PASSWORD}". ` +
+            'Change it now (POST /api/auth/change-password) or set ADMIN_PASSWORD before the first start.',
+        );
+      }
+    }
+  }
+}

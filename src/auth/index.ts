@@ -1,0 +1,13 @@
+export { AuthModule } from './auth.module';
+export { AdminAuth } from './admin-auth.decorator';
+export { ApiErrorResponse, ERROR_EXAMPLES, validationExample } from './api-error-docs';
+export type { AuthUser } from './auth-user';
+export { CurrentUser } from './current-user.decorator';
+export { JwtAuthGuard } from './jwt-auth.guard';
+export { LoginThrottleService, tooManyAttempts, TOO_MANY_ATTEMPTS_MESSAGE } from './login-throttle.service';
+export type { LoginAttemptTicket, LoginKind } from './login-throttle.service';
+export { PasswordHasher } from './password-hasher.service';
+export { isRole, Role } from './role.enum';
+export { Roles, ROLES_KEY } from './roles.decorator';
+export { RolesGuard } from './roles.guard';
+export { TokenService } from './token.service';

@@ -1,0 +1,27 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { authConfig } from '../config/auth.config';
+import type { AuthUser } from './auth-user';
+import { JWT_ALGORITHM } from './token.service';
+import { toAuthUser } from './jwt-payload';
+
+export const JWT_STRATEGY = 'jwt';
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  constructor(@Inject(authConfig.KEY) cfg: ConfigType<typeof authConfig>) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: cfg.jwtSecret,
+      // Only the algorithm we sign with: `alg: none` and any other algorithm are refused.
+      algorithms: [JWT_ALGORITHM],
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(payload: unknown): AuthUser | null {
+    return toAuthUser(payload);
+  }
+}

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '@app/common';
+import { LoginThrottleService, PasswordHasher, Role, TokenService } from '../auth';
+import { CreateEmployeeDto } from './dto/create-employee.dto';
+import { UpdateEmployeeDto } from './dto/update-employee.dto';
+import { canLoginApp, EmployeeView } from './employee.view';
+import { EmployeeChanges, EmployeeConflictError, EmployeesRepository } from './employees.repository';
+import { DEFAULT_APP_PERMISSIONS } from './schemas/employee.schema';
+
+export const INVALID_EMPLOYEE_CREDENTIALS = 'Invalid username or password';
+export const ACCOUNT_INACTIVE_MESSAGE = 'This employee account is deactivated';
+export const APP_LOGIN_NOT_ALLOWED_MESSAGE = 'This employee is not allowed to use the mobile app';
+
+export function employeeNotFound(): ApiError {
+  return new ApiError(404, 'employee_not_found', 'No employee with this id');
+}
+
+function conflictToApiError(err: unknown): unknown {
+  if (!(err instanceof EmployeeConflictError)) return err;
+  return err.field === 'username'
+    ? new ApiError(409, 'username_taken', 'This username is already taken')
+    : new ApiError(409, 'enroll_id_taken', 'Another employee already has this enroll_id');
+}
+
+/** Why an employee may not use the app right now, or null when they may. */
+export function appAccessRefusal(employee: EmployeeView): ApiError | null {
+  if (!employee.isActive) return new ApiError(403, 'account_inactive', ACCOUNT_INACTIVE_MESSAGE);
+  if (!canLoginApp(employee)) return new ApiError(403, 'app_login_not_allowed', APP_LOGIN_NOT_ALLOWED_MESSAGE);
+  return null;
+}
+
+export interface EmployeeLoginResult {
+  message: 'Login successful';
+  token: string;
+  result: EmployeeView & { name: string };
+}
+
+@Injectable()
+export class EmployeesService {
+  constructor(
+    private readonly repo: EmployeesRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+    private readonly throttle: LoginThrottleService,
+  ) {}
+
+  findById(id: string): Promise<EmployeeView | null> {
+    return this.repo.findById(id);
+  }
+
+  /** Employees with these terminal user ids (one organisation per installation). */
+  findByEnrollIds(enrollIds: string[]): Promise<EmployeeView[]> {
+    return this.repo.findByEnrollIds(enrollIds);
+  }
+
+  list(owner: string, q?: string): Promise<EmployeeView[]> {
+    return this.repo.listByOwner(owner, q);
+  }
+
+  async get(owner: string, id: string): Promise<EmployeeView> {
+    const employee = await this.repo.findByIdForOwner(id, owner);
+    if (!employee) throw employeeNotFound();
+    return employee;
+  }
+
+  async create(owner: string, dto: CreateEmployeeDto): Promise<EmployeeView> {
+    try {
+      return await this.repo.create({
+        enroll_id: dto.enroll_id,
+        username: dto.username,
+        passwordHash: await this.hasher.hash(dto.password),
+        fullName: dto.fullName,
+        phone: dto.phone ?? '',
+        email: dto.email ?? '',
+        isActive: dto.isActive ?? true,
+        app_permissions: { ...DEFAULT_APP_PERMISSIONS, ...dto.app_permissions },
+        owner,
+      });
+    } catch (err) {
+      throw conflictToApiError(err);
+    }
+  }
+
+  async update(owner: string, id: string, dto: UpdateEmployeeDto): Promise<EmployeeView> {
+    const changes: EmployeeChanges = {};
+    if (dto.enroll_id !== undefined) changes.enroll_id = dto.enroll_id;
+    if (dto.username !== undefined) changes.username = dto.username;
+    if (dto.password !== undefined) changes.passwordHash = await this.hasher.hash(dto.password);
+    if (dto.fullName !== undefined) changes.fullName = dto.fullName;
+    if (dto.phone !== undefined) changes.phone = dto.phone;
+    if (dto.email !== undefined) changes.email = dto.email;
+    if (dto.isActive !== undefined) changes.isActive = dto.isActive;
+    if (dto.app_permissions !== undefined) changes.app_permissions = dto.app_permissions;
+    let employee: EmployeeView | null;
+    try {
+      employee = await this.repo.updateForOwner(id, owner, changes);
+    } catch (err) {
+      throw conflictToApiError(err);
+    }
+    if (!employee) throw employeeNotFound();
+    return employee;
+  }
+
+  async remove(owner: string, id: string): Promise<EmployeeView> {
+    const employee = await this.repo.deleteForOwner(id, owner);
+    if (!employee) throw employeeNotFound();
+    return employee;
+  }
+
+  async login(username: string, password: string, ip: string | undefined): Promise<EmployeeLoginResult> {
+    const ticket = await this.throttle.begin('employee', username, ip);
+    const found = await this.repo.findCredentialsByUsername(username);
+    const ok = found
+      ? await this.hasher.verify(found.passwordHash, password)
+      : await this.hasher.verifyAgainstNothing(password);
+    if (!found || !ok) throw new ApiError(401, 'invalid_credentials', INVALID_EMPLOYEE_CREDENTIALS);
+    // The password was right: this is not a failed guess, whatever the account's state.
+    await ticket.succeeded();
+    const { employee } = found;
+    const refusal = appAccessRefusal(employee);
+    if (refusal) throw refusal;
+    const token = await this.tokens.issue({
+      sub: employee._id,
+      role: Role.Employee,
+      owner: employee.owner,
+      enrollId: employee.enroll_id,
+      username: employee.username,
+    });
+    return { message: 'Login successful', token, result: { ...employee, name: employee.fullName } };
+  }
+}
