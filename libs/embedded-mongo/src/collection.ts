@@ -2,7 +2,7 @@ import { UUID } from 'bson';
 import { Query } from 'mingo';
 import { CommandError, toCommandError } from './errors';
 import { Index, type IndexSpec, sameKey, sameOptions } from './indexes';
-import { compareValues, type Doc, isPlainObject, typeRank, valueKey } from './values';
+import { compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
 
 /** Receives every change, in order, for the journal. */
 export interface ChangeSink {
@@ -85,6 +85,8 @@ export class Collection {
   readonly docs = new Map<string, Doc>();
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
+  /** Documents tested against a filter so far (shows whether lookups scan). */
+  examined = 0;
 
   constructor(
     readonly db: string,
@@ -221,7 +223,7 @@ export class Collection {
       throw new CommandError(14, 'TypeMismatch', 'filter must be an object');
     }
     try {
-      return new Query((filter ?? {}) as Doc, {});
+      return new Query((filter ?? {}) as Doc, ENGINE_OPTIONS);
     } catch (e) {
       throw toCommandError(e);
     }
@@ -231,9 +233,12 @@ export class Collection {
   *matches(filter: unknown): Generator<Doc> {
     const query = this.compileFilter(filter);
     const f = (filter ?? {}) as Doc;
-    const candidates = Object.keys(f).length > 0 ? this.plan(f) : undefined;
+    const plan = Object.keys(f).length > 0 ? this.plan(f, []) : undefined;
     try {
-      for (const doc of candidates ?? this.docs.values()) if (query.test(doc)) yield doc;
+      for (const doc of plan ? this.walk(plan) : this.docs.values()) {
+        this.examined++;
+        if (query.test(doc)) yield doc;
+      }
     } catch (e) {
       throw toCommandError(e);
     }
@@ -243,106 +248,185 @@ export class Collection {
     return [...this.matches(filter)];
   }
 
-  /** Candidate documents from an index lookup, or undefined when a full scan is needed. */
-  plan(filter: Doc): Doc[] | undefined {
-    const ids = this.planIds(filter);
-    if (!ids) return undefined;
-    const out: Doc[] = [];
-    for (const id of ids) {
-      const d = this.docs.get(id);
-      if (d) out.push(d);
-    }
-    return out;
-  }
-
-  private planIds(filter: Doc): Set<string> | undefined {
-    const preds = new Map<string, Pred>();
-    extractPreds(filter, preds);
-    const direct = this.planPreds(preds);
-    if (direct) return direct;
-    const or = filter.$or;
-    if (Array.isArray(or) && or.length > 0 && or.length <= 100) {
-      const all = new Set<string>();
-      for (const branch of or) {
-        if (!isPlainObject(branch)) return undefined;
-        const sub = this.planIds(branch);
-        if (!sub) return undefined;
-        for (const id of sub) all.add(id);
-      }
-      return all;
-    }
-    return undefined;
-  }
-
-  private planPreds(preds: Map<string, Pred>): Set<string> | undefined {
-    const idPred = preds.get('_id');
-    if (idPred?.eq) {
-      const out = new Set<string>();
-      for (const v of idPred.eq) {
-        const k = valueKey(v);
-        if (this.docs.has(k)) out.add(k);
+  /**
+   * Matching documents in sort order, `skip` and `limit` applied. When an index yields the
+   * requested order it is walked and the walk stops at the limit; otherwise matches are sorted.
+   */
+  findSorted(filter: unknown, sort: SortSpec, skip: number, limit: number): Doc[] {
+    const f = (filter ?? {}) as Doc;
+    if (sort.length === 0) {
+      const out: Doc[] = [];
+      const want = limit > 0 ? skip + limit : Infinity;
+      let seen = 0;
+      for (const d of this.matches(f)) {
+        if (seen++ >= skip) out.push(d);
+        if (seen >= want) break;
       }
       return out;
     }
-    let best: { idx: Index; eqCount: number; range: boolean; score: number } | undefined;
+    const plan = this.plan(f, sort);
+    if (plan?.kind === 'index' && plan.ordered !== 0) {
+      const query = this.compileFilter(filter);
+      const out: Doc[] = [];
+      const want = limit > 0 ? skip + limit : Infinity;
+      let seen = 0;
+      try {
+        for (const d of this.walk(plan)) {
+          this.examined++;
+          if (!query.test(d)) continue;
+          if (seen++ >= skip) out.push(d);
+          if (seen >= want) break;
+        }
+      } catch (e) {
+        throw toCommandError(e);
+      }
+      return out;
+    }
+    const sorted = sortDocs(this.find(filter), sort);
+    return limit > 0 ? sorted.slice(skip, skip + limit) : skip > 0 ? sorted.slice(skip) : sorted;
+  }
+
+  /** Explains how a filter (and sort) would be served; used by tests and the benchmark. */
+  explain(filter: Doc, sort: SortSpec = []): { stage: 'COLLSCAN' | 'IDHACK' | 'IXSCAN'; index?: string; sorted?: boolean } {
+    const plan = Object.keys(filter).length > 0 || sort.length > 0 ? this.plan(filter, sort) : undefined;
+    if (!plan) return { stage: 'COLLSCAN' };
+    if (plan.kind === 'ids') return { stage: 'IDHACK' };
+    if (plan.kind === 'union') return { stage: 'IXSCAN', index: '$or' };
+    return { stage: 'IXSCAN', index: plan.idx.name, sorted: plan.ordered !== 0 };
+  }
+
+  private *walk(plan: Plan): Generator<Doc> {
+    const seen = new Set<string>();
+    for (const id of this.planIds(plan)) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const d = this.docs.get(id);
+      if (d) yield d;
+    }
+  }
+
+  private *planIds(plan: Plan): Generator<string> {
+    if (plan.kind === 'ids') {
+      yield* plan.ids;
+      return;
+    }
+    if (plan.kind === 'union') {
+      for (const p of plan.plans) yield* this.planIds(p);
+      return;
+    }
+    const { idx, range } = plan;
+    const p = plan.prefixes[0]?.length ?? 0;
+    const entries = idx.entries;
+    const prefixes = plan.ordered < 0 ? [...plan.prefixes].reverse() : plan.prefixes;
+    for (const prefix of prefixes) {
+      const start = range?.lo !== undefined ? idx.lowerBound([...prefix, range.lo]) : idx.lowerBound(prefix);
+      const end = range?.hi !== undefined ? idx.upperBound([...prefix, range.hi]) : idx.upperBound(prefix);
+      if (plan.ordered < 0) {
+        for (let i = end - 1; i >= start; i--) if (!range || inRange(entries[i].k[p], range)) yield entries[i].id;
+      } else {
+        for (let i = start; i < end; i++) if (!range || inRange(entries[i].k[p], range)) yield entries[i].id;
+      }
+    }
+  }
+
+  /**
+   * Chooses how to find the candidates of a filter: `_id` lookups, an index scan over equality
+   * prefixes (and one range), a union for `$or`, or nothing (a full scan). With a sort, prefers an
+   * index that also yields that order.
+   */
+  plan(filter: Doc, sort: SortSpec): Plan | undefined {
+    const preds = new Map<string, Pred>();
+    extractPreds(filter, preds);
+    const idPred = preds.get('_id');
+    if (idPred?.eq) {
+      const ids: string[] = [];
+      for (const v of idPred.eq) {
+        const k = valueKey(v);
+        if (this.docs.has(k)) ids.push(k);
+      }
+      return { kind: 'ids', ids };
+    }
+    const sortDir = sort.length > 0 && sort.every(([, d]) => d === sort[0][1]) ? sort[0][1] : 0;
+    let best: Candidate | undefined;
     for (const idx of this.indexes) {
       if (!idx.complete) continue;
       let eqCount = 0;
       while (eqCount < idx.fields.length && preds.get(idx.fields[eqCount])?.eq) eqCount++;
       const next = eqCount < idx.fields.length ? preds.get(idx.fields[eqCount]) : undefined;
       const range = next !== undefined && (next.lo !== undefined || next.hi !== undefined);
-      const score = eqCount * 2 + (range ? 1 : 0);
-      if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, score };
+      let ordered = 0;
+      if (sortDir !== 0 && eqCount + sort.length <= idx.fields.length && sort.every(([f], i) => idx.fields[eqCount + i] === f)) {
+        const single = idx.fields.slice(0, eqCount).every((f) => preds.get(f)!.eq!.length === 1);
+        if (single) ordered = sortDir;
+      }
+      const score = eqCount * 4 + (range ? 2 : 0) + (ordered !== 0 ? 1 : 0);
+      if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, ordered, score };
     }
-    if (!best) return undefined;
-    const { idx } = best;
-    let combos: unknown[][] = [[]];
-    let eqCount = 0;
-    for (; eqCount < best.eqCount; eqCount++) {
-      const vals = preds.get(idx.fields[eqCount])!.eq!;
-      if (combos.length * vals.length > MAX_BOUNDS) break;
-      const next: unknown[][] = [];
-      for (const c of combos) for (const v of vals) next.push([...c, v]);
-      combos = next;
+    if (best) {
+      const { idx } = best;
+      let combos: unknown[][] = [[]];
+      let eqCount = 0;
+      for (; eqCount < best.eqCount; eqCount++) {
+        const vals = preds.get(idx.fields[eqCount])!.eq!;
+        if (combos.length * vals.length > MAX_BOUNDS) break;
+        const next: unknown[][] = [];
+        for (const c of combos) for (const v of vals) next.push([...c, v]);
+        combos = next;
+      }
+      const complete = eqCount === best.eqCount;
+      const range = complete && best.range ? preds.get(idx.fields[eqCount]) : undefined;
+      combos.sort((a, b) => compareKeyArrays(a, b));
+      return { kind: 'index', idx, prefixes: combos, range, ordered: complete ? best.ordered : 0 };
     }
-    const range = eqCount === best.eqCount && best.range ? preds.get(idx.fields[eqCount]) : undefined;
-    const out = new Set<string>();
-    for (const combo of combos) this.scanBounds(idx, combo, range, out);
-    return out;
+    const or = filter.$or;
+    if (Array.isArray(or) && or.length > 0 && or.length <= 100) {
+      const plans: Plan[] = [];
+      for (const branch of or) {
+        if (!isPlainObject(branch)) return undefined;
+        const sub = this.plan(branch, []);
+        if (!sub) return undefined;
+        plans.push(sub);
+      }
+      return { kind: 'union', plans };
+    }
+    return undefined;
   }
+}
 
-  private scanBounds(idx: Index, prefix: unknown[], range: Pred | undefined, out: Set<string>): void {
-    const p = prefix.length;
-    const start = range?.lo !== undefined ? idx.lowerBound([...prefix, range.lo]) : idx.lowerBound(prefix);
-    const entries = idx.entries;
-    for (let i = start; i < entries.length; i++) {
-      const e = entries[i];
-      let differs = false;
-      for (let j = 0; j < p; j++) {
-        if (compareValues(e.k[j], prefix[j]) !== 0) {
-          differs = true;
-          break;
-        }
-      }
-      if (differs) break;
-      if (range) {
-        const v = e.k[p];
-        if (range.lo !== undefined) {
-          if (typeRank(v) !== typeRank(range.lo)) break;
-          const c = compareValues(v, range.lo);
-          if (c < 0 || (c === 0 && !range.loInc)) continue;
-        }
-        if (range.hi !== undefined) {
-          const tr = typeRank(v) - typeRank(range.hi);
-          if (tr < 0) continue;
-          if (tr > 0) break;
-          const c = compareValues(v, range.hi);
-          if (c > 0 || (c === 0 && !range.hiInc)) break;
-        }
-      }
-      out.add(e.id);
-    }
+interface Candidate {
+  idx: Index;
+  eqCount: number;
+  range: boolean;
+  ordered: number;
+  score: number;
+}
+
+export type Plan =
+  | { kind: 'ids'; ids: string[] }
+  | { kind: 'union'; plans: Plan[] }
+  | { kind: 'index'; idx: Index; prefixes: unknown[][]; range?: Pred; ordered: number };
+
+function compareKeyArrays(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c !== 0) return c;
   }
+  return 0;
+}
+
+/** Range test with MongoDB's type bracketing (a `$gt` on a date only matches dates). */
+function inRange(v: unknown, r: Pred): boolean {
+  if (r.lo !== undefined) {
+    if (typeRank(v) !== typeRank(r.lo)) return false;
+    const c = compareValues(v, r.lo);
+    if (c < 0 || (c === 0 && !r.loInc)) return false;
+  }
+  if (r.hi !== undefined) {
+    if (typeRank(v) !== typeRank(r.hi)) return false;
+    const c = compareValues(v, r.hi);
+    if (c > 0 || (c === 0 && !r.hiInc)) return false;
+  }
+  return true;
 }
 
 export function validateId(id: unknown): void {

@@ -6,7 +6,7 @@ import { badValue, CommandError, failedToParse, notFound, toCommandError, typeMi
 import { normaliseIndexSpec } from './indexes';
 import { checkCollName, checkDbName, type Store } from './store';
 import { applyUpdate, buildUpsert, validateUpdate } from './update';
-import { cloneValue, compareValues, type Doc, isPlainObject, parseSort, sortDocs, toNumber, valueKey } from './values';
+import { cloneValue, compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, parseSort, type SortSpec, toNumber, valueKey } from './values';
 
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
 export const MAX_MESSAGE_SIZE = 48_000_000;
@@ -29,19 +29,6 @@ export interface ServerState {
 
 type Handler = (cmd: Doc, db: string, state: ServerState, conn: ConnectionInfo) => Doc;
 
-const IGNORED_FIELDS = new Set([
-  '$db',
-  'lsid',
-  '$clusterTime',
-  'readConcern',
-  'writeConcern',
-  '$readPreference',
-  'apiVersion',
-  'apiStrict',
-  'apiDeprecationErrors',
-  'comment',
-  'maxTimeMS',
-]);
 
 function asInt(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -62,7 +49,7 @@ function collName(cmd: Doc, key: string, db: string): string {
 
 function projector(projection: Doc | undefined): ((docs: Doc[]) => Doc[]) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
-  const q = new Query({}, {});
+  const q = new Query({}, ENGINE_OPTIONS);
   // Validate eagerly so a bad projection fails the command, not a later getMore.
   try {
     q.find([{}], projection).all();
@@ -131,19 +118,7 @@ function findCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const project = projector(projection);
   const coll = s.store.getCollection(db, name);
   let docs: Doc[] = [];
-  if (coll) {
-    if (sort.length > 0) {
-      docs = sortDocs(coll.find(filter), sort);
-      docs = limit > 0 ? docs.slice(skip, skip + limit) : skip > 0 ? docs.slice(skip) : docs;
-    } else {
-      const want = limit > 0 ? skip + limit : Infinity;
-      let seen = 0;
-      for (const d of coll.matches(filter)) {
-        if (seen++ >= skip) docs.push(d);
-        if (seen >= want) break;
-      }
-    }
-  }
+  if (coll) docs = coll.findSorted(filter, sort, skip, limit);
   if (limit > 0 && (batchSize === undefined || batchSize > limit)) batchSize = limit;
   return s.cursors.reply(`${db}.${name}`, docs, batchSize, singleBatch, project);
 }
@@ -257,6 +232,17 @@ function checkPipeline(pipeline: unknown): Doc[] {
   return pipeline as Doc[];
 }
 
+// Stages that build new documents without writing into their input's nested objects.
+const NON_MUTATING_STAGES = new Set(['$match', '$group', '$sort', '$skip', '$limit', '$count', '$sortByCount', '$project', '$bucket', '$bucketAuto', '$sample']);
+
+function pipelineMayMutate(pipeline: Doc[]): boolean {
+  return pipeline.some((stage) => {
+    const name = Object.keys(stage)[0];
+    if (name === '$facet' && isPlainObject(stage.$facet)) return Object.values(stage.$facet).some((p) => pipelineMayMutate(p as Doc[]));
+    return !NON_MUTATING_STAGES.has(name);
+  });
+}
+
 function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
   if (cmd.explain) throw badValue('explain is not supported by the embedded server');
   if (cmd.cursor === undefined) {
@@ -268,7 +254,6 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const name = collName(cmd, 'aggregate', db);
   const coll = s.store.getCollection(db, name);
   let i = 0;
-  let input: Doc[] | undefined;
   let filter: Doc = {};
   while (i < pipeline.length && '$match' in pipeline[i]) {
     const m = pipeline[i].$match;
@@ -276,15 +261,32 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
     filter = Object.keys(filter).length === 0 ? m : { $and: [filter, m] };
     i++;
   }
-  input = coll ? coll.find(filter) : [];
-  let out: Doc[];
+  // A leading $match/$sort/$skip/$limit runs on the collection itself, so indexes serve it.
+  let sort: SortSpec = [];
+  let skip = 0;
+  let limit = 0;
+  if (i < pipeline.length && '$sort' in pipeline[i]) {
+    if (!isPlainObject(pipeline[i].$sort)) throw badValue('the $sort key specification must be an object');
+    sort = parseSort(pipeline[i].$sort);
+    i++;
+    if (i < pipeline.length && '$skip' in pipeline[i]) {
+      skip = asInt(pipeline[i].$skip, '$skip') ?? 0;
+      if (skip < 0) throw badValue('invalid argument to $skip stage: Expected a non-negative number');
+      i++;
+    }
+    if (i < pipeline.length && '$limit' in pipeline[i]) {
+      limit = asInt(pipeline[i].$limit, '$limit') ?? 0;
+      if (limit <= 0) throw badValue('the limit must be positive');
+      i++;
+    }
+  }
+  let out = coll ? coll.findSorted(filter, sort, skip, limit) : [];
   const rest = pipeline.slice(i);
-  if (rest.length === 0) {
-    out = input;
-  } else {
-    input = input.map((d) => cloneValue(d));
+  if (rest.length > 0) {
+    const input = pipelineMayMutate(rest) ? out.map((d) => cloneValue(d)) : out;
     try {
       out = new Aggregator(rest, {
+        ...ENGINE_OPTIONS,
         collectionResolver: (other: string) => {
           const c = s.store.getCollection(db, other);
           return c ? [...c.docs.values()].map((d) => cloneValue(d)) : [];
@@ -355,11 +357,7 @@ function updateOne(coll: Collection, q: Doc, u: unknown, opts: { multi: boolean;
   }
   let targets: Doc[];
   if (opts.multi) targets = coll.find(q);
-  else if (opts.sort && Object.keys(opts.sort).length > 0) targets = sortDocs(coll.find(q), parseSort(opts.sort)).slice(0, 1);
-  else {
-    const first = coll.matches(q).next();
-    targets = first.done ? [] : [first.value];
-  }
+  else targets = coll.findSorted(q, parseSort(opts.sort), 0, 1);
   if (targets.length === 0) {
     if (!opts.upsert) return { matched: 0, modified: 0 };
     const doc = buildUpsert(q, spec, opts.arrayFilters);
@@ -458,13 +456,7 @@ function findAndModifyCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const spec = hasUpdate ? validateUpdate(cmd.update) : undefined;
   const coll = remove ? s.store.getCollection(db, name) : s.store.ensureCollection(db, name);
   let target: Doc | undefined;
-  if (coll) {
-    if (sort.length > 0) target = sortDocs(coll.find(query), sort)[0];
-    else {
-      const first = coll.matches(query).next();
-      target = first.done ? undefined : first.value;
-    }
-  }
+  if (coll) target = coll.findSorted(query, sort, 0, 1)[0];
   const out = (d: Doc | undefined): Doc | null => (d ? (project ? project([d])[0] : d) : null);
   if (remove) {
     if (!target || !coll) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
@@ -529,7 +521,7 @@ function listCollectionsCmd(cmd: Doc, db: string, s: ServerState): Doc {
   let infos = colls.map(collectionInfo);
   if (Object.keys(filter).length > 0) {
     try {
-      const q = new Query(filter, {});
+      const q = new Query(filter, ENGINE_OPTIONS);
       infos = infos.filter((i) => q.test(i));
     } catch (e) {
       throw toCommandError(e);
@@ -720,9 +712,8 @@ const ALIASES: Record<string, string> = {
 /** Runs one command and returns its reply document; never throws. */
 export function runCommand(cmd: Doc, dbName: unknown, state: ServerState, conn: ConnectionInfo): Doc {
   try {
-    const keys = Object.keys(cmd);
-    const first = keys.find((k) => !IGNORED_FIELDS.has(k) || k === 'comment');
-    if (!first) throw new CommandError(59, 'CommandNotFound', 'no such command: empty command document');
+    const first = Object.keys(cmd)[0];
+    if (first === undefined) throw new CommandError(59, 'CommandNotFound', 'no such command: empty command document');
     const name = ALIASES[first] ?? first;
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, name) ? HANDLERS[name] : undefined;
     if (!handler) throw new CommandError(59, 'CommandNotFound', `no such command: '${first}'`);

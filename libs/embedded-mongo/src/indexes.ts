@@ -1,6 +1,6 @@
 import { Query } from 'mingo';
 import { CommandError } from './errors';
-import { compareValues, type Doc, indexValuesAt, isPlainObject, toNumber } from './values';
+import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber } from './values';
 
 export interface IndexSpec extends Doc {
   v: number;
@@ -61,7 +61,7 @@ export class Index {
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
     this.paths = this.fields.map((f) => f.split('.'));
-    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, {});
+    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, ENGINE_OPTIONS);
   }
 
   get name(): string {

@@ -194,6 +194,8 @@ export class Journal {
     const rec = encodeRecord(entry);
     this.pending.push(rec);
     this.appended++;
+    // Writes nobody waits for (TTL removals, w:0) are flushed too.
+    this.kick();
   }
 
   waitDurable(seq: number): Promise<void> {
@@ -215,7 +217,7 @@ export class Journal {
           .finally(() => {
             this.flushing = undefined;
             resolve();
-            if (this.pending.length > 0 && this.waiters.length > 0) this.kick();
+            if (this.pending.length > 0 && !this.failed && !this.compacting) this.kick();
           });
       });
     });
@@ -230,6 +232,9 @@ export class Journal {
       await this.fh.datasync();
       this.durable = upTo;
       this.release();
+      this.maybeCompact();
+      // Let a compaction take its turn even under a steady stream of writes.
+      if (this.compacting) return;
     }
     this.maybeCompact();
   }
@@ -267,6 +272,7 @@ export class Journal {
       .catch((e: unknown) => this.log(`compaction failed (journal kept): ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
         this.compacting = undefined;
+        if (this.pending.length > 0) this.kick();
       });
   }
 
@@ -302,7 +308,7 @@ export class Journal {
       await holdFlush;
     } finally {
       this.flushing = undefined;
-      if (this.waiters.length > 0) this.kick();
+      if (this.pending.length > 0) this.kick();
     }
     const tmp = path.join(this.dir, SNAPSHOT_TMP);
     const fh = await fsp.open(tmp, 'w');

@@ -1,7 +1,7 @@
 import { ObjectId } from 'bson';
 import { Aggregator, update as applyOperators } from 'mingo';
 import { CommandError, toCommandError } from './errors';
-import { cloneValue, compareValues, type Doc, isPlainObject, setPath } from './values';
+import { cloneValue, compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, setPath } from './values';
 
 const OPERATORS = new Set([
   '$set',
@@ -109,7 +109,7 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, filter: Doc, arrayFilters: 
   let next: Doc;
   try {
     if (Array.isArray(u)) {
-      const out = new Aggregator(u, {}).run([cloneValue(doc)]);
+      const out = new Aggregator(u, ENGINE_OPTIONS).run([cloneValue(doc)]);
       next = (out[0] as Doc | undefined) ?? {};
       if (doc._id !== undefined && !('_id' in next)) next._id = doc._id;
     } else if (isOperatorUpdate(u)) {
@@ -123,7 +123,7 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, filter: Doc, arrayFilters: 
       if (Object.keys(ops).length === 0) return doc;
       checkOperatorTypes(doc, ops);
       next = cloneValue(doc);
-      applyOperators(next, ops, arrayFilters, insert ? undefined : filter, { cloneMode: 'deep' });
+      applyOperators(next, ops, arrayFilters, insert ? undefined : filter, { cloneMode: 'deep', queryOptions: ENGINE_OPTIONS });
     } else {
       if ('_id' in u && doc._id !== undefined && compareValues(u._id, doc._id) !== 0) throw immutableId();
       next = { _id: doc._id, ...cloneValue(u) };

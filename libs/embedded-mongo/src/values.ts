@@ -5,6 +5,9 @@
  */
 export type Doc = Record<string, unknown>;
 
+/** Query engine options: no server-side JavaScript (`$where`, `$function`, `$accumulator`). */
+export const ENGINE_OPTIONS = { scriptEnabled: false } as const;
+
 type BsonTagged = { _bsontype?: string };
 
 function bsonType(v: unknown): string | undefined {

@@ -1,0 +1,168 @@
+import { ObjectId } from 'bson';
+import { Collection } from './collection';
+import { CommandError } from './errors';
+import { normaliseIndexSpec } from './indexes';
+import { parseSort } from './values';
+
+function newCollection(): { coll: Collection; records: unknown[] } {
+  const records: unknown[] = [];
+  const coll = new Collection('db', 'c', {}, { record: (e) => records.push(e) });
+  return { coll, records };
+}
+
+function fill(coll: Collection, n: number): ObjectId[] {
+  const ids: ObjectId[] = [];
+  for (let i = 0; i < n; i++) {
+    const _id = new ObjectId();
+    ids.push(_id);
+    coll.insert({ _id, n: i, group: `g${i % 100}`, at: new Date(1_700_000_000_000 + i * 1000), tags: [`t${i % 7}`, `u${i % 11}`] });
+  }
+  return ids;
+}
+
+describe('Collection query planning', () => {
+  const N = 10_000;
+  let coll: Collection;
+  let ids: ObjectId[];
+
+  beforeAll(() => {
+    coll = newCollection().coll;
+    ids = fill(coll, N);
+    coll.createIndex(normaliseIndexSpec({ key: { group: 1, at: -1 }, name: 'group_1_at_-1' }));
+    coll.createIndex(normaliseIndexSpec({ key: { n: 1 }, name: 'n_1' }));
+    coll.createIndex(normaliseIndexSpec({ key: { tags: 1 }, name: 'tags_1' }));
+  });
+
+  function examine<T>(fn: () => T): { result: T; examined: number } {
+    const before = coll.examined;
+    const result = fn();
+    return { result, examined: coll.examined - before };
+  }
+
+  it('looks up _id directly', () => {
+    const { result, examined } = examine(() => coll.find({ _id: ids[1234] }));
+    expect(result.map((d) => d.n)).toEqual([1234]);
+    expect(examined).toBe(1);
+    expect(coll.explain({ _id: { $in: [ids[1], ids[2]] } }).stage).toBe('IDHACK');
+  });
+
+  it('serves equality on an indexed field without scanning', () => {
+    const { result, examined } = examine(() => coll.find({ n: 4321 }));
+    expect(result).toHaveLength(1);
+    expect(examined).toBe(1);
+  });
+
+  it('serves ranges on an indexed field without scanning', () => {
+    const { result, examined } = examine(() => coll.find({ n: { $gte: 100, $lt: 150 } }));
+    expect(result.map((d) => d.n)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    expect(examined).toBe(50);
+  });
+
+  it('serves an equality prefix plus a range on a compound index', () => {
+    const from = new Date(1_700_000_000_000 + 5000 * 1000);
+    const { result, examined } = examine(() => coll.find({ group: 'g7', at: { $gte: from } }));
+    expect(result.every((d) => d.group === 'g7' && (d.at as Date) >= from)).toBe(true);
+    expect(result).toHaveLength(50);
+    expect(examined).toBe(50);
+  });
+
+  it('serves multikey equality', () => {
+    const { result, examined } = examine(() => coll.find({ tags: 't3' }));
+    expect(result.length).toBe(Math.ceil((N - 3) / 7));
+    expect(examined).toBe(result.length);
+  });
+
+  it('walks an index for sort + limit and stops early', () => {
+    const { result, examined } = examine(() => coll.findSorted({ group: 'g5' }, parseSort({ at: -1 }), 0, 3));
+    expect(result.map((d) => d.n)).toEqual([9905, 9805, 9705]);
+    expect(examined).toBe(3);
+    const desc = examine(() => coll.findSorted({}, parseSort({ n: -1 }), 10, 5));
+    expect(desc.result.map((d) => d.n)).toEqual([9989, 9988, 9987, 9986, 9985]);
+    expect(desc.examined).toBe(15);
+  });
+
+  it('unions index lookups for $or', () => {
+    const { result, examined } = examine(() => coll.find({ $or: [{ n: 1 }, { n: 2 }, { _id: ids[3] }] }));
+    expect(result.map((d) => d.n).sort()).toEqual([1, 2, 3]);
+    expect(examined).toBe(3);
+  });
+
+  it('falls back to a scan for unindexed fields and gives the same answer', () => {
+    expect(coll.explain({ missing: 1 }).stage).toBe('COLLSCAN');
+    const viaIndex = coll.find({ n: { $in: [5, 6, 7] } }).map((d) => d.n);
+    const viaScan = coll.find({ $expr: { $in: ['$n', [5, 6, 7]] } }).map((d) => d.n);
+    expect(viaIndex.sort()).toEqual(viaScan.sort());
+  });
+
+  it('applies type bracketing to ranges like mongod', () => {
+    const c = newCollection().coll;
+    c.createIndex(normaliseIndexSpec({ key: { v: 1 }, name: 'v_1' }));
+    c.insert({ _id: 1, v: 5 });
+    c.insert({ _id: 2, v: 'x' });
+    c.insert({ _id: 3, v: new Date(10) });
+    c.insert({ _id: 4 });
+    expect(c.find({ v: { $gt: 1 } }).map((d) => d._id)).toEqual([1]);
+    expect(c.find({ v: { $lt: new Date(100) } }).map((d) => d._id)).toEqual([3]);
+    expect(c.find({ v: null }).map((d) => d._id)).toEqual([4]);
+  });
+});
+
+describe('Collection unique indexes', () => {
+  it('rejects duplicates on insert and replace, and leaves the collection unchanged', () => {
+    const { coll, records } = newCollection();
+    coll.createIndex(normaliseIndexSpec({ key: { email: 1 }, name: 'email_1', unique: true }));
+    coll.insert({ _id: 1, email: 'a' });
+    coll.insert({ _id: 2, email: 'b' });
+    expect(() => coll.insert({ _id: 3, email: 'a' })).toThrow(CommandError);
+    const old = coll.getById(2)!;
+    expect(() => coll.replace(old, { _id: 2, email: 'a' })).toThrow(/E11000 duplicate key error collection: db.c index: email_1 dup key: \{ email: "a" \}/);
+    expect(coll.getById(2)).toBe(old);
+    expect(coll.find({ email: 'a' }).map((d) => d._id)).toEqual([1]);
+    expect(records.filter((r) => (r as { op: string }).op === 'put')).toHaveLength(2);
+  });
+
+  it('treats missing fields as null unless the index is sparse or partial', () => {
+    const plain = newCollection().coll;
+    plain.createIndex(normaliseIndexSpec({ key: { k: 1 }, name: 'k_1', unique: true }));
+    plain.insert({ _id: 1 });
+    expect(() => plain.insert({ _id: 2 })).toThrow(/dup key: \{ k: null \}/);
+
+    const sparse = newCollection().coll;
+    sparse.createIndex(normaliseIndexSpec({ key: { k: 1 }, name: 'k_1', unique: true, sparse: true }));
+    sparse.insert({ _id: 1 });
+    sparse.insert({ _id: 2 });
+    expect(sparse.find({ k: null })).toHaveLength(2);
+
+    const partial = newCollection().coll;
+    partial.createIndex(
+      normaliseIndexSpec({ key: { k: 1 }, name: 'k_1', unique: true, partialFilterExpression: { active: true } }),
+    );
+    partial.insert({ _id: 1, k: 1, active: false });
+    partial.insert({ _id: 2, k: 1, active: true });
+    expect(() => partial.insert({ _id: 3, k: 1, active: true })).toThrow(/E11000/);
+  });
+
+  it('refuses to build a unique index over duplicates', () => {
+    const { coll } = newCollection();
+    coll.insert({ _id: 1, a: 1, b: 1 });
+    coll.insert({ _id: 2, a: 1, b: 2 });
+    coll.createIndex(normaliseIndexSpec({ key: { a: 1, b: 1 }, name: 'a_1_b_1', unique: true }));
+    expect(() => coll.createIndex(normaliseIndexSpec({ key: { a: 1 }, name: 'a_1', unique: true }))).toThrow(
+      /Index build failed.*E11000 duplicate key error collection: db.c index: a_1 dup key: \{ a: 1 \}/,
+    );
+    expect(coll.indexes.map((i) => i.name)).toEqual(['_id_', 'a_1_b_1']);
+  });
+
+  it('keeps indexes consistent through updates and deletes', () => {
+    const { coll } = newCollection();
+    coll.createIndex(normaliseIndexSpec({ key: { v: 1 }, name: 'v_1', unique: true }));
+    for (let i = 0; i < 100; i++) coll.insert({ _id: i, v: i });
+    for (let i = 0; i < 100; i += 2) coll.replace(coll.getById(i)!, { _id: i, v: i + 1000 });
+    for (let i = 1; i < 100; i += 4) coll.remove(coll.getById(i)!);
+    const idx = coll.findIndex('v_1')!;
+    expect(idx.entries).toHaveLength(coll.docs.size);
+    coll.insert({ _id: 'x', v: 1 });
+    expect(() => coll.insert({ _id: 'y', v: 1000 })).toThrow(/E11000/);
+    expect(coll.find({ v: { $gte: 1000 } })).toHaveLength(50);
+  });
+});
