@@ -78,6 +78,24 @@ function idFirst(doc: Doc): Doc {
   return out;
 }
 
+/** `_id` may only be "set" to its current value; that no-op is dropped before the engine runs. */
+function guardId(doc: Doc, ops: Doc): void {
+  for (const op of Object.keys(ops)) {
+    const fields = ops[op] as Doc;
+    for (const path of Object.keys(fields)) {
+      const renamesTo = op === '$rename' && (fields[path] === '_id' || String(fields[path]).startsWith('_id.'));
+      if (path !== '_id' && !path.startsWith('_id.') && !renamesTo) continue;
+      if (doc._id === undefined && op === '$set') continue;
+      if (op === '$set' && path === '_id' && compareValues(fields[path], doc._id) === 0) {
+        delete fields[path];
+        continue;
+      }
+      throw immutableId();
+    }
+    if (Object.keys(fields).length === 0) delete ops[op];
+  }
+}
+
 function checkOperatorTypes(doc: Doc, ops: Doc): void {
   for (const op of ['$inc', '$mul']) {
     const fields = ops[op];
@@ -116,10 +134,11 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, filter: Doc, arrayFilters: 
       const ops: Doc = {};
       for (const k of Object.keys(u)) {
         if (k === '$setOnInsert') continue;
-        ops[k] = u[k];
+        ops[k] = isPlainObject(u[k]) ? { ...u[k] } : u[k];
       }
       if (insert && isPlainObject(u.$setOnInsert)) ops.$set = { ...((ops.$set as Doc) ?? {}), ...u.$setOnInsert };
       for (const k of Object.keys(ops)) if (isPlainObject(ops[k]) && Object.keys(ops[k] as Doc).length === 0) delete ops[k];
+      guardId(doc, ops);
       if (Object.keys(ops).length === 0) return doc;
       checkOperatorTypes(doc, ops);
       next = cloneValue(doc);
