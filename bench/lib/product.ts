@@ -1,0 +1,117 @@
+import { connectDriver, externalMongoUri, uniqueDbName, withDbName } from './db';
+import { httpJson, pollUntil } from './http';
+import { BENCH_ADMIN, BENCH_JWT_SECRET, benchAdminToken } from './jwt';
+import { PRODUCT_MAIN, tempDir } from './paths';
+import { freePort } from './ports';
+import { Proc, startProc } from './procs';
+import type { MongoClient } from 'mongodb';
+
+export interface ProductServer {
+  proc: Proc;
+  pid: number;
+  httpUrl: string;
+  wsUrl: string;
+  /** Connection string of the server's database (with the database name). */
+  dbUri: string;
+  dataDir: string;
+  /** Admin bearer token (logged in through the API). */
+  token: string;
+  driver(): Promise<MongoClient>;
+  stop(): Promise<void>;
+}
+
+export interface ProductOptions {
+  name: string;
+  /** Embedded database with files under DATA_DIR (fsync measured) rather than in memory. */
+  durable: boolean;
+  env?: Record<string, string>;
+  /** Reuse the data of an earlier server (restart). */
+  reuse?: { dataDir: string; dbUri: string };
+  startTimeoutMs?: number;
+  execArgv?: string[];
+}
+
+/** Starts `node dist/src/main.js` with its own ports, data and database, and waits until it is healthy. */
+export async function startProduct(opts: ProductOptions): Promise<ProductServer> {
+  const port = await freePort();
+  const wsPort = await freePort();
+  const dataDir = opts.reuse?.dataDir ?? tempDir(`${opts.name}-data`);
+  const external = externalMongoUri();
+  let dbUri: string;
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WS_PORT: String(wsPort),
+    DATA_DIR: dataDir,
+    JWT_SECRET: BENCH_JWT_SECRET,
+    ADMIN_EMAIL: BENCH_ADMIN.email,
+    ADMIN_PASSWORD: BENCH_ADMIN.password,
+    SWAGGER_ENABLED: 'false',
+  };
+  if (external) {
+    dbUri = opts.reuse?.dbUri ?? withDbName(external, uniqueDbName(opts.name));
+    env.MONGODB_URI = dbUri;
+  } else {
+    const dbPort = await freePort();
+    env.EMBEDDED_DB_PORT = String(dbPort);
+    env.EMBEDDED_DB_NAME = 'timmy';
+    env.EMBEDDED_DB_IN_MEMORY = opts.durable ? 'false' : 'true';
+    dbUri = `mongodb://127.0.0.1:${dbPort}/timmy`;
+  }
+  const proc = startProc(`product-${opts.name}`, PRODUCT_MAIN, {
+    env: { ...env, ...opts.env },
+    execArgv: opts.execArgv,
+  });
+  const httpUrl = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      pollUntil(
+        'product /api/health',
+        async () => (await httpJson('GET', `${httpUrl}/api/health`, { timeoutMs: 2000 })).status === 200,
+        opts.startTimeoutMs ?? 90_000,
+        250,
+      ),
+      proc.exited.then((code) => {
+        throw new Error(`product server exited with code ${code} while starting:\n${proc.logTail(30)}`);
+      }),
+    ]);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  const token = await adminToken(httpUrl);
+  let client: MongoClient | undefined;
+  return {
+    proc,
+    pid: proc.pid,
+    httpUrl,
+    wsUrl: `ws://127.0.0.1:${wsPort}/pub/chat`,
+    dbUri,
+    dataDir,
+    token,
+    driver: async () => (client ??= await connectDriver(dbUri)),
+    stop: async () => {
+      await client?.close().catch(() => undefined);
+      client = undefined;
+      await proc.stop(15_000);
+    },
+  };
+}
+
+/** Logs in as the admin the server seeded from ADMIN_EMAIL/ADMIN_PASSWORD; signs one if login is not there. */
+async function adminToken(httpUrl: string): Promise<string> {
+  const res = await httpJson('POST', `${httpUrl}/api/auth/login`, {
+    body: { email: BENCH_ADMIN.email, password: BENCH_ADMIN.password },
+  });
+  if (res.status >= 200 && res.status < 300 && typeof res.json?.token === 'string') return res.json.token as string;
+  return benchAdminToken();
+}
+
+/** Drops the product's database after a run on MongoDB (the embedded one lives in a temp dir). */
+export async function dropProductDb(server: { dbUri: string }): Promise<void> {
+  if (!externalMongoUri()) return;
+  const client = await connectDriver(server.dbUri);
+  await client.db().dropDatabase();
+  await client.close();
+}
