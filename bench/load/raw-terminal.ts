@@ -84,7 +84,8 @@ export class RawTerminal {
   private onMessage(data: WebSocket.RawData): void {
     let frame: Json;
     try {
-      frame = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')) as Json;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      frame = JSON.parse(buf.toString('utf8')) as Json;
     } catch {
       return;
     }
