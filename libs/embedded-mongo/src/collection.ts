@@ -316,16 +316,11 @@ export class Collection {
     }
     const { idx, range } = plan;
     const p = plan.prefixes[0]?.length ?? 0;
-    const entries = idx.entries;
     const prefixes = plan.ordered < 0 ? [...plan.prefixes].reverse() : plan.prefixes;
     for (const prefix of prefixes) {
       const start = range?.lo !== undefined ? idx.lowerBound([...prefix, range.lo]) : idx.lowerBound(prefix);
       const end = range?.hi !== undefined ? idx.upperBound([...prefix, range.hi]) : idx.upperBound(prefix);
-      if (plan.ordered < 0) {
-        for (let i = end - 1; i >= start; i--) if (!range || inRange(entries[i].k[p], range)) yield entries[i].id;
-      } else {
-        for (let i = start; i < end; i++) if (!range || inRange(entries[i].k[p], range)) yield entries[i].id;
-      }
+      for (const e of idx.entries.range(start, end, plan.ordered < 0)) if (!range || inRange(e.k[p], range)) yield e.id;
     }
   }
 

@@ -163,12 +163,12 @@ describe('embedded-mongo via the MongoDB driver', () => {
     });
 
     it('updates with operators, multi, upsert + $setOnInsert, arrayFilters and positional $', async () => {
-      const c = db().collection('upd');
+      const c = db().collection<any>('upd');
       await c.insertMany([
         { _id: 1 as never, n: 1, arr: [1, 2, 3], items: [{ k: 'a', q: 1 }, { k: 'b', q: 2 }] },
         { _id: 2 as never, n: 2, arr: [], items: [] },
       ]);
-      const r1 = await c.updateOne({ _id: 1 as never }, { $inc: { n: 5 }, $push: { arr: 4 }, $set: { 'deep.x': true }, $currentDate: { at: true } });
+      const r1 = await c.updateOne({ _id: 1 as never }, { $inc: { n: 5 }, $push: { arr: 4 } as never, $set: { 'deep.x': true }, $currentDate: { at: true } });
       expect(r1).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
       const d1 = await c.findOne({ _id: 1 as never });
       expect(d1).toMatchObject({ n: 6, arr: [1, 2, 3, 4], deep: { x: true } });
@@ -183,7 +183,7 @@ describe('embedded-mongo via the MongoDB driver', () => {
         { k: 'a', q: 101 },
         { k: 'b', q: 20 },
       ]);
-      await c.updateOne({ _id: 2 as never }, { $pull: { arr: 9 }, $rename: { n: 'm' }, $max: { top: 5 }, $min: { low: -1 } });
+      await c.updateOne({ _id: 2 as never }, { $pull: { arr: 9 } as never, $rename: { n: 'm' }, $max: { top: 5 }, $min: { low: -1 } });
       expect(await c.findOne({ _id: 2 as never })).toEqual({ _id: 2, arr: [], items: [], m: 2, top: 5, low: -1 });
 
       const up = await c.updateOne({ key: 'new', level: { $gt: 1 } }, { $set: { v: 1 }, $setOnInsert: { created: true } }, { upsert: true });

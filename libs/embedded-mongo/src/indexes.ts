@@ -1,5 +1,6 @@
 import { Query } from 'mingo';
 import { CommandError } from './errors';
+import { type Cursor, SortedList } from './sorted-list';
 import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber } from './values';
 
 export interface IndexSpec extends Doc {
@@ -55,7 +56,7 @@ function renderValue(v: unknown): string {
 export class Index {
   readonly paths: string[][];
   readonly fields: string[];
-  readonly entries: IndexEntry[] = [];
+  readonly entries = new SortedList<IndexEntry>(compareEntries);
   private readonly partial?: Query;
 
   constructor(readonly spec: IndexSpec) {
@@ -91,81 +92,47 @@ export class Index {
   }
 
   /** First position whose key prefix is >= `prefix` (compared on prefix.length fields). */
-  lowerBound(prefix: unknown[]): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.entries[mid].k, prefix, prefix.length) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  lowerBound(prefix: unknown[]): Cursor {
+    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) < 0);
   }
 
   /** First position whose key prefix is > `prefix`. */
-  upperBound(prefix: unknown[]): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.entries[mid].k, prefix, prefix.length) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private position(e: IndexEntry): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareEntries(this.entries[mid], e) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  upperBound(prefix: unknown[]): Cursor {
+    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) <= 0);
   }
 
   add(id: string, keys: unknown[][]): void {
-    for (const k of keys) {
-      const e = { k, id };
-      const pos = this.position(e);
-      if (pos === this.entries.length) this.entries.push(e);
-      else this.entries.splice(pos, 0, e);
-    }
+    for (const k of keys) this.entries.insert({ k, id });
   }
 
   /** Replaces all entries at once (one sort instead of one insertion per key). */
   rebuild(docs: Iterable<[string, Doc]>): void {
-    this.entries.length = 0;
-    for (const [id, doc] of docs) for (const k of this.keysFor(doc)) this.entries.push({ k, id });
-    this.entries.sort(compareEntries);
+    const all: IndexEntry[] = [];
+    for (const [id, doc] of docs) for (const k of this.keysFor(doc)) all.push({ k, id });
+    all.sort(compareEntries);
+    this.entries.load(all);
   }
 
-  /** First key held by two different records, after a rebuild. */
+  /** First key held by two different records. */
   firstDuplicate(): unknown[] | undefined {
     if (!this.unique) return undefined;
-    for (let i = 1; i < this.entries.length; i++) {
-      const a = this.entries[i - 1];
-      const b = this.entries[i];
-      if (a.id !== b.id && compareKeys(a.k, b.k, a.k.length) === 0) return b.k;
+    let prev: IndexEntry | undefined;
+    for (const e of this.entries) {
+      if (prev && prev.id !== e.id && compareKeys(prev.k, e.k, e.k.length) === 0) return e.k;
+      prev = e;
     }
     return undefined;
   }
 
   remove(id: string, keys: unknown[][]): void {
-    for (const k of keys) {
-      const pos = this.position({ k, id });
-      const e = this.entries[pos];
-      if (e && e.id === id && compareKeys(e.k, k, k.length) === 0) this.entries.splice(pos, 1);
-    }
+    for (const k of keys) this.entries.delete({ k, id });
   }
 
   /** The first key among `keys` already held by another record, if any. */
   findDuplicate(id: string, keys: unknown[][]): unknown[] | undefined {
     if (!this.unique) return undefined;
     for (const k of keys) {
-      for (let i = this.lowerBound(k); i < this.entries.length; i++) {
-        const e = this.entries[i];
+      for (const e of this.entries.range(this.lowerBound(k), this.entries.end)) {
         if (compareKeys(e.k, k, k.length) !== 0) break;
         if (e.id !== id) return k;
       }
