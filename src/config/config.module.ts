@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
+import { deviceUsersConfig } from './device-users.config';
 import { devicesConfig } from './devices.config';
 import { forwardingConfig } from './forwarding.config';
 import { operationsConfig } from './operations.config';
@@ -18,7 +19,15 @@ import { operationsConfig } from './operations.config';
       isGlobal: true,
       cache: false,
       ignoreEnvFile: process.env.NODE_ENV === 'test',
-      load: [appConfig, databaseConfig, authConfig, devicesConfig, operationsConfig, forwardingConfig],
+      load: [
+        appConfig,
+        databaseConfig,
+        authConfig,
+        devicesConfig,
+        operationsConfig,
+        forwardingConfig,
+        deviceUsersConfig,
+      ],
     }),
   ],
 })
