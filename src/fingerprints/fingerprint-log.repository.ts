@@ -1,12 +1,63 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, Types } from 'mongoose';
-import { FINGERPRINT_LOG_MODEL, FingerPrintLog } from './schemas/fingerprint-log.schema';
+import { AnyBulkWriteOperation, QueryFilter, Model, Types } from 'mongoose';
+import { FINGERPRINT_LOG_MODEL, FingerPrintLog, PunchDeviceType } from './schemas/fingerprint-log.schema';
 
 export type FingerPrintLogRecord = FingerPrintLog;
 export type NewFingerPrintLog = Omit<FingerPrintLog, 'createdAt' | 'updatedAt'>;
 
+/** What forwarding needs of a punch. */
+export interface OutboxPunch {
+  _id: string;
+  enrollid: string;
+  event: number;
+  time: Date;
+  device_type: PunchDeviceType;
+  device_sn: string;
+  local_time: string | null;
+  forward_attempts: number;
+  forward_pending: boolean;
+  next_attempt_at: Date | null;
+  lease_until: Date;
+}
+
+export interface OutboxStream {
+  deviceType: PunchDeviceType;
+  sn: string;
+}
+
+export interface LogListCriteria {
+  deviceType?: PunchDeviceType;
+  /** An employee's own punches: app punches of the employee, terminal punches of the enroll id. */
+  ownedBy?: { employeeId: string; enrollId: string };
+  sn?: string;
+  enrollid?: string;
+  event?: number;
+  from?: Date;
+  to?: Date;
+  /** `to` is the first instant excluded (a whole day was asked for). */
+  toExclusive?: boolean;
+  isSend?: boolean;
+  sendFailed?: boolean;
+}
+
 const DUPLICATE_KEY = 11000;
+const UNCLAIMED = new Date(0);
+const OUTBOX_FIELDS = {
+  _id: 1,
+  enrollid: 1,
+  event: 1,
+  time: 1,
+  device_type: 1,
+  device_sn: 1,
+  local_time: 1,
+  forward_attempts: 1,
+  forward_pending: 1,
+  next_attempt_at: 1,
+  lease_until: 1,
+} as const;
+/** Listings never carry the raw record nor anything of the claim machinery. */
+const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0 } as const;
 
 interface WriteErrorLike {
   code?: number;
@@ -19,6 +70,10 @@ function writeErrorsOf(err: unknown): WriteErrorLike[] | null {
   if (Array.isArray(list)) return list as WriteErrorLike[];
   return list && typeof list === 'object' ? [list] : null;
 }
+
+type OutboxRow = Omit<OutboxPunch, '_id'> & { _id: Types.ObjectId };
+const toOutboxPunch = (row: OutboxRow): OutboxPunch => ({ ...row, _id: row._id.toHexString() });
+const objectIds = (ids: string[]): Types.ObjectId[] => ids.map((id) => new Types.ObjectId(id));
 
 @Injectable()
 export class FingerPrintLogRepository {
@@ -48,11 +103,9 @@ export class FingerPrintLogRepository {
     return { duplicateIndexes };
   }
 
-  async insertOne(doc: NewFingerPrintLog): Promise<FingerPrintLogRecord> {
+  async insertOne(doc: NewFingerPrintLog): Promise<void> {
     const now = new Date();
-    const row = { ...doc, createdAt: now, updatedAt: now };
-    await this.model.collection.insertOne(row);
-    return row;
+    await this.model.collection.insertOne({ ...doc, createdAt: now, updatedAt: now });
   }
 
   async idsByDedupeKeys(keys: string[]): Promise<Map<string, string>> {
@@ -65,6 +118,210 @@ export class FingerPrintLogRepository {
 
   async findById(id: string): Promise<FingerPrintLogRecord | null> {
     if (!Types.ObjectId.isValid(id)) return null;
-    return this.model.findById(id).lean<FingerPrintLogRecord>().exec();
+    return this.model.findById(id, LIST_EXCLUDED).lean<FingerPrintLogRecord>().exec();
   }
+
+  async setEmployees(assignments: Array<{ ids: string[]; employee: string; owner: string }>): Promise<void> {
+    if (assignments.length === 0) return;
+    await this.model.bulkWrite(
+      assignments.map((a) => ({
+        updateMany: {
+          filter: { _id: { $in: objectIds(a.ids) }, employee: null },
+          update: { $set: { employee: new Types.ObjectId(a.employee), owner: a.owner } },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  // ---- outbox ----
+
+  /** Terminals (and app device ids) that have a due, unclaimed punch, most overdue first. */
+  async dueStreams(deviceTypes: PunchDeviceType[], now: Date, scanLimit: number): Promise<OutboxStream[]> {
+    const rows = await this.model
+      .find(
+        {
+          forward_pending: true,
+          next_attempt_at: { $lte: now },
+          lease_until: { $lte: now },
+          device_type: { $in: deviceTypes },
+        },
+        { device_type: 1, device_sn: 1 },
+      )
+      .sort({ next_attempt_at: 1, _id: 1 })
+      .limit(scanLimit)
+      .lean<Array<{ device_type: PunchDeviceType; device_sn: string }>>()
+      .exec();
+    const seen = new Map<string, OutboxStream>();
+    for (const r of rows) {
+      const key = `${r.device_type}\u0000${r.device_sn}`;
+      if (!seen.has(key)) seen.set(key, { deviceType: r.device_type, sn: r.device_sn });
+    }
+    return [...seen.values()];
+  }
+
+  /** The oldest undelivered punches of one stream, in the order they are forwarded. */
+  async streamHead(stream: OutboxStream, limit: number): Promise<OutboxPunch[]> {
+    const rows = await this.model
+      .find({ forward_pending: true, device_type: stream.deviceType, device_sn: stream.sn }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .limit(limit)
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  async findOutboxPunches(ids: string[]): Promise<OutboxPunch[]> {
+    const rows = await this.model
+      .find({ _id: { $in: objectIds(ids) } }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  /**
+   * Claims each punch with its own conditional write (undelivered, lease free, and due unless
+   * `ignoreBackoff`), then reads back the ones this token won, oldest first.
+   */
+  async claim(
+    ids: string[],
+    token: string,
+    now: Date,
+    leaseUntil: Date,
+    opts: { ignoreBackoff?: boolean } = {},
+  ): Promise<OutboxPunch[]> {
+    if (ids.length === 0) return [];
+    const ops: AnyBulkWriteOperation<FingerPrintLog>[] = ids.map((id) => ({
+      updateOne: {
+        filter: {
+          _id: new Types.ObjectId(id),
+          forward_pending: true,
+          lease_until: { $lte: now },
+          ...(opts.ignoreBackoff ? {} : { next_attempt_at: { $lte: now } }),
+        },
+        update: { $set: { claim_token: token, lease_until: leaseUntil } },
+      },
+    }));
+    await this.model.bulkWrite(ops, { ordered: false });
+    const rows = await this.model
+      .find({ _id: { $in: objectIds(ids) }, claim_token: token }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  async release(ids: string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.updateMany(
+      { _id: { $in: objectIds(ids) }, claim_token: token },
+      { $set: { claim_token: null, lease_until: UNCLAIMED } },
+    );
+  }
+
+  /** Only punches still held by `token`: a late answer never overwrites another attempt's result. */
+  async markDelivered(ids: string[], token: string, response: unknown, at: Date): Promise<number> {
+    const res = await this.model.updateMany(
+      { _id: { $in: objectIds(ids) }, claim_token: token },
+      {
+        $set: {
+          is_send: true,
+          send_failed: false,
+          forwardedAt: at,
+          forwardResponse: response ?? null,
+          last_attempt_error: null,
+          last_attempt_at: at,
+          forward_pending: false,
+          next_attempt_at: null,
+          claim_token: null,
+          lease_until: UNCLAIMED,
+        },
+        $inc: { forward_attempts: 1 },
+      },
+    );
+    return res.modifiedCount;
+  }
+
+  async markFailed(
+    ids: string[],
+    token: string,
+    failure: { error: string; response: unknown; at: Date; nextAttemptAt: Date },
+  ): Promise<number> {
+    const res = await this.model.updateMany(
+      { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true },
+      {
+        $set: {
+          is_send: true,
+          send_failed: true,
+          forwardResponse: failure.response ?? null,
+          last_attempt_error: failure.error,
+          last_attempt_at: failure.at,
+          next_attempt_at: failure.nextAttemptAt,
+          claim_token: null,
+          lease_until: UNCLAIMED,
+        },
+        $inc: { forward_attempts: 1 },
+      },
+    );
+    return res.modifiedCount;
+  }
+
+  /** The contract's retry rule: (is_send AND send_failed) OR NOT is_send, oldest first. */
+  async retryCandidates(deviceType: PunchDeviceType, limit: number): Promise<OutboxPunch[]> {
+    const rows = await this.model
+      .find({ device_type: deviceType, $or: [{ is_send: true, send_failed: true }, { is_send: false }] }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .limit(limit)
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  // ---- listings ----
+
+  async list(
+    criteria: LogListCriteria,
+    page: number,
+    limit: number,
+  ): Promise<{ rows: FingerPrintLogRecord[]; total: number }> {
+    const filter = toFilter(criteria);
+    const [rows, total] = await Promise.all([
+      this.model
+        .find(filter, LIST_EXCLUDED)
+        .sort({ time: -1, _id: -1 })
+        .skip((page - 1) * limit)
+        .limit(limit)
+        .lean<FingerPrintLogRecord[]>()
+        .exec(),
+      this.model.countDocuments(filter).exec(),
+    ]);
+    return { rows, total };
+  }
+}
+
+function toFilter(c: LogListCriteria): QueryFilter<FingerPrintLog> {
+  const and: QueryFilter<FingerPrintLog>[] = [];
+  if (c.deviceType) and.push({ device_type: c.deviceType });
+  if (c.ownedBy) {
+    and.push({
+      $or: [
+        { device_type: PunchDeviceType.MobileApp, employee: new Types.ObjectId(c.ownedBy.employeeId) },
+        { device_type: PunchDeviceType.Terminal, enrollid: c.ownedBy.enrollId },
+      ],
+    });
+  }
+  if (c.sn !== undefined) and.push({ device_sn: c.sn });
+  if (c.enrollid !== undefined) and.push({ enrollid: c.enrollid });
+  if (c.event !== undefined) and.push({ event: c.event });
+  if (c.from || c.to) {
+    const range: Record<string, Date> = {};
+    if (c.from) range.$gte = c.from;
+    if (c.to) range[c.toExclusive ? '$lt' : '$lte'] = c.to;
+    and.push({ time: range });
+  }
+  if (c.isSend !== undefined) and.push({ is_send: c.isSend });
+  if (c.sendFailed !== undefined) and.push({ send_failed: c.sendFailed });
+  if (and.length === 0) return {};
+  return and.length === 1 ? and[0] : { $and: and };
 }

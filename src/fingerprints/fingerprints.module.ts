@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth';
+import { EmployeesModule } from '../employees';
+import { ForwardingModule } from '../forwarding';
 import { FingerPrintLogRepository } from './fingerprint-log.repository';
+import { FingerprintsController } from './fingerprints.controller';
 import { FingerprintsService } from './fingerprints.service';
+import { ForwardOutboxScheduler } from './forward-outbox.scheduler';
+import { ForwardOutboxService } from './forward-outbox.service';
 import { PunchImageRepository } from './punch-image.repository';
 import { PunchImagesService } from './punch-images.service';
 import { FINGERPRINT_LOG_MODEL, FingerPrintLogSchema } from './schemas/fingerprint-log.schema';
@@ -9,12 +15,23 @@ import { PUNCH_IMAGE_MODEL, PunchImageSchema } from './schemas/punch-image.schem
 
 @Module({
   imports: [
+    AuthModule,
+    EmployeesModule,
+    ForwardingModule,
     MongooseModule.forFeature([
       { name: FINGERPRINT_LOG_MODEL, schema: FingerPrintLogSchema },
       { name: PUNCH_IMAGE_MODEL, schema: PunchImageSchema },
     ]),
   ],
-  providers: [FingerPrintLogRepository, FingerprintsService, PunchImageRepository, PunchImagesService],
+  controllers: [FingerprintsController],
+  providers: [
+    FingerPrintLogRepository,
+    FingerprintsService,
+    ForwardOutboxService,
+    ForwardOutboxScheduler,
+    PunchImageRepository,
+    PunchImagesService,
+  ],
   exports: [FingerprintsService, PunchImagesService],
 })
 export class FingerprintsModule {}

@@ -1,7 +1,30 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ApiError, clampLimit, clampPage, totalPages } from '@app/common';
 import { Types } from 'mongoose';
-import { FingerPrintLogRepository, NewFingerPrintLog } from './fingerprint-log.repository';
-import { InvalidPunchError, optionalInt, optionalNumber, readPunchTime, terminalDedupeKey } from './punch-record';
+import { randomUUID } from 'node:crypto';
+import { forwardingConfig } from '../config/forwarding.config';
+import { EmployeesService } from '../employees';
+import type { EmployeeView } from '../employees';
+import { CreateAppPunchDto } from './dto/create-app-punch.dto';
+import { DeviceLogsQueryDto, EmployeePunchesQueryDto, MobileLogsQueryDto } from './dto/list-punches-query.dto';
+import {
+  FingerPrintLogRecord,
+  FingerPrintLogRepository,
+  LogListCriteria,
+  NewFingerPrintLog,
+} from './fingerprint-log.repository';
+import { FingerPrintLogResponse, toFingerPrintLogResponse } from './fingerprint-log.response';
+import { ForwardOutboxService, RetryReport } from './forward-outbox.service';
+import { PunchImagesService } from './punch-images.service';
+import {
+  appDedupeKey,
+  InvalidPunchError,
+  optionalInt,
+  optionalNumber,
+  readPunchTime,
+  terminalDedupeKey,
+} from './punch-record';
 import { PunchDeviceType, PunchSource } from './schemas/fingerprint-log.schema';
 
 export interface TerminalPunchInput {
@@ -34,16 +57,36 @@ export interface StoreTerminalPunchesResult {
   ids: string[];
 }
 
+export const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
+
+export interface Page<T> {
+  items: T[];
+  totalCount: number;
+  currentPage: number;
+  limit: number;
+  totalPages: number;
+}
+
+export type NamedFingerPrintLog = FingerPrintLogResponse & { name: string | null };
+
 @Injectable()
 export class FingerprintsService {
-  constructor(private readonly logs: FingerPrintLogRepository) {}
+  constructor(
+    private readonly logs: FingerPrintLogRepository,
+    private readonly images: PunchImagesService,
+    private readonly outbox: ForwardOutboxService,
+    private readonly employees: EmployeesService,
+    @Inject(forwardingConfig.KEY) private readonly cfg: ConfigType<typeof forwardingConfig>,
+  ) {}
 
   /**
-   * Stores a terminal frame's punches durably (resolves only once written) and deduplicated.
-   * Rejects the whole frame, storing nothing, when one record is invalid (InvalidPunchError).
+   * Stores a terminal frame's punches durably (resolves only once written) and deduplicated, then
+   * wakes the outbox. Rejects the whole frame, storing nothing, when one record is invalid
+   * (InvalidPunchError); throws on a database failure.
    */
   async storeTerminalPunches(input: StoreTerminalPunchesInput): Promise<StoreTerminalPunchesResult> {
     const docs = input.records.map((rec, index) => this.toTerminalDocument(input, rec, index));
+    await this.assignEmployees(docs);
     const { duplicateIndexes } = await this.logs.insertManyDeduplicated(docs);
     const ids = docs.map((d) => d._id.toHexString());
     if (duplicateIndexes.size > 0) {
@@ -55,7 +98,198 @@ export class FingerprintsService {
         ids[i] = id;
       }
     }
-    return { stored: docs.length - duplicateIndexes.size, duplicates: duplicateIndexes.size, ids };
+    const stored = docs.length - duplicateIndexes.size;
+    // device-log makes its own inline attempt (forwardNow); waking here would race it for the claim.
+    if (stored > 0 && input.source !== 'device-log') this.outbox.wake();
+    return { stored, duplicates: duplicateIndexes.size, ids };
+  }
+
+  /** device-log: one attempt now for these punches; the outbox takes over when it fails. */
+  async forwardNow(ids: string[]): Promise<{ forwarded: boolean }> {
+    const result = await this.outbox.forwardNow(ids);
+    if (!result.forwarded) this.outbox.wake();
+    return result;
+  }
+
+  /**
+   * The app's punch: the server's clock is its time, the employee gives enrollid and owner. It is
+   * stored already claimed by this request, so the outbox cannot send it at the same time, then
+   * forwarded once. Stored whatever the forward's outcome.
+   */
+  async recordAppPunch(
+    employee: EmployeeView,
+    dto: CreateAppPunchDto,
+  ): Promise<{ success: true; message: string; data: FingerPrintLogResponse; forwarded: boolean }> {
+    const imageId = dto.image !== undefined ? await this.images.storeDataUrl(dto.image) : null;
+    const _id = new Types.ObjectId();
+    const now = new Date();
+    const token = randomUUID();
+    const doc: NewFingerPrintLog = {
+      _id,
+      enrollid: employee.enroll_id,
+      event: dto.event,
+      time: now,
+      device_sn: dto.device_sn || 'App',
+      device_name: dto.device_name ?? null,
+      device_type: PunchDeviceType.MobileApp,
+      employee: new Types.ObjectId(employee._id),
+      owner: employee.owner,
+      location: { latitude: dto.location.latitude, longitude: dto.location.longitude },
+      macs: dto.macs ?? null,
+      imageId: imageId ? new Types.ObjectId(imageId) : null,
+      raw_time: null,
+      local_time: null,
+      time_zone: null,
+      mode: null,
+      inout: null,
+      verifymode: null,
+      temp: null,
+      logindex: null,
+      source: 'app',
+      raw: null,
+      dedupe_key: appDedupeKey(_id.toHexString()),
+      ...pendingForwardState(now),
+      claim_token: token,
+      lease_until: new Date(now.getTime() + this.cfg.leaseMs),
+    };
+    await this.logs.insertOne(doc);
+    const forwarded = await this.outbox.forwardClaimed(
+      [
+        {
+          _id: _id.toHexString(),
+          enrollid: doc.enrollid,
+          event: doc.event,
+          time: doc.time,
+          device_type: doc.device_type,
+          device_sn: doc.device_sn,
+          local_time: null,
+          forward_attempts: 0,
+          forward_pending: true,
+          next_attempt_at: now,
+          lease_until: doc.lease_until,
+        },
+      ],
+      token,
+    );
+    const stored = await this.logs.findById(_id.toHexString());
+    if (!stored) throw new Error(`app punch ${_id.toHexString()} vanished after it was stored`);
+    return { success: true, message: APP_PUNCH_MESSAGE, data: toFingerPrintLogResponse(stored), forwarded };
+  }
+
+  /** The employee's own punches: from the app, and from terminals under the employee's enroll id. */
+  async listForEmployee(
+    employee: EmployeeView,
+    query: EmployeePunchesQueryDto,
+  ): Promise<{
+    logs: FingerPrintLogResponse[];
+    totalCount: number;
+    currentPage: number;
+    limit: number;
+    totalPages: number;
+  }> {
+    const page = await this.page(
+      {
+        ...timeCriteria(query),
+        ownedBy: { employeeId: employee._id, enrollId: employee.enroll_id },
+        event: query.event,
+        sn: query.device_sn,
+        isSend: parseBool(query.is_send),
+      },
+      query,
+      10,
+    );
+    return {
+      logs: page.items.map(toFingerPrintLogResponse),
+      totalCount: page.totalCount,
+      currentPage: page.currentPage,
+      limit: page.limit,
+      totalPages: page.totalPages,
+    };
+  }
+
+  async listMobileLogs(query: MobileLogsQueryDto): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
+    return this.adminPage(PunchDeviceType.MobileApp, query, {});
+  }
+
+  async listDeviceLogs(query: DeviceLogsQueryDto): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
+    return this.adminPage(PunchDeviceType.Terminal, query, { sn: query.sn, enrollid: query.enrollid });
+  }
+
+  /** POST /api/fingerprints/retry-failed: app punches failed or never sent. */
+  async retryFailedMobile(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
+    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.MobileApp)) };
+  }
+
+  /** POST /api/fingerprints/device-logs/retry-failed: the same for terminal and device-log punches. */
+  async retryFailedDevice(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
+    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.Terminal)) };
+  }
+
+  private async adminPage(
+    deviceType: PunchDeviceType,
+    query: MobileLogsQueryDto,
+    extra: Pick<LogListCriteria, 'sn' | 'enrollid'>,
+  ): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
+    const page = await this.page(
+      {
+        ...timeCriteria(query),
+        ...extra,
+        deviceType,
+        isSend: parseBool(query.is_send),
+        sendFailed: parseBool(query.send_failed),
+      },
+      query,
+      20,
+    );
+    const names = await this.namesFor(page.items);
+    return {
+      success: true,
+      ...page,
+      items: page.items.map((row) => ({
+        ...toFingerPrintLogResponse(row),
+        name:
+          (row.employee ? names.byId.get(row.employee.toHexString()) : undefined) ??
+          names.byEnrollId.get(row.enrollid) ??
+          null,
+      })),
+    };
+  }
+
+  private async page(
+    criteria: LogListCriteria,
+    query: { page?: number; limit?: number },
+    defaultLimit: number,
+  ): Promise<Page<FingerPrintLogRecord>> {
+    const currentPage = clampPage(query.page);
+    const limit = clampLimit(query.limit, defaultLimit);
+    const { rows, total } = await this.logs.list(criteria, currentPage, limit);
+    return { items: rows, totalCount: total, currentPage, limit, totalPages: totalPages(total, limit) };
+  }
+
+  private async namesFor(
+    rows: FingerPrintLogRecord[],
+  ): Promise<{ byId: Map<string, string>; byEnrollId: Map<string, string> }> {
+    const enrollIds = [...new Set(rows.map((r) => r.enrollid))];
+    const found = enrollIds.length > 0 ? await this.employees.findByEnrollIds(enrollIds) : [];
+    const byEnrollId = new Map<string, string>();
+    for (const e of found) if (!byEnrollId.has(e.enroll_id)) byEnrollId.set(e.enroll_id, e.fullName);
+    return { byId: new Map(found.map((e) => [e._id, e.fullName])), byEnrollId };
+  }
+
+  /** A terminal punch belongs to the employee whose enroll_id is its enrollid (when exactly one). */
+  private async assignEmployees(docs: NewFingerPrintLog[]): Promise<void> {
+    const enrollIds = [...new Set(docs.map((d) => d.enrollid))];
+    if (enrollIds.length === 0) return;
+    const found = await this.employees.findByEnrollIds(enrollIds);
+    const byEnrollId = new Map<string, EmployeeView | null>();
+    for (const e of found) byEnrollId.set(e.enroll_id, byEnrollId.has(e.enroll_id) ? null : e);
+    for (const doc of docs) {
+      const employee = byEnrollId.get(doc.enrollid);
+      if (employee) {
+        doc.employee = new Types.ObjectId(employee._id);
+        doc.owner = employee.owner;
+      }
+    }
   }
 
   private toTerminalDocument(
@@ -75,7 +309,6 @@ export class FingerprintsService {
     const mode = optionalInt(rec.mode);
     const inout = optionalInt(rec.inout);
     const event = optionalInt(rec.event) ?? 0;
-    const now = new Date();
     return {
       _id: new Types.ObjectId(),
       enrollid,
@@ -100,19 +333,56 @@ export class FingerprintsService {
       source: input.source satisfies PunchSource,
       raw: sanitizeRaw(rec.raw),
       dedupe_key: terminalDedupeKey({ sn: input.sn, enrollid, instant: time.instant, mode, inout, event }),
-      is_send: false,
-      send_failed: false,
-      forwardedAt: null,
-      forwardResponse: null,
-      last_attempt_error: null,
-      last_attempt_at: null,
-      forward_attempts: 0,
-      forward_pending: true,
-      next_attempt_at: now,
+      ...pendingForwardState(new Date()),
       claim_token: null,
       lease_until: new Date(0),
     };
   }
+}
+
+function pendingForwardState(now: Date) {
+  return {
+    is_send: false,
+    send_failed: false,
+    forwardedAt: null,
+    forwardResponse: null,
+    last_attempt_error: null,
+    last_attempt_at: null,
+    forward_attempts: 0,
+    forward_pending: true,
+    next_attempt_at: now,
+  };
+}
+
+function parseBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  return value === 'true';
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseInstant(value: string, field: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new ApiError(400, 'validation_failed', `${field} must be an ISO 8601 date`, {
+      errors: [{ field, messages: [`${field} must be an ISO 8601 date`] }],
+    });
+  }
+  return date;
+}
+
+/** `from` inclusive; `to` inclusive, except a bare date which covers that whole UTC day. */
+function timeCriteria(query: { from?: string; to?: string }): Pick<LogListCriteria, 'from' | 'to' | 'toExclusive'> {
+  const out: Pick<LogListCriteria, 'from' | 'to' | 'toExclusive'> = {};
+  if (query.from) out.from = parseInstant(query.from, 'from');
+  if (query.to) {
+    const to = parseInstant(query.to, 'to');
+    if (DATE_ONLY.test(query.to)) {
+      out.to = new Date(to.getTime() + 86_400_000);
+      out.toExclusive = true;
+    } else out.to = to;
+  }
+  return out;
 }
 
 /**

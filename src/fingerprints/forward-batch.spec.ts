@@ -1,0 +1,58 @@
+import { claimablePrefix, contiguousClaim, QueuedPunch } from './forward-batch';
+
+const now = new Date('2025-11-08T10:00:00Z');
+const past = new Date(now.getTime() - 1);
+const future = new Date(now.getTime() + 1_000);
+const free = new Date(0);
+const punch = (id: string, next: Date | null = past, lease: Date = free): QueuedPunch => ({
+  _id: id,
+  next_attempt_at: next,
+  lease_until: lease,
+});
+
+describe('claimablePrefix', () => {
+  it('takes every due, unclaimed punch in queue order', () => {
+    const q = [punch('a'), punch('b', now), punch('c')];
+    expect(claimablePrefix(q, now).map((p) => p._id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('stops at the first punch still waiting for its backoff, keeping the order', () => {
+    const q = [punch('a'), punch('b', future), punch('c')];
+    expect(claimablePrefix(q, now).map((p) => p._id)).toEqual(['a']);
+  });
+
+  it('takes nothing when the head is claimed by another attempt or backing off', () => {
+    expect(claimablePrefix([punch('a', past, future), punch('b')], now)).toEqual([]);
+    expect(claimablePrefix([punch('a', future), punch('b')], now)).toEqual([]);
+  });
+
+  it('treats an expired lease (crashed instance) as free', () => {
+    expect(claimablePrefix([punch('a', past, past)], now).map((p) => p._id)).toEqual(['a']);
+  });
+
+  it('never takes a delivered punch (no next attempt)', () => {
+    expect(claimablePrefix([punch('a', null)], now)).toEqual([]);
+  });
+});
+
+describe('contiguousClaim', () => {
+  const wanted = ['a', 'b', 'c', 'd'].map((id) => ({ _id: id }));
+
+  it('sends everything when every claim was won', () => {
+    const r = contiguousClaim(wanted, new Set(['a', 'b', 'c', 'd']));
+    expect(r.send.map((p) => p._id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(r.release).toEqual([]);
+  });
+
+  it('sends the run from the head and releases what was won after a gap', () => {
+    const r = contiguousClaim(wanted, new Set(['a', 'b', 'd']));
+    expect(r.send.map((p) => p._id)).toEqual(['a', 'b']);
+    expect(r.release.map((p) => p._id)).toEqual(['d']);
+  });
+
+  it('sends nothing when the head was lost', () => {
+    const r = contiguousClaim(wanted, new Set(['b', 'c']));
+    expect(r.send).toEqual([]);
+    expect(r.release.map((p) => p._id)).toEqual(['b', 'c']);
+  });
+});

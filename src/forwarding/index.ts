@@ -1,0 +1,3 @@
+export * from './forwarding.module';
+export * from './forwarding.service';
+export * from './forward-payload';
