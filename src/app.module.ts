@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
+import { OperationsModule } from './operations';
 
 @Module({
   imports: [
@@ -18,6 +19,7 @@ import { HealthModule } from './health/health.module';
     FingerprintsModule,
     AuthModule,
     EmployeesModule,
+    OperationsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },

@@ -14,6 +14,15 @@ export const operationsConfig = registerAs('operations', () => {
     /** How long an HTTP call waits for a terminal's answer before 504 (the operation carries on). */
     waitTimeoutMs: readDurationMs(env, 'OP_WAIT_TIMEOUT', 60_000, { min: 100 }),
     retentionDays: readInt(env, 'OP_RETENTION_DAYS', 90, { min: 1 }),
+    /** How often this instance looks for due work of its terminals, retries and expired leases. */
+    pollIntervalMs: readDurationMs(env, 'OP_POLL_INTERVAL', 1_000, { min: 50, max: 60_000 }),
+    /**
+     * Lease on an operation in flight, renewed every third of it while the instance lives: when an
+     * instance dies, its operations go back to the queue this long after its last renewal.
+     */
+    leaseTtlMs: readDurationMs(env, 'OP_LEASE_TTL', 30_000, { min: 300 }),
+    /** How often finished operations past the retention age are removed. */
+    retentionIntervalMs: readDurationMs(env, 'OP_RETENTION_INTERVAL', 3_600_000, { min: 1_000 }),
   };
 });
 export type OperationsConfig = ReturnType<typeof operationsConfig>;

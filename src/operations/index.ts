@@ -1,0 +1,14 @@
+export { OperationsModule } from './operations.module';
+export {
+  OperationsService,
+  deviceOffline,
+  deviceTimeout,
+  type EnqueueOptions,
+  type ListOperationsQuery,
+  type OperationPage,
+  type OperationStats,
+} from './operations.service';
+export { OperationEvents, type OperationEventMap } from './operation-events';
+export { type OperationRecord, type OperationView } from './operation.view';
+export { OperationStatus, OPERATION_STATUSES, FINISHED_STATUSES } from './schemas/operation.schema';
+export { DEPENDENCY_FAILED } from './operation-dependencies';

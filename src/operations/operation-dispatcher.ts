@@ -1,0 +1,442 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  buildCommand,
+  CommandFrame,
+  Json,
+  ProtocolError,
+  replyMatchesCommand,
+  ServerCommand,
+  toInt,
+} from '@app/device-protocol';
+import { operationsConfig, OperationsConfig } from '../config/operations.config';
+import { ExchangeResult, ExecutionContext, ExecutionResult } from './executors/operation-executor';
+import { OperationExecutors } from './executors/operation-executors';
+import { OPERATION_CLOCK, OperationClock, retryDelayMs } from './operation-clock';
+import { OperationDependencies } from './operation-dependencies';
+import { DispatchStoppedError, ExchangeTimeoutError, TerminalGoneError } from './operation-errors';
+import { OperationEvents } from './operation-events';
+import {
+  TERMINAL_LINK,
+  TerminalDisconnectedEvent,
+  TerminalLink,
+  TerminalRegisteredEvent,
+  TerminalReplyEvent,
+} from './operation-ports';
+import { OperationRecord } from './operation.view';
+import { LeaseFence, OperationsRepository } from './operations.repository';
+import { OperationStatus } from './schemas/operation.schema';
+
+type ExchangeOutcome =
+  { kind: 'reply'; frame: Json } | { kind: 'timeout' } | { kind: 'gone'; reason: string } | { kind: 'stopped' };
+
+/** The command in flight to one terminal, waiting for its reply. */
+interface Exchange {
+  cmd: string;
+  enrollid?: number;
+  settle(outcome: ExchangeOutcome): void;
+}
+
+/** This instance's dispatch state for one terminal. */
+interface Lane {
+  /** A drain loop is running: at most one per terminal, so at most one command in flight. */
+  running: boolean;
+  /** Something arrived while the loop ran: look again before it stops. */
+  again: boolean;
+  exchange?: Exchange;
+  /** The operation being executed (its lease is renewed while it is). */
+  holding?: LeaseFence;
+  wakeAt?: number;
+  cancelWake?: () => void;
+}
+
+const EXPIRED_LEASES_PER_POLL = 100;
+
+/**
+ * Sends queued operations to the terminals connected to this instance: per terminal one command
+ * in flight, oldest first, each claimed atomically in the database with a lease so that several
+ * instances can share the queue.
+ */
+@Injectable()
+export class OperationDispatcher implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('OperationDispatcher');
+  private readonly lanes = new Map<string, Lane>();
+  private readonly drains = new Set<Promise<void>>();
+  private started = false;
+  private stopped = false;
+  private polling = false;
+  private cancelRenewal?: () => void;
+
+  constructor(
+    private readonly repo: OperationsRepository,
+    private readonly deps: OperationDependencies,
+    private readonly executors: OperationExecutors,
+    private readonly events: OperationEvents,
+    @Inject(TERMINAL_LINK) private readonly link: TerminalLink,
+    @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
+    @Inject(OPERATION_CLOCK) private readonly clock: OperationClock,
+  ) {}
+
+  onModuleInit(): void {
+    this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.link.on('registered', this.onRegistered);
+    this.link.on('disconnected', this.onDisconnected);
+    this.link.on('reply', this.onReply);
+    this.events.on('ready', this.onReady);
+    this.scheduleLeaseRenewal();
+  }
+
+  /**
+   * Shutdown: commands in flight are abandoned without a write, as if the instance died; their
+   * leases expire and another instance (or this one, restarted) sends them again.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.link.off('registered', this.onRegistered);
+    this.link.off('disconnected', this.onDisconnected);
+    this.link.off('reply', this.onReply);
+    this.events.off('ready', this.onReady);
+    this.cancelRenewal?.();
+    for (const lane of this.lanes.values()) {
+      lane.exchange?.settle({ kind: 'stopped' });
+      lane.cancelWake?.();
+    }
+    await Promise.allSettled([...this.drains]);
+  }
+
+  /** Starts sending the due operations of `sn` if it is connected here and nothing runs for it yet. */
+  kick(sn: string): void {
+    if (this.stopped || !this.link.isConnected(sn)) return;
+    const lane = this.laneOf(sn);
+    if (lane.running) {
+      lane.again = true;
+      return;
+    }
+    lane.running = true;
+    const drain: Promise<void> = this.drain(sn, lane)
+      .catch((err: unknown) => this.logger.error(`Dispatch to ${sn} stopped: ${describeError(err)}`))
+      .finally(() => {
+        lane.running = false;
+        this.drains.delete(drain);
+        if (!lane.exchange && !lane.cancelWake && this.lanes.get(sn) === lane) this.lanes.delete(sn);
+      });
+    this.drains.add(drain);
+  }
+
+  /**
+   * The scheduled pass (guarded against overlapping runs): takes back operations whose instance
+   * died, settles dependency waits, and starts every connected terminal that has due work
+   * (new operations from other instances, retries whose backoff ended).
+   */
+  async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      await this.reclaimExpiredLeases();
+      await this.deps.sweep();
+      const due = await this.repo.snsWithDueWork(this.link.connectedSns(), this.clock.now());
+      for (const sn of due) this.kick(sn);
+    } catch (err) {
+      this.logger.warn(`Queue poll failed: ${describeError(err)}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private readonly onRegistered = (e: TerminalRegisteredEvent): void => {
+    const lane = this.lanes.get(e.sn);
+    // A new socket: whatever was sent on the old one will not be answered.
+    if (e.firstOnSocket && lane?.exchange) lane.exchange.settle({ kind: 'gone', reason: 'terminal reconnected' });
+    this.kick(e.sn);
+  };
+
+  private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {
+    const lane = this.lanes.get(e.sn);
+    if (!lane) return;
+    lane.exchange?.settle({ kind: 'gone', reason: e.reason });
+    lane.cancelWake?.();
+    lane.cancelWake = undefined;
+    lane.wakeAt = undefined;
+  };
+
+  private readonly onReply = (e: TerminalReplyEvent): void => {
+    const exchange = this.lanes.get(e.sn)?.exchange;
+    if (!exchange) {
+      this.logger.warn(`Reply "${e.ret}" from ${e.sn} answers no command in flight (late or unsolicited): ignored`);
+      return;
+    }
+    if (!replyMatchesCommand(exchange.cmd, e.ret)) {
+      this.logger.warn(`Reply "${e.ret}" from ${e.sn} while "${exchange.cmd}" is in flight: ignored`);
+      return;
+    }
+    const enrollid = toInt(e.frame.enrollid);
+    if (exchange.enrollid !== undefined && enrollid !== undefined && enrollid !== exchange.enrollid) {
+      this.logger.warn(
+        `Reply "${e.ret}" from ${e.sn} for enrollid ${enrollid} while enrollid ${exchange.enrollid} is in flight: ignored`,
+      );
+      return;
+    }
+    exchange.settle({ kind: 'reply', frame: e.frame });
+  };
+
+  private readonly onReady = (sn: string): void => this.kick(sn);
+
+  // ---------------------------------------------------------------- dispatch
+
+  private laneOf(sn: string): Lane {
+    let lane = this.lanes.get(sn);
+    if (!lane) {
+      lane = { running: false, again: false };
+      this.lanes.set(sn, lane);
+    }
+    return lane;
+  }
+
+  private async drain(sn: string, lane: Lane): Promise<void> {
+    // A command another instance sent to this terminal (before it moved here) must end first:
+    // its lease expires if that instance died.
+    if (await this.repo.hasInFlight(sn)) return;
+    do {
+      lane.again = false;
+      while (!this.stopped && this.link.isConnected(sn)) {
+        const op = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
+        if (!op) break;
+        await this.run(sn, lane, op);
+      }
+    } while (lane.again && !this.stopped && this.link.isConnected(sn));
+  }
+
+  private async run(sn: string, lane: Lane, op: OperationRecord): Promise<void> {
+    const fence: LeaseFence = { id: op._id, owner: this.link.instanceId, attemptCount: op.attemptCount };
+    const attempt = { framesSent: 0 };
+    const ctx: ExecutionContext = {
+      op,
+      sn,
+      replyTimeoutMs: this.cfg.replyTimeoutMs,
+      pageTimeoutMs: this.cfg.pageTimeoutMs,
+      exchange: (cmd, payload, timeoutMs) =>
+        this.exchange(sn, lane, attempt, cmd, payload, timeoutMs ?? this.cfg.replyTimeoutMs),
+      sendOnly: (cmd, payload) => this.sendOnly(sn, attempt, cmd, payload),
+    };
+    lane.holding = fence;
+    let result: ExecutionResult | undefined;
+    let failure: unknown;
+    try {
+      result = await this.executors.forOperation(op).execute(ctx);
+    } catch (err) {
+      failure = err;
+    } finally {
+      lane.holding = undefined;
+      lane.exchange = undefined;
+    }
+    if (failure instanceof DispatchStoppedError) return;
+    try {
+      await this.record(sn, lane, op, fence, attempt.framesSent, result, failure);
+    } catch (err) {
+      this.logger.error(
+        `Outcome of operation ${op._id.toHexString()} not recorded (${describeError(err)}); it is retried when its lease expires`,
+      );
+    }
+  }
+
+  /** Writes what one attempt came to, fenced by the lease so that a stale instance cannot overwrite. */
+  private async record(
+    sn: string,
+    lane: Lane,
+    op: OperationRecord,
+    fence: LeaseFence,
+    framesSent: number,
+    result: ExecutionResult | undefined,
+    failure: unknown,
+  ): Promise<void> {
+    const now = this.clock.now();
+    // A command that never left the server is not a send.
+    const attemptDelta = framesSent === 0 ? -1 : 0;
+    const sends = op.attemptCount + attemptDelta;
+    const id = op._id.toHexString();
+    let finished: OperationRecord | null = null;
+    let requeued: OperationRecord | null = null;
+
+    if (result) {
+      finished = await this.repo.finish(fence, {
+        status: result.status === 'success' ? OperationStatus.Success : OperationStatus.Failed,
+        now,
+        response: result.response,
+        lastError: result.status === 'failed' ? result.lastError : undefined,
+        attemptDelta,
+      });
+    } else if (failure instanceof ProtocolError) {
+      finished = await this.repo.finish(fence, {
+        status: OperationStatus.Failed,
+        now,
+        lastError: `invalid_payload: ${failure.message}`,
+        attemptDelta,
+      });
+    } else if (failure instanceof TerminalGoneError) {
+      // Sent again as soon as the terminal is back: no backoff.
+      const lastError = `terminal_disconnected: ${failure.reason}`;
+      if (sends >= op.maxAttempts) {
+        finished = await this.repo.finish(fence, {
+          status: OperationStatus.Failed,
+          now,
+          lastError: `${lastError} (after ${sends} sends)`,
+          attemptDelta,
+        });
+      } else {
+        requeued = await this.repo.requeue(fence, { nextAttemptAt: now, lastError, attemptDelta });
+      }
+    } else {
+      const lastError =
+        failure instanceof ExchangeTimeoutError
+          ? `device_timeout: ${failure.message}`
+          : `internal_error: ${describeError(failure)}`;
+      if (!(failure instanceof ExchangeTimeoutError)) this.logger.warn(`Operation ${id} on ${sn}: ${lastError}`);
+      if (sends >= op.maxAttempts) {
+        finished = await this.repo.finish(fence, {
+          status: OperationStatus.Failed,
+          now,
+          lastError: `${lastError} (after ${sends} sends)`,
+          attemptDelta,
+        });
+      } else {
+        const at = new Date(
+          now.getTime() + retryDelayMs(sends, this.cfg.retryBaseMs, this.cfg.retryMaxMs, this.clock.random()),
+        );
+        requeued = await this.repo.requeue(fence, { nextAttemptAt: at, lastError, attemptDelta });
+        if (requeued) this.wakeAt(sn, lane, at);
+      }
+    }
+
+    if (finished) await this.deps.finished(finished);
+    else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+  }
+
+  private async exchange(
+    sn: string,
+    lane: Lane,
+    attempt: { framesSent: number },
+    cmd: ServerCommand,
+    payload: Json,
+    timeoutMs: number,
+  ): Promise<ExchangeResult> {
+    const frame = buildCommand(cmd, payload);
+    if (this.stopped) throw new DispatchStoppedError();
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      let cancelTimer: () => void = () => undefined;
+      const exchange: Exchange = {
+        cmd,
+        enrollid: typeof frame.enrollid === 'number' ? frame.enrollid : undefined,
+        settle: (outcome) => {
+          if (lane.exchange !== exchange) return;
+          lane.exchange = undefined;
+          cancelTimer();
+          switch (outcome.kind) {
+            case 'reply':
+              resolve({ sent: frame, reply: outcome.frame });
+              return;
+            case 'timeout':
+              reject(new ExchangeTimeoutError(cmd, timeoutMs));
+              return;
+            case 'gone':
+              reject(new TerminalGoneError(outcome.reason));
+              return;
+            case 'stopped':
+              reject(new DispatchStoppedError());
+              return;
+          }
+        },
+      };
+      lane.exchange = exchange;
+      cancelTimer = this.clock.setTimer(timeoutMs, () => exchange.settle({ kind: 'timeout' }));
+      attempt.framesSent++;
+      if (!this.link.send(sn, frame)) {
+        attempt.framesSent--;
+        exchange.settle({ kind: 'gone', reason: 'not connected' });
+      }
+    });
+  }
+
+  private sendOnly(sn: string, attempt: { framesSent: number }, cmd: ServerCommand, payload: Json): CommandFrame {
+    const frame = buildCommand(cmd, payload);
+    if (this.stopped) throw new DispatchStoppedError();
+    if (!this.link.send(sn, frame)) throw new TerminalGoneError('not connected');
+    attempt.framesSent++;
+    return frame;
+  }
+
+  /** Kicks `sn` when a retry's backoff ends (the poll would too, later). */
+  private wakeAt(sn: string, lane: Lane, at: Date): void {
+    if (this.stopped) return;
+    if (lane.cancelWake && lane.wakeAt !== undefined && lane.wakeAt <= at.getTime()) return;
+    lane.cancelWake?.();
+    lane.wakeAt = at.getTime();
+    lane.cancelWake = this.clock.setTimer(Math.max(0, at.getTime() - this.clock.now().getTime()), () => {
+      lane.cancelWake = undefined;
+      lane.wakeAt = undefined;
+      this.kick(sn);
+    });
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  private scheduleLeaseRenewal(): void {
+    if (this.stopped) return;
+    const every = Math.max(100, Math.floor(this.cfg.leaseTtlMs / 3));
+    this.cancelRenewal = this.clock.setTimer(every, () => {
+      void this.renewLeases().finally(() => this.scheduleLeaseRenewal());
+    });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const held = [...this.lanes.values()].flatMap((lane) => (lane.holding ? [lane.holding.id] : []));
+    if (held.length === 0) return;
+    const until = new Date(this.clock.now().getTime() + this.cfg.leaseTtlMs);
+    try {
+      await this.repo.renewLeases(held, this.link.instanceId, until);
+    } catch (err) {
+      this.logger.warn(`Leases not renewed: ${describeError(err)}`);
+    }
+  }
+
+  private isHolding(id: string): boolean {
+    for (const lane of this.lanes.values()) if (lane.holding?.id.toHexString() === id) return true;
+    return false;
+  }
+
+  /** Operations left `sent` by an instance that stopped renewing its leases go back to the queue. */
+  private async reclaimExpiredLeases(): Promise<void> {
+    const now = this.clock.now();
+    const expired = await this.repo.findExpiredLeases(now, EXPIRED_LEASES_PER_POLL);
+    for (const op of expired) {
+      const id = op._id.toHexString();
+      // Still ours and running: the renewal is merely late.
+      if (op.leaseOwner === this.link.instanceId && this.isHolding(id)) continue;
+      const exhausted = op.attemptCount >= op.maxAttempts;
+      const lastError = `lease_expired: instance ${op.leaseOwner ?? '?'} stopped before the outcome was known`;
+      const rec = await this.repo.reclaimExpired(
+        op,
+        now,
+        exhausted ? { status: OperationStatus.Failed, lastError } : { status: OperationStatus.Pending, lastError },
+      );
+      if (!rec) continue;
+      this.logger.warn(`Operation ${id} on ${rec.sn}: ${lastError}; now ${rec.status}`);
+      if (rec.status === OperationStatus.Failed) await this.deps.finished(rec);
+      else this.kick(rec.sn);
+    }
+  }
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,26 @@
+/** No reply within the exchange's timeout. */
+export class ExchangeTimeoutError extends Error {
+  constructor(
+    readonly cmd: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no reply to ${cmd} within ${timeoutMs} ms`);
+    this.name = 'ExchangeTimeoutError';
+  }
+}
+
+/** The terminal's connection ended (or was replaced) while a command was in flight, or before it left. */
+export class TerminalGoneError extends Error {
+  constructor(readonly reason: string) {
+    super(`terminal disconnected (${reason})`);
+    this.name = 'TerminalGoneError';
+  }
+}
+
+/** This instance is shutting down: the attempt is abandoned without touching the operation. */
+export class DispatchStoppedError extends Error {
+  constructor() {
+    super('dispatcher stopped');
+    this.name = 'DispatchStoppedError';
+  }
+}

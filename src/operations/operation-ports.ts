@@ -1,0 +1,87 @@
+import type { Json, LogRecord } from '@app/device-protocol';
+
+/**
+ * What the queue needs of other modules, as interfaces: the module wires the real providers
+ * (devices, fingerprints) with `useExisting`, unit tests pass fakes.
+ */
+
+export interface TerminalRegisteredEvent {
+  sn: string;
+  devinfo: Record<string, unknown>;
+  firstOnSocket: boolean;
+}
+export interface TerminalDisconnectedEvent {
+  sn: string;
+  reason: string;
+}
+export interface TerminalReplyEvent {
+  sn: string;
+  ret: string;
+  frame: Json;
+}
+
+/** This instance's terminal sockets (the devices module's DeviceConnectionRegistry). */
+export interface TerminalLink {
+  readonly instanceId: string;
+  isConnected(sn: string): boolean;
+  send(sn: string, frame: Json): boolean;
+  connectedSns(): string[];
+  on(event: 'registered', listener: (e: TerminalRegisteredEvent) => void): unknown;
+  on(event: 'disconnected', listener: (e: TerminalDisconnectedEvent) => void): unknown;
+  on(event: 'reply', listener: (e: TerminalReplyEvent) => void): unknown;
+  off(event: 'registered', listener: (e: TerminalRegisteredEvent) => void): unknown;
+  off(event: 'disconnected', listener: (e: TerminalDisconnectedEvent) => void): unknown;
+  off(event: 'reply', listener: (e: TerminalReplyEvent) => void): unknown;
+}
+export const TERMINAL_LINK = Symbol('TERMINAL_LINK');
+
+/** Known terminals across instances (the devices module's DevicesService). */
+export interface TerminalDirectory {
+  isOnline(sn: string): Promise<boolean>;
+  /** `known`: the terminal has registered at least once; its zone and name otherwise defaults. */
+  context(sn: string): Promise<{ known: boolean; timeZone: string; name?: string }>;
+}
+export const TERMINAL_DIRECTORY = Symbol('TERMINAL_DIRECTORY');
+
+export interface CredentialInput {
+  enrollid: number;
+  backupnum: number;
+  name?: string;
+  admin?: number;
+  record?: string | number;
+}
+export interface RosterRow {
+  enrollid: number;
+  backupnum: number;
+  admin?: number;
+  name?: string;
+}
+
+/** The server's copy of terminal users (the devices module's DeviceUsersService). */
+export interface DeviceUserStore {
+  upsertCredential(sn: string, input: CredentialInput): Promise<unknown>;
+  upsertUser(
+    sn: string,
+    input: { enrollid: number; name?: string; admin?: number; aliasid?: string },
+  ): Promise<unknown>;
+  removeCredential(sn: string, enrollid: number, backupnum: number): Promise<unknown>;
+  replaceRoster(sn: string, rows: RosterRow[]): Promise<unknown>;
+}
+export const DEVICE_USER_STORE = Symbol('DEVICE_USER_STORE');
+
+/**
+ * Stores the log records of one pulled page (the devices module's TerminalLogsService): punches
+ * through fingerprints, door events apart, photos apart; deduplicated, durable when it resolves.
+ * Refuses the whole page (storing nothing) when one record is invalid, naming its index.
+ */
+export interface TerminalLogStore {
+  ingest(
+    records: LogRecord[],
+    ctx: { sn: string; source: 'getnewlog' | 'getalllog'; timeZone: string; deviceName?: string },
+  ): Promise<{
+    punches: { stored: number; duplicates: number };
+    doorEvents: { stored: number; duplicates: number };
+    photosDropped: number;
+  }>;
+}
+export const TERMINAL_LOG_STORE = Symbol('TERMINAL_LOG_STORE');

@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth';
+import {
+  DeviceConnectionRegistry,
+  DevicesModule,
+  DevicesService,
+  DeviceUsersService,
+  TerminalLogsService,
+} from '../devices';
+import { DeviceCommandController } from './device-command.controller';
+import { LogPullExecutor } from './executors/log-pull.executor';
+import { OperationExecutors } from './executors/operation-executors';
+import { SingleCommandExecutor } from './executors/single-command.executor';
+import { UserListExecutor } from './executors/user-list.executor';
+import { OPERATION_CLOCK, systemClock } from './operation-clock';
+import { OperationDependencies } from './operation-dependencies';
+import { OperationDispatcher } from './operation-dispatcher';
+import { OperationEvents } from './operation-events';
+import { DEVICE_USER_STORE, TERMINAL_DIRECTORY, TERMINAL_LINK, TERMINAL_LOG_STORE } from './operation-ports';
+import { OperationRetryScheduler } from './operation-retry.scheduler';
+import { OperationsController } from './operations.controller';
+import { OperationsRepository } from './operations.repository';
+import { OperationsService } from './operations.service';
+import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
+
+@Module({
+  imports: [AuthModule, DevicesModule, MongooseModule.forFeature([{ name: OPERATION_MODEL, schema: OperationSchema }])],
+  controllers: [OperationsController, DeviceCommandController],
+  providers: [
+    { provide: TERMINAL_LINK, useExisting: DeviceConnectionRegistry },
+    { provide: TERMINAL_DIRECTORY, useExisting: DevicesService },
+    { provide: DEVICE_USER_STORE, useExisting: DeviceUsersService },
+    { provide: TERMINAL_LOG_STORE, useExisting: TerminalLogsService },
+    { provide: OPERATION_CLOCK, useValue: systemClock },
+    OperationsRepository,
+    OperationEvents,
+    OperationDependencies,
+    SingleCommandExecutor,
+    UserListExecutor,
+    LogPullExecutor,
+    OperationExecutors,
+    OperationDispatcher,
+    OperationsService,
+    OperationRetryScheduler,
+  ],
+  exports: [OperationsService, OperationEvents],
+})
+export class OperationsModule {}

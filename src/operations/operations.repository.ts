@@ -1,0 +1,392 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { QueryFilter, Model, PipelineStage, Types } from 'mongoose';
+import { isObjectIdString } from '@app/common';
+import { OperationRecord } from './operation.view';
+import { FINISHED_STATUSES, Operation, OPERATION_MODEL, OperationStatus } from './schemas/operation.schema';
+
+export interface NewOperation {
+  sn: string;
+  type: string;
+  payload: Record<string, unknown>;
+  status: OperationStatus.Pending | OperationStatus.Failed;
+  maxAttempts: number;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  lastError?: string;
+  completedAt?: Date;
+  parentId?: Types.ObjectId;
+  dependsOn: Types.ObjectId[];
+  depsPending: boolean;
+  group?: boolean;
+  requestedBy?: string;
+  wireCmd?: string;
+  wirePayload?: Record<string, unknown>;
+}
+
+/** Identifies one send of an operation held by one instance: writes about it apply only while it still holds. */
+export interface LeaseFence {
+  id: Types.ObjectId;
+  owner: string;
+  attemptCount: number;
+}
+
+export interface OperationFilter {
+  sn?: string;
+  type?: string;
+  status?: OperationStatus;
+  createdAt?: { $gte?: Date; $lt?: Date };
+}
+
+export interface CountBucket {
+  _id: string;
+  count: number;
+}
+
+const AFTER = { returnDocument: 'after' as const };
+
+function fenceQuery(fence: LeaseFence): QueryFilter<Operation> {
+  return { _id: fence.id, status: OperationStatus.Sent, leaseOwner: fence.owner, attemptCount: fence.attemptCount };
+}
+
+function toQuery(filter: OperationFilter): QueryFilter<Operation> {
+  const q: QueryFilter<Operation> = {};
+  if (filter.sn !== undefined) q.sn = filter.sn;
+  if (filter.type !== undefined) q.type = filter.type;
+  if (filter.status !== undefined) q.status = filter.status;
+  if (filter.createdAt) q.createdAt = filter.createdAt;
+  return q;
+}
+
+/** The only class touching the Operation model; returns plain objects. */
+@Injectable()
+export class OperationsRepository {
+  constructor(@InjectModel(OPERATION_MODEL) private readonly model: Model<Operation>) {}
+
+  async insert(doc: NewOperation): Promise<OperationRecord> {
+    const created = await this.model.create(doc);
+    return created.toObject<OperationRecord>();
+  }
+
+  async findById(id: string | Types.ObjectId): Promise<OperationRecord | null> {
+    if (typeof id === 'string' && !isObjectIdString(id)) return null;
+    return this.model.findById(id).lean<OperationRecord>().exec();
+  }
+
+  async findStatuses(ids: Types.ObjectId[]): Promise<Map<string, OperationStatus>> {
+    const docs = await this.model
+      .find({ _id: { $in: ids } }, { status: 1 })
+      .lean<{ _id: Types.ObjectId; status: OperationStatus }[]>()
+      .exec();
+    return new Map(docs.map((d) => [d._id.toHexString(), d.status]));
+  }
+
+  /** An operation of this type for this terminal that is waiting or in flight. */
+  async hasActive(sn: string, type: string): Promise<boolean> {
+    const found = await this.model
+      .exists({ sn, type, status: { $in: [OperationStatus.Pending, OperationStatus.Sent] } })
+      .exec();
+    return found !== null;
+  }
+
+  /** Whether some instance has a command in flight to this terminal. */
+  async hasInFlight(sn: string): Promise<boolean> {
+    return (await this.model.exists({ sn, status: OperationStatus.Sent }).exec()) !== null;
+  }
+
+  /**
+   * Atomically takes the oldest due pending operation of `sn` whose dependencies have all
+   * succeeded: pending -> sent, leased to `owner`, one more send counted.
+   */
+  async claimNext(sn: string, owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        { sn, status: OperationStatus.Pending, depsPending: false, group: false, nextAttemptAt: { $lte: now } },
+        {
+          $set: {
+            status: OperationStatus.Sent,
+            leaseOwner: owner,
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            sentAt: now,
+          },
+          $inc: { attemptCount: 1 },
+        },
+        { ...AFTER, sort: { createdAt: 1, _id: 1 } },
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /** Extends the leases this instance holds; returns how many still held. */
+  async renewLeases(ids: Types.ObjectId[], owner: string, until: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const res = await this.model
+      .updateMany(
+        { _id: { $in: ids }, status: OperationStatus.Sent, leaseOwner: owner },
+        { $set: { leaseUntil: until } },
+      )
+      .exec();
+    return res.matchedCount;
+  }
+
+  /** Ends a send: success or failed. Null when the lease was lost meanwhile. */
+  async finish(
+    fence: LeaseFence,
+    outcome: {
+      status: OperationStatus.Success | OperationStatus.Failed;
+      now: Date;
+      response?: Record<string, unknown>;
+      lastError?: string;
+      /** -1 when the command never left the server (it is not counted as a send). */
+      attemptDelta?: number;
+    },
+  ): Promise<OperationRecord | null> {
+    const set: Record<string, unknown> = { status: outcome.status, completedAt: outcome.now };
+    if (outcome.response !== undefined) set.response = outcome.response;
+    if (outcome.lastError !== undefined) set.lastError = outcome.lastError;
+    return this.model
+      .findOneAndUpdate(
+        fenceQuery(fence),
+        {
+          $set: set,
+          $unset: { leaseOwner: 1, leaseUntil: 1 },
+          ...(outcome.attemptDelta ? { $inc: { attemptCount: outcome.attemptDelta } } : {}),
+        },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /** Puts a send back in the queue (timeout, lost connection). Null when the lease was lost meanwhile. */
+  async requeue(
+    fence: LeaseFence,
+    change: { nextAttemptAt: Date; lastError: string; attemptDelta?: number },
+  ): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        fenceQuery(fence),
+        {
+          $set: { status: OperationStatus.Pending, nextAttemptAt: change.nextAttemptAt, lastError: change.lastError },
+          $unset: { leaseOwner: 1, leaseUntil: 1 },
+          ...(change.attemptDelta ? { $inc: { attemptCount: change.attemptDelta } } : {}),
+        },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  async findExpiredLeases(now: Date, limit: number): Promise<OperationRecord[]> {
+    return this.model
+      .find({ status: OperationStatus.Sent, leaseUntil: { $lt: now } })
+      .sort({ leaseUntil: 1 })
+      .limit(limit)
+      .lean<OperationRecord[]>()
+      .exec();
+  }
+
+  /** Takes back a send whose lease expired (its instance died), unless it moved on meanwhile. */
+  async reclaimExpired(
+    op: Pick<OperationRecord, '_id' | 'attemptCount' | 'leaseOwner'>,
+    now: Date,
+    outcome: { status: OperationStatus.Pending | OperationStatus.Failed; lastError: string },
+  ): Promise<OperationRecord | null> {
+    const set: Record<string, unknown> = { status: outcome.status, lastError: outcome.lastError };
+    if (outcome.status === OperationStatus.Pending) set.nextAttemptAt = now;
+    else set.completedAt = now;
+    return this.model
+      .findOneAndUpdate(
+        {
+          _id: op._id,
+          status: OperationStatus.Sent,
+          leaseOwner: op.leaseOwner,
+          attemptCount: op.attemptCount,
+          leaseUntil: { $lt: now },
+        },
+        { $set: set, $unset: { leaseOwner: 1, leaseUntil: 1 } },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /** Terminals among `sns` with a pending operation that may be sent now. */
+  async snsWithDueWork(sns: string[], now: Date): Promise<string[]> {
+    if (sns.length === 0) return [];
+    const found = await this.model
+      .distinct('sn', {
+        sn: { $in: sns },
+        status: OperationStatus.Pending,
+        depsPending: false,
+        group: false,
+        nextAttemptAt: { $lte: now },
+      })
+      .exec();
+    return found.map(String);
+  }
+
+  /** pending or failed -> canceled. Null when the operation is in another state (or gone). */
+  async cancel(id: Types.ObjectId, now: Date, lastError?: string): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, status: { $in: [OperationStatus.Pending, OperationStatus.Failed] } },
+        {
+          $set: { status: OperationStatus.Canceled, completedAt: now, ...(lastError ? { lastError } : {}) },
+          $unset: { leaseOwner: 1, leaseUntil: 1 },
+        },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /** A pending operation whose dependency will never succeed. */
+  async cancelPending(id: Types.ObjectId, now: Date, lastError: string): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, status: OperationStatus.Pending },
+        { $set: { status: OperationStatus.Canceled, completedAt: now, lastError } },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /**
+   * failed/canceled -> pending with a fresh budget of sends, unless it changed since `seen` was
+   * read (then null).
+   */
+  async requeueFinished(
+    seen: Pick<OperationRecord, '_id' | 'status' | 'attemptCount'>,
+    change: { now: Date; maxAttempts: number; depsPending: boolean },
+  ): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: seen._id, status: seen.status, attemptCount: seen.attemptCount },
+        {
+          $set: {
+            status: OperationStatus.Pending,
+            maxAttempts: change.maxAttempts,
+            nextAttemptAt: change.now,
+            depsPending: change.depsPending,
+          },
+          $unset: { completedAt: 1, leaseOwner: 1, leaseUntil: 1 },
+        },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  /** Pending operations that wait on `id`. */
+  async findPendingDependents(id: Types.ObjectId): Promise<OperationRecord[]> {
+    return this.model
+      .find({ dependsOn: id, status: OperationStatus.Pending, depsPending: true })
+      .lean<OperationRecord[]>()
+      .exec();
+  }
+
+  async findWaitingOnDependencies(limit: number): Promise<OperationRecord[]> {
+    return this.model
+      .find({ depsPending: true, status: OperationStatus.Pending })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<OperationRecord[]>()
+      .exec();
+  }
+
+  async markDependenciesMet(id: Types.ObjectId): Promise<OperationRecord | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, status: OperationStatus.Pending, depsPending: true },
+        { $set: { depsPending: false } },
+        AFTER,
+      )
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  async findChildStatuses(parentId: Types.ObjectId): Promise<{ _id: Types.ObjectId; status: OperationStatus }[]> {
+    return this.model
+      .find({ parentId }, { status: 1 })
+      .sort({ createdAt: 1, _id: 1 })
+      .lean<{ _id: Types.ObjectId; status: OperationStatus }[]>()
+      .exec();
+  }
+
+  async findPendingChildren(parentId: Types.ObjectId): Promise<OperationRecord[]> {
+    return this.model.find({ parentId, status: OperationStatus.Pending }).lean<OperationRecord[]>().exec();
+  }
+
+  /** Updates a parent while it is still pending; a final status also sets completedAt. */
+  async updateOpenGroup(
+    id: Types.ObjectId,
+    update: {
+      response?: Record<string, unknown>;
+      status?: OperationStatus.Success | OperationStatus.Failed;
+      lastError?: string;
+    },
+    now: Date,
+  ): Promise<OperationRecord | null> {
+    const set: Record<string, unknown> = {};
+    if (update.response !== undefined) set.response = update.response;
+    if (update.lastError !== undefined) set.lastError = update.lastError;
+    if (update.status !== undefined) {
+      set.status = update.status;
+      set.completedAt = now;
+    }
+    return this.model
+      .findOneAndUpdate({ _id: id, group: true, status: OperationStatus.Pending }, { $set: set }, AFTER)
+      .lean<OperationRecord>()
+      .exec();
+  }
+
+  async findOpenGroups(type: string, limit: number): Promise<OperationRecord[]> {
+    return this.model
+      .find({ group: true, type, status: OperationStatus.Pending })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<OperationRecord[]>()
+      .exec();
+  }
+
+  async list(
+    filter: OperationFilter,
+    skip: number,
+    limit: number,
+  ): Promise<{ total: number; items: OperationRecord[] }> {
+    const q = toQuery(filter);
+    const [total, items] = await Promise.all([
+      this.model.countDocuments(q).exec(),
+      this.model.find(q).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<OperationRecord[]>().exec(),
+    ]);
+    return { total, items };
+  }
+
+  async stats(filter: OperationFilter): Promise<{ total: number; byStatus: CountBucket[]; byType: CountBucket[] }> {
+    const q = toQuery(filter);
+    const grouped = (field: 'status' | 'type'): PipelineStage[] => [
+      { $match: q },
+      { $group: { _id: `$${field}`, count: { $sum: 1 } } },
+      { $sort: { count: -1, _id: 1 } },
+    ];
+    const [total, byStatus, byType] = await Promise.all([
+      this.model.countDocuments(q).exec(),
+      this.model.aggregate<CountBucket>(grouped('status')).exec(),
+      this.model.aggregate<CountBucket>(grouped('type')).exec(),
+    ]);
+    return { total, byStatus, byType };
+  }
+
+  /** Retention: finished operations completed (or, lacking that, created) before `cutoff`. */
+  async deleteFinishedBefore(cutoff: Date): Promise<number> {
+    const res = await this.model
+      .deleteMany({
+        status: { $in: FINISHED_STATUSES },
+        $or: [{ completedAt: { $lt: cutoff } }, { completedAt: { $exists: false }, createdAt: { $lt: cutoff } }],
+      })
+      .exec();
+    return res.deletedCount;
+  }
+}
