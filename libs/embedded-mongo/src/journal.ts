@@ -102,6 +102,8 @@ export class Journal {
   private failed: Error | undefined;
   private closed = false;
   private readonly compactBytes: number;
+  /** Counters for tests and the benchmark. */
+  readonly stats = { records: 0, fsyncs: 0, compactions: 0 };
 
   constructor(
     private readonly dir: string,
@@ -194,6 +196,7 @@ export class Journal {
     const rec = encodeRecord(entry);
     this.pending.push(rec);
     this.appended++;
+    this.stats.records++;
     // Writes nobody waits for (TTL removals, w:0) are flushed too.
     this.kick();
   }
@@ -230,6 +233,7 @@ export class Journal {
       this.pending = [];
       await this.writeAll(bufs);
       await this.fh.datasync();
+      this.stats.fsyncs++;
       this.durable = upTo;
       this.release();
       this.maybeCompact();
@@ -341,6 +345,7 @@ export class Journal {
     await fsp.rename(tmp, path.join(this.dir, SNAPSHOT));
     await fsyncDir(this.dir);
     this.snapshotBytes = written;
+    this.stats.compactions++;
     await fsp.rm(path.join(this.dir, journalName(oldGen)), { force: true });
   }
 

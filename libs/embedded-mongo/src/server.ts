@@ -115,23 +115,23 @@ class Connection {
     if (h.opCode === OP_MSG) {
       let reply: Doc;
       let moreToCome = false;
+      const before = this.state.store.seq;
       try {
         const { flags, command } = parseOpMsg(msg);
         moreToCome = (flags & MSG_MORE_TO_COME) !== 0;
-        const before = this.state.store.seq;
         reply = runCommand(command, command.$db, this.state, this.info);
-        const after = this.state.store.seq;
-        if (after !== before) await this.durable(after);
       } catch (e) {
         if (e instanceof ProtocolError) throw e;
         reply = invalidBson(e).toReply();
       }
+      await this.awaitDurable(before);
       if (!moreToCome) this.send(encodeOpMsg(this.nextRequestId++, h.requestId, reply));
       return;
     }
     if (h.opCode === OP_QUERY) {
       let reply: Doc;
       let flags = 0;
+      const before = this.state.store.seq;
       try {
         const q = parseOpQuery(msg);
         if (!q.ns.endsWith('.$cmd')) {
@@ -140,10 +140,7 @@ class Connection {
         } else {
           let cmd = q.query;
           if (cmd.$query !== null && typeof cmd.$query === 'object') cmd = cmd.$query as Doc;
-          const db = q.ns.slice(0, -'.$cmd'.length);
-          const before = this.state.store.seq;
-          reply = runCommand(cmd, db, this.state, this.info);
-          if (this.state.store.seq !== before) await this.durable(this.state.store.seq);
+          reply = runCommand(cmd, q.ns.slice(0, -'.$cmd'.length), this.state, this.info);
         }
       } catch (e) {
         if (e instanceof ProtocolError) throw e;
@@ -151,10 +148,25 @@ class Connection {
         const err = invalidBson(e);
         reply = { $err: err.message, code: err.code, ok: 0 };
       }
+      await this.awaitDurable(before);
       this.send(encodeOpReply(this.nextRequestId++, h.requestId, [reply], flags));
       return;
     }
     throw new ProtocolError(`unsupported opcode ${h.opCode}`);
+  }
+
+  /**
+   * Holds the reply until the command's changes are on disk. If they cannot be made durable the
+   * connection is closed without a reply: the client must not take the write as acknowledged.
+   */
+  private async awaitDurable(before: number): Promise<void> {
+    const after = this.state.store.seq;
+    if (after === before) return;
+    try {
+      await this.durable(after);
+    } catch (e) {
+      throw new ProtocolError(`write not durable: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private send(buf: Buffer): void {

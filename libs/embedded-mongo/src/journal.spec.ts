@@ -1,0 +1,145 @@
+import { MongoClient } from 'mongodb';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { start } from './index';
+import { encodeRecord, openJournal } from './journal';
+import { launch } from './launcher';
+import { Store } from './store';
+
+jest.setTimeout(30_000);
+
+describe('journal and snapshot', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'embedded-mongo-journal-'));
+  });
+
+  afterEach(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  async function withServer<T>(fn: (client: MongoClient) => Promise<T>, tuning = {}): Promise<T> {
+    const server = await launch({ port: 0, dataDir: dir, quiet: true }, tuning);
+    const client = await MongoClient.connect(server.uri);
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  }
+
+  it('keeps every kind of change across a restart', async () => {
+    await withServer(async (client) => {
+      const db = client.db('app');
+      await db.collection('users').createIndex({ email: 1 }, { unique: true });
+      await db.collection('users').createIndex({ tmp: 1 });
+      await db.collection('users').insertMany([{ email: 'a', n: 1 }, { email: 'b', n: 2 }, { email: 'c', n: 3 }]);
+      await db.collection('users').updateOne({ email: 'a' }, { $set: { n: 10 } });
+      await db.collection('users').deleteOne({ email: 'b' });
+      await db.collection('users').dropIndex('tmp_1');
+      await db.collection('gone').insertOne({ x: 1 });
+      await db.collection('gone').drop();
+      await client.db('dropped').collection('x').insertOne({ x: 1 });
+      await client.db('dropped').dropDatabase();
+    });
+    await withServer(async (client) => {
+      const users = client.db('app').collection('users');
+      expect(await users.find({}, { projection: { _id: 0 }, sort: { email: 1 } }).toArray()).toEqual([
+        { email: 'a', n: 10 },
+        { email: 'c', n: 3 },
+      ]);
+      expect((await users.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'email_1']);
+      await expect(users.insertOne({ email: 'c' })).rejects.toMatchObject({ code: 11000 });
+      expect((await client.db('app').listCollections().toArray()).map((c) => c.name)).toEqual(['users']);
+      const dbs = await client.db('admin').admin().listDatabases();
+      expect(dbs.databases.map((d) => d.name)).not.toContain('dropped');
+    });
+  });
+
+  it('compacts into a snapshot and recovers from snapshot plus journal', async () => {
+    await withServer(
+      async (client) => {
+        const c = client.db('app').collection('big');
+        await c.createIndex({ k: 1 }, { unique: true });
+        for (let i = 0; i < 20; i++) {
+          await c.insertMany(Array.from({ length: 50 }, (_, j) => ({ k: i * 50 + j, pad: 'x'.repeat(100) })));
+          await c.deleteMany({ k: { $lt: i * 10 } });
+        }
+      },
+      { compactBytes: 32 * 1024 },
+    );
+    const files = await fsp.readdir(dir);
+    expect(files).toContain('snapshot.bson');
+    expect(files.filter((f) => f.startsWith('journal.'))).toHaveLength(1);
+    await withServer(async (client) => {
+      const c = client.db('app').collection('big');
+      expect(await c.countDocuments()).toBe(1000 - 190);
+      expect(await c.countDocuments({ k: { $gte: 190 } })).toBe(1000 - 190);
+      await expect(c.insertOne({ k: 500 })).rejects.toMatchObject({ code: 11000 });
+    });
+  });
+
+  it('drops a torn record at the end of the journal and keeps what came before', async () => {
+    await withServer(async (client) => {
+      await client.db('app').collection('t').insertMany([{ _id: 1 as never }, { _id: 2 as never }]);
+    });
+    const journal = (await fsp.readdir(dir)).find((f) => f.startsWith('journal.'))!;
+    const torn = encodeRecord({ op: 'put', db: 'app', c: 't', d: { _id: 3 } });
+    await fsp.appendFile(path.join(dir, journal), torn.subarray(0, torn.length - 3));
+    await withServer(async (client) => {
+      const t = client.db('app').collection('t');
+      expect((await t.find().toArray()).map((d) => d._id)).toEqual([1, 2]);
+      await t.insertOne({ _id: 4 as never });
+    });
+    await withServer(async (client) => {
+      expect((await client.db('app').collection('t').find().toArray()).map((d) => d._id)).toEqual([1, 2, 4]);
+    });
+  });
+
+  it('refuses a damaged snapshot instead of silently losing data', async () => {
+    await withServer(async (client) => {
+      await client.db('app').collection('s').insertMany(Array.from({ length: 300 }, (_, i) => ({ i, pad: 'y'.repeat(200) })));
+    }, { compactBytes: 16 * 1024 });
+    const snap = path.join(dir, 'snapshot.bson');
+    const buf = await fsp.readFile(snap);
+    buf[Math.floor(buf.length / 2)] ^= 0xff;
+    await fsp.writeFile(snap, buf);
+    await expect(start({ port: 0, dataDir: dir, quiet: true })).rejects.toThrow(/damaged/);
+  });
+
+  it('locks the data directory while it is open', async () => {
+    const a = await start({ port: 0, dataDir: dir, quiet: true });
+    try {
+      await expect(start({ port: 0, dataDir: dir, quiet: true })).rejects.toThrow(/already open/);
+    } finally {
+      await a.stop();
+    }
+    const b = await start({ port: 0, dataDir: dir, quiet: true });
+    await b.stop();
+  });
+
+  it('shares one fsync between writes that arrive together, and flushes unawaited writes on close', async () => {
+    const store = new Store();
+    const journal = await openJournal(dir, store, () => undefined);
+    store.journal = journal;
+    const coll = store.ensureCollection('app', 'c');
+    const waits: Array<Promise<void>> = [];
+    for (let i = 0; i < 200; i++) {
+      coll.insert({ _id: i });
+      waits.push(journal.waitDurable(store.seq));
+    }
+    await Promise.all(waits);
+    expect(journal.stats.records).toBe(201);
+    expect(journal.stats.fsyncs).toBeLessThan(10);
+    coll.insert({ _id: 'unawaited' });
+    await journal.close();
+
+    const again = new Store();
+    const reopened = await openJournal(dir, again, () => undefined);
+    expect(again.getCollection('app', 'c')!.docs.size).toBe(201);
+    await reopened.close();
+  });
+});
