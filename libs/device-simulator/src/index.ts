@@ -1,0 +1,4 @@
+export * from './fleet';
+export * from './sim-data';
+export * from './terminal-store';
+export * from './virtual-terminal';
