@@ -5,6 +5,7 @@ import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
 import { AuthModule } from './auth';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
@@ -17,6 +18,7 @@ import { OperationsModule } from './operations';
     ScheduleModule.forRoot(),
     HealthModule,
     FingerprintsModule,
+    DevicesModule,
     AuthModule,
     EmployeesModule,
     OperationsModule,

@@ -1,13 +1,122 @@
 import { registerAs } from '@nestjs/config';
-import { readPort, readTimeZone } from './env';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { dataDirFrom } from './app.config';
+import {
+  ConfigValidationError,
+  readBool,
+  readDurationMs,
+  readInt,
+  readList,
+  readPort,
+  readString,
+  readTimeZone,
+} from './env';
+
+type Env = Record<string, string | undefined>;
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** Byte sizes: a plain number is bytes; `512kb`, `8mb` are accepted. */
+function readBytes(env: Env, name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(value);
+  if (!match) throw new ConfigValidationError(name, `must be a size like 65536, 512kb or 8mb, got "${value}"`);
+  const bytes = Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()];
+  if (range.min !== undefined && bytes < range.min)
+    throw new ConfigValidationError(name, `must be at least ${range.min} bytes`);
+  if (range.max !== undefined && bytes > range.max)
+    throw new ConfigValidationError(name, `must be at most ${range.max} bytes`);
+  return bytes;
+}
+
+const INSTANCE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The id this instance writes into the documents of the terminals it holds. Kept in a file under
+ * DATA_DIR so that after a crash the restarted instance recognises the terminals it held.
+ */
+function instanceId(env: Env): string {
+  const given = readString(env, 'INSTANCE_ID');
+  if (given !== undefined) {
+    if (!INSTANCE_ID_RE.test(given)) {
+      throw new ConfigValidationError('INSTANCE_ID', 'must be 1-64 letters, digits, ".", "_" or "-"');
+    }
+    return given;
+  }
+  const file = join(dataDirFrom(env), 'instance-id');
+  if (existsSync(file)) {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (INSTANCE_ID_RE.test(existing)) return existing;
+  }
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '')
+      .slice(0, 40) || 'instance';
+  const id = `${host}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, id + '\n');
+  return id;
+}
 
 export const devicesConfig = registerAs('devices', () => {
   const env = process.env;
+  const pingIntervalMs = readDurationMs(env, 'WS_PING_INTERVAL', 10_000, { min: 50 });
+  const livenessTimeoutMs = readDurationMs(env, 'WS_LIVENESS_TIMEOUT', 30_000, { min: 100 });
+  if (livenessTimeoutMs < pingIntervalMs) {
+    throw new ConfigValidationError('WS_LIVENESS_TIMEOUT', `must be at least WS_PING_INTERVAL (${pingIntervalMs} ms)`);
+  }
+  const lastSeenWriteIntervalMs = readDurationMs(env, 'DEVICE_LAST_SEEN_WRITE_INTERVAL', 15_000, { min: 10 });
+  const onlineLeaseMs = readDurationMs(env, 'DEVICE_ONLINE_LEASE', 90_000, { min: 100 });
+  if (onlineLeaseMs <= lastSeenWriteIntervalMs + pingIntervalMs) {
+    throw new ConfigValidationError(
+      'DEVICE_ONLINE_LEASE',
+      `must be longer than DEVICE_LAST_SEEN_WRITE_INTERVAL + WS_PING_INTERVAL (${lastSeenWriteIntervalMs + pingIntervalMs} ms)`,
+    );
+  }
+  const cmdRatePerSecond = readInt(env, 'DEVICE_CMD_RATE_LIMIT', 200, { min: 0 });
+  const cmdRateWindowMs = readDurationMs(env, 'DEVICE_CMD_RATE_WINDOW', 10_000, { min: 100 });
+  const windowAllowance = Math.max(1, Math.round((cmdRatePerSecond * cmdRateWindowMs) / 1000));
   return {
-    /** Port of the terminal WebSocket gateway. */
+    /** Port of the terminal WebSocket gateway (0 = any free port). */
     wsPort: readPort(env, 'WS_PORT', 9091),
+    /** Interface the gateway binds to (default: HOST). */
+    wsHost: readString(env, 'WS_HOST', readString(env, 'HOST', '0.0.0.0')),
+    /** Largest frame a terminal may send (photos are big); a larger one closes that socket. */
+    wsMaxPayloadBytes: readBytes(env, 'WS_MAX_PAYLOAD', 8 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
+    /** The gateway pings every terminal this often. */
+    pingIntervalMs,
+    /** A terminal silent (no frame, no pong) this long is closed and marked offline. */
+    livenessTimeoutMs,
+    /** `lastSeenAt` is written to the database at most this often per terminal. */
+    lastSeenWriteIntervalMs,
+    /** A terminal counts as online while its `lastSeenAt` is younger than this (across instances). */
+    onlineLeaseMs,
     /** Time zone of terminals that have none configured (default: the server's). */
     defaultTimeZone: readTimeZone(env, 'DEVICE_DEFAULT_TIMEZONE', Intl.DateTimeFormat().resolvedOptions().timeZone),
+    /** Serial numbers allowed to register; empty = any terminal. */
+    allowList: readList(env, 'DEVICE_ALLOWLIST'),
+    /** Text a refused terminal shows on its screen. */
+    allowListReason: readString(env, 'DEVICE_ALLOWLIST_REASON', 'Terminal not authorised'),
+    /** `nosenduser` in the reg reply: true asks terminals not to push users enrolled at the keypad. */
+    noSendUser: readBool(env, 'DEVICE_NOSENDUSER', false),
+    /** Frames a terminal may send on its own, per second averaged over the window (0 = no limit). */
+    cmdRatePerSecond,
+    cmdRateWindowMs,
+    /** Frames dropped by the rate limit within one window that close the socket (a sustained flood). */
+    floodCloseDrops: readInt(env, 'DEVICE_FLOOD_CLOSE_DROPS', windowAllowance, { min: 1 }),
+    /** Largest decoded punch photo kept from a sendlog record; larger photos are dropped (the punch is kept). */
+    logImageMaxBytes: readBytes(env, 'DEVICE_LOG_IMAGE_MAX', 2 * 1024 * 1024, { min: 1024 }),
+    /** Answer to `sendqrcode`: open the door or not, and the text shown. */
+    qrcodeAccess: readBool(env, 'DEVICE_QRCODE_ACCESS', false),
+    qrcodeMessage: readString(env, 'DEVICE_QRCODE_MESSAGE', 'QR code not accepted'),
+    /** When set, POST /api/device-log requires `Authorization: Bearer <token>`. */
+    deviceLogToken: readString(env, 'DEVICE_LOG_TOKEN'),
+    /** Id of this instance in terminal documents (INSTANCE_ID, or kept in DATA_DIR/instance-id). */
+    instanceId: instanceId(env),
   };
 });
 export type DevicesConfig = ReturnType<typeof devicesConfig>;

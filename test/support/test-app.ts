@@ -7,6 +7,7 @@ import request from 'supertest';
 import { uniqueTestDbUri } from '@app/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { TerminalGateway } from '../../src/devices';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghij';
 export const TEST_ADMIN = { email: 'admin@timmy.local', password: 'admin123' };
@@ -31,6 +32,7 @@ const gatewayLookups: Array<(app: INestApplication) => ListeningPort | undefined
 export function registerGatewayLookup(lookup: (app: INestApplication) => ListeningPort | undefined): void {
   gatewayLookups.push(lookup);
 }
+registerGatewayLookup((app) => app.get(TerminalGateway));
 
 /**
  * Boots the real AppModule (same pipes, filter, body limits) on ephemeral ports with a database of

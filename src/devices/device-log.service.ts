@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { parseLogRecords } from '@app/device-protocol';
+import { ApiError } from '@app/common';
+import { FingerprintsService } from '../fingerprints';
+import { DevicesService } from './devices.service';
+import type { DeviceLogDto } from './dto/device-log.dto';
+import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
+
+export interface DeviceLogResult {
+  success: true;
+  forwarded: boolean;
+  retryLater: boolean;
+}
+
+function invalidRecord(field: string, message: string): ApiError {
+  return new ApiError(400, 'validation_failed', `${field}: ${message}`, { errors: [{ field, messages: [message] }] });
+}
+
+/** POST /api/device-log: punches from terminals or gateways over HTTP, stored like sendlog, forwarded once inline. */
+@Injectable()
+export class DeviceLogService {
+  private readonly logger = new Logger('DeviceLog');
+
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly logs: TerminalLogsService,
+    private readonly fingerprints: FingerprintsService,
+  ) {}
+
+  async ingest(body: DeviceLogDto): Promise<DeviceLogResult> {
+    const doc = await this.devices.findRecord(body.sn);
+    if (!this.devices.isAdmitted(body.sn, doc)) {
+      throw new ApiError(403, 'device_not_allowed', `Terminal ${body.sn} is not allowed to send logs (allow-list)`, {
+        sn: body.sn,
+      });
+    }
+    // The same lenient reading as the gateway's sendlog, so both paths store identical records.
+    const parsed = parseLogRecords({ record: body.record.map((r) => ({ ...r })) });
+    if (!parsed.ok) throw invalidRecord('record', parsed.reason);
+    const ctx = this.devices.contextOf(body.sn, doc);
+    let result;
+    try {
+      result = await this.logs.ingest(parsed.value, {
+        sn: body.sn,
+        source: 'device-log',
+        timeZone: ctx.timeZone,
+        ...(ctx.name ? { deviceName: ctx.name } : {}),
+      });
+    } catch (err) {
+      if (err instanceof InvalidLogRecordError) throw invalidRecord(`record.${err.index}`, err.reason);
+      throw err;
+    }
+    await this.devices.recordDeviceLog(body.sn).catch((err: unknown) => {
+      this.logger.warn(`${body.sn}: could not note the device-log time: ${String(err)}`);
+    });
+    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false };
+    let forwarded = false;
+    try {
+      forwarded = (await this.fingerprints.forwardNow(result.punchIds)).forwarded;
+    } catch (err) {
+      // Stored already: the outbox delivers it later.
+      this.logger.warn(`${body.sn}: inline forward failed, the outbox takes over: ${String(err)}`);
+    }
+    return { success: true, forwarded, retryLater: !forwarded };
+  }
+}

@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth';
+import { FingerprintsModule } from '../fingerprints';
+import { DeviceConnectionRegistry } from './device-connection.registry';
+import { DeviceLogTokenGuard } from './device-log-token.guard';
+import { DeviceLogController } from './device-log.controller';
+import { DeviceLogService } from './device-log.service';
+import { DeviceUsersRepository } from './device-users.repository';
+import { DeviceUsersService } from './device-users.service';
+import { DevicesController } from './devices.controller';
+import { DevicesRepository } from './devices.repository';
+import { DevicesService } from './devices.service';
+import { DoorEventsRepository } from './door-events.repository';
+import { Device, DeviceSchema } from './schemas/device.schema';
+import { DeviceUser, DeviceUserSchema } from './schemas/device-user.schema';
+import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
+import { TerminalLogsService } from './terminal-logs.service';
+import { TerminalRequestsService } from './terminal-requests.service';
+import { TerminalGateway } from './terminal.gateway';
+
+@Module({
+  imports: [
+    AuthModule,
+    FingerprintsModule,
+    MongooseModule.forFeature([
+      { name: Device.name, schema: DeviceSchema },
+      { name: DoorEvent.name, schema: DoorEventSchema },
+      { name: DeviceUser.name, schema: DeviceUserSchema },
+    ]),
+  ],
+  controllers: [DevicesController, DeviceLogController],
+  providers: [
+    DeviceConnectionRegistry,
+    DevicesRepository,
+    DevicesService,
+    DoorEventsRepository,
+    DeviceUsersRepository,
+    DeviceUsersService,
+    TerminalLogsService,
+    TerminalRequestsService,
+    TerminalGateway,
+    DeviceLogService,
+    DeviceLogTokenGuard,
+  ],
+  exports: [DeviceConnectionRegistry, DevicesService, DeviceUsersService, TerminalLogsService, TerminalGateway],
+})
+export class DevicesModule {}

@@ -1,0 +1,29 @@
+export { DevicesModule } from './devices.module';
+export {
+  DeviceConnectionRegistry,
+  type DeviceConnectionEvents,
+  type TerminalDisconnectedEvent,
+  type TerminalRegisteredEvent,
+  type TerminalReplyEvent,
+} from './device-connection.registry';
+export { DevicesService, type TerminalContext } from './devices.service';
+export type { DeviceDetailView, DeviceView } from './device.view';
+export {
+  DeviceUsersService,
+  ALL_FINGERPRINTS_BACKUPNUM,
+  WHOLE_USER_BACKUPNUM,
+  type CredentialInput,
+  type DeviceUserCredentialView,
+  type DeviceUserView,
+  type RosterRowInput,
+  type UserInput,
+} from './device-users.service';
+export {
+  TerminalLogsService,
+  InvalidLogRecordError,
+  type IngestContext,
+  type IngestResult,
+  type LogSource,
+} from './terminal-logs.service';
+export { TerminalGateway } from './terminal.gateway';
+export { DOOR_EVENTS, doorEventMeaning } from './door-events';

@@ -1,0 +1,80 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Schema as MongooseSchema } from 'mongoose';
+
+/** A terminal: what it told us at `reg`, where it is connected, and what operators set. */
+@Schema({ collection: 'devices', timestamps: true, minimize: false })
+export class Device {
+  @Prop({ required: true, unique: true })
+  sn: string;
+
+  @Prop()
+  cpusn?: string;
+
+  /** Every `devinfo` field of the last `reg`, raw. */
+  @Prop({ type: MongooseSchema.Types.Mixed, default: {} })
+  devinfo: Record<string, unknown>;
+
+  @Prop()
+  firmware?: string;
+
+  @Prop()
+  model?: string;
+
+  /** Operator-given. */
+  @Prop()
+  name?: string;
+
+  /** IANA zone of the terminal's clock; unset = DEVICE_DEFAULT_TIMEZONE. */
+  @Prop()
+  timeZone?: string;
+
+  /** true = admitted even when not on the allow-list; false = refused always; unset = the list decides. */
+  @Prop({ type: Boolean })
+  allowed?: boolean;
+
+  @Prop()
+  notes?: string;
+
+  @Prop({ default: false })
+  online: boolean;
+
+  /** The instance holding the socket, and that socket's id (a late close of an older socket changes nothing). */
+  @Prop()
+  instanceId?: string;
+
+  @Prop()
+  connectionId?: string;
+
+  @Prop()
+  remoteAddress?: string;
+
+  /** URL path the terminal dialled (`/pub/chat` is common). */
+  @Prop()
+  urlPath?: string;
+
+  @Prop()
+  connectedAt?: Date;
+
+  @Prop()
+  lastSeenAt?: Date;
+
+  @Prop()
+  disconnectedAt?: Date;
+
+  @Prop()
+  disconnectReason?: string;
+
+  /** Last punch received over POST /api/device-log. */
+  @Prop()
+  lastDeviceLogAt?: Date;
+
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export type DeviceDocument = HydratedDocument<Device>;
+export const DeviceSchema = SchemaFactory.createForClass(Device);
+DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
+DeviceSchema.index({ online: 1, lastSeenAt: -1 });
+DeviceSchema.index({ instanceId: 1, online: 1 });
+DeviceSchema.index({ connectionId: 1 });

@@ -1,0 +1,247 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { parseFrame } from '@app/device-protocol';
+import type { IncomingMessage } from 'node:http';
+import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { devicesConfig } from '../config/devices.config';
+import { HealthService } from '../health/health.service';
+import { DeviceConnectionRegistry } from './device-connection.registry';
+import { DevicesService } from './devices.service';
+import { FrameRateLimiter } from './frame-rate-limiter';
+import { TerminalRequestsService } from './terminal-requests.service';
+import { TerminalSession } from './terminal-session';
+
+const FLOOD_CLOSE_CODE = 1008;
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/**
+ * The terminals' WebSocket endpoint. Owns a `ws` server on WS_PORT (any URL path), routes each
+ * frame by `cmd` (terminal requests, handled in order per socket) or `ret` (replies to our
+ * commands, published on the registry), watches liveness and keeps `lastSeenAt` fresh.
+ */
+@Injectable()
+export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('TerminalGateway');
+  private server: WebSocketServer | undefined;
+  private readonly sessions = new Set<TerminalSession>();
+  private timer: NodeJS.Timeout | undefined;
+  private listening = false;
+  private stopping = false;
+
+  constructor(
+    private readonly registry: DeviceConnectionRegistry,
+    private readonly devices: DevicesService,
+    private readonly requests: TerminalRequestsService,
+    private readonly health: HealthService,
+    @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
+  ) {}
+
+  /** The port the gateway listens on (the real one when WS_PORT=0). */
+  get port(): number {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : 0;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.register({ name: 'gateway', isUp: () => this.listening });
+    const swept = await this.devices.sweepStale(this.registry.instanceId);
+    if (swept > 0)
+      this.logger.log(`${swept} terminal(s) held before the last stop, or silent too long, marked offline`);
+
+    const server = new WebSocketServer({
+      host: this.cfg.wsHost,
+      port: this.cfg.wsPort,
+      maxPayload: this.cfg.wsMaxPayloadBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) =>
+        reject(new Error(`Terminal gateway cannot listen on ${this.cfg.wsHost}:${this.cfg.wsPort}: ${err.message}`));
+      server.once('error', onError);
+      server.once('listening', () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.logger.error(`Gateway server error: ${err.message}`));
+    server.on('connection', (ws, req) => this.onConnection(ws, req));
+    this.listening = true;
+    this.timer = setInterval(() => this.tick(), this.cfg.pingIntervalMs);
+    this.timer.unref();
+    this.logger.log(`Terminal gateway on ws://${this.cfg.wsHost}:${this.port} (instance ${this.registry.instanceId})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.listening = false;
+    if (this.timer) clearInterval(this.timer);
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const released: TerminalSession[] = [];
+    for (const session of [...this.sessions]) {
+      if (this.release(session, 'shutdown')) released.push(session);
+      // close() would wait for each terminal's close handshake; terminate() ends the socket now.
+      session.ws.terminate();
+    }
+    this.sessions.clear();
+    await Promise.all(
+      released.map((s) =>
+        this.devices.recordOffline(s.sn!, [s.id, ...s.supersedes], 'shutdown').catch((err: unknown) => {
+          this.logger.warn(`${s.label}: could not record offline at shutdown: ${String(err)}`);
+        }),
+      ),
+    );
+    await closed;
+    this.logger.log('Terminal gateway stopped');
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    let remote = req.socket.remoteAddress;
+    const forwarded = req.headers['x-forwarded-for'];
+    if (isLoopback(remote) && typeof forwarded === 'string' && forwarded.trim()) {
+      remote = forwarded.split(',')[0].trim();
+    }
+    const path = (req.url ?? '/').slice(0, 200);
+    if (this.stopping) {
+      ws.terminate();
+      return;
+    }
+    const limiter = new FrameRateLimiter({
+      ratePerSecond: this.cfg.cmdRatePerSecond,
+      windowMs: this.cfg.cmdRateWindowMs,
+      floodDrops: this.cfg.floodCloseDrops,
+    });
+    const session = new TerminalSession(ws, remote, path, limiter, this.logger);
+    this.sessions.add(session);
+    this.logger.log(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
+
+    ws.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
+    ws.on('pong', () => {
+      session.lastLifeAt = Date.now();
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        session.closeReason ??= 'frame_too_large';
+        session.warn(`frame larger than WS_MAX_PAYLOAD (${this.cfg.wsMaxPayloadBytes} bytes): socket closed`);
+      } else {
+        session.closeReason ??= 'socket_error';
+        session.warn(`socket error: ${err.message}`);
+      }
+    });
+    ws.on('close', (code, reason) => this.onClose(session, code, reason.toString('utf8')));
+  }
+
+  private onMessage(session: TerminalSession, data: RawData, isBinary: boolean): void {
+    session.lastLifeAt = Date.now();
+    let frames: ReturnType<typeof parseFrame>;
+    try {
+      frames = parseFrame(data);
+    } catch (err) {
+      session.warn(`frame dropped: ${String(err)}`);
+      return;
+    }
+    for (const frame of frames) {
+      switch (frame.kind) {
+        case 'reply':
+          if (!session.sn || !session.ready || !this.registry.isCurrent(session.sn, session)) {
+            session.warn(`reply "${frame.ret}" from a socket that is not registered dropped`);
+            break;
+          }
+          this.registry.deliverReply(session.sn, frame.ret, frame.msg);
+          break;
+        case 'request': {
+          if (!this.admitFrame(session)) return;
+          const { cmd, msg } = frame;
+          if (!session.enqueue(() => this.requests.handle(session, cmd, msg))) {
+            session.warn(`"${cmd}" dropped: too many requests waiting`);
+          }
+          break;
+        }
+        case 'invalid':
+          if (!this.admitFrame(session)) return;
+          session.warn(`${isBinary ? 'binary ' : ''}frame dropped: ${frame.reason} (${frame.excerpt.slice(0, 120)})`);
+          break;
+      }
+    }
+  }
+
+  /** Rate limit for what a terminal sends on its own; a sustained flood closes the socket. */
+  private admitFrame(session: TerminalSession): boolean {
+    const decision = session.limiter.take();
+    if (decision === 'accept') return true;
+    if (decision === 'flood') {
+      this.logger.warn(`${session.label}: sustained frame flood (${session.limiter.dropped} dropped): socket closed`);
+      session.closeReason = 'flood';
+      session.ws.close(FLOOD_CLOSE_CODE, 'frame rate limit');
+      return false;
+    }
+    session.warn(
+      `frame dropped: more than ${this.cfg.cmdRatePerSecond} frames/s (${session.limiter.dropped} dropped so far)`,
+    );
+    return false;
+  }
+
+  private onClose(session: TerminalSession, code: number, reason: string): void {
+    this.sessions.delete(session);
+    const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
+    if (session.sn) this.logger.log(`${session.sn}: connection ended: ${why}`);
+    if (!this.release(session, why) || !session.sn) return;
+    this.devices.recordOffline(session.sn, [session.id, ...session.supersedes], why).catch((err: unknown) => {
+      this.logger.warn(`${session.label}: could not record offline: ${String(err)}`);
+    });
+  }
+
+  /** Takes a session out of the registry once; true when it was the terminal's current socket. */
+  private release(session: TerminalSession, reason: string): boolean {
+    if (session.released) return false;
+    session.released = true;
+    return session.sn !== undefined && this.registry.release(session.sn, session, reason);
+  }
+
+  /** Ping, liveness and registration deadlines, and the bounded-rate `lastSeenAt` writes. */
+  private tick(): void {
+    const now = Date.now();
+    const fresh: { sn: string; connectionId: string; instanceId: string; at: Date }[] = [];
+    for (const session of this.sessions) {
+      if (now - session.lastLifeAt > this.cfg.livenessTimeoutMs) {
+        session.closeReason = 'liveness_timeout';
+        session.ws.terminate();
+        continue;
+      }
+      if (!session.ready && now - session.connectedAt > this.cfg.livenessTimeoutMs) {
+        session.closeReason = 'no_registration';
+        session.warn('no registration within WS_LIVENESS_TIMEOUT: socket closed');
+        session.ws.terminate();
+        continue;
+      }
+      if (session.open) session.ws.ping();
+      if (
+        session.ready &&
+        session.sn &&
+        !session.released &&
+        session.lastLifeAt > session.lastSeenWrittenLife &&
+        now - session.lastSeenWrittenAt >= this.cfg.lastSeenWriteIntervalMs
+      ) {
+        session.lastSeenWrittenAt = now;
+        session.lastSeenWrittenLife = session.lastLifeAt;
+        fresh.push({
+          sn: session.sn,
+          connectionId: session.id,
+          instanceId: this.registry.instanceId,
+          at: new Date(session.lastLifeAt),
+        });
+      }
+    }
+    if (fresh.length > 0) {
+      this.devices.recordLiveness(fresh).catch((err: unknown) => {
+        this.logger.warn(`Could not record last-seen of ${fresh.length} terminal(s): ${String(err)}`);
+      });
+    }
+  }
+}
