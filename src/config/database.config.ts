@@ -1,7 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { join } from 'node:path';
 import { dataDirFrom } from './app.config';
-import { readBool, readPort, readString } from './env';
+import { readBool, readInt, readPort, readString } from './env';
 
 export const databaseConfig = registerAs('database', () => {
   const env = process.env;
@@ -18,6 +18,8 @@ export const databaseConfig = registerAs('database', () => {
     embeddedInMemory: readBool(env, 'EMBEDDED_DB_IN_MEMORY', false),
     /** Port of the embedded server (0 = any free port). */
     embeddedPort: readPort(env, 'EMBEDDED_DB_PORT', 0),
+    /** Connection attempts after the first one fails at boot (3 s apart). */
+    connectRetries: readInt(env, 'MONGODB_CONNECT_RETRIES', 5, { min: 0, max: 1000 }),
     /** Database name used with the embedded server. */
     embeddedDbName: readString(env, 'EMBEDDED_DB_NAME', 'timmy'),
   };

@@ -9,12 +9,13 @@ import { startEmbeddedDatabase } from './embedded-database';
     MongooseModule.forRootAsync({
       inject: [databaseConfig.KEY],
       useFactory: async (cfg: ConfigType<typeof databaseConfig>) => {
-        if (cfg.uri) return { uri: cfg.uri, autoIndex: true, autoCreate: true };
+        const retry = { retryAttempts: cfg.connectRetries, retryDelay: 3000 };
+        if (cfg.uri) return { uri: cfg.uri, autoIndex: true, autoCreate: true, ...retry };
         const db = await startEmbeddedDatabase({
           port: cfg.embeddedPort,
           dataDir: cfg.embeddedInMemory ? undefined : cfg.embeddedDataDir,
         });
-        return { uri: `${db.uri}/${cfg.embeddedDbName}`, autoIndex: true, autoCreate: true };
+        return { uri: `${db.uri}/${cfg.embeddedDbName}`, autoIndex: true, autoCreate: true, ...retry };
       },
     }),
   ],

@@ -46,6 +46,7 @@ export async function createTestApp(opts: { env?: Record<string, string> } = {})
     WS_PORT: '0',
     HOST: '127.0.0.1',
     MONGODB_URI: uri,
+    MONGODB_CONNECT_RETRIES: '0',
     JWT_SECRET: TEST_JWT_SECRET,
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,
