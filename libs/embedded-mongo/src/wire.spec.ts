@@ -8,6 +8,8 @@ jest.setTimeout(30_000);
 
 type Doc = Record<string, unknown>;
 
+const ser = (d: Doc): Buffer => Buffer.from(serialize(d));
+
 function frame(opCode: number, requestId: number, body: Buffer): Buffer {
   const h = Buffer.alloc(16);
   h.writeInt32LE(16 + body.length, 0);
@@ -19,10 +21,10 @@ function frame(opCode: number, requestId: number, body: Buffer): Buffer {
 
 function opMsg(requestId: number, cmd: Doc, opts: { flags?: number; checksum?: boolean; sequences?: Array<[string, Doc[]]> } = {}): Buffer {
   const flags = (opts.flags ?? 0) | (opts.checksum ? MSG_CHECKSUM_PRESENT : 0);
-  const parts: Buffer[] = [Buffer.alloc(4), Buffer.from([0]), serialize(cmd)];
+  const parts: Buffer[] = [Buffer.alloc(4), Buffer.from([0]), ser(cmd)];
   parts[0].writeUInt32LE(flags, 0);
   for (const [id, docs] of opts.sequences ?? []) {
-    const payload = Buffer.concat([Buffer.from(id + '\0'), ...docs.map((d) => serialize(d))]);
+    const payload = Buffer.concat([Buffer.from(id + '\0'), ...docs.map((d) => ser(d))]);
     const size = Buffer.alloc(4);
     size.writeInt32LE(4 + payload.length, 0);
     parts.push(Buffer.from([1]), size, payload);
@@ -41,7 +43,7 @@ function opQuery(requestId: number, ns: string, query: Doc): Buffer {
   const nums = Buffer.alloc(8);
   nums.writeInt32LE(0, 0);
   nums.writeInt32LE(-1, 4);
-  return frame(OP_QUERY, requestId, Buffer.concat([flags, Buffer.from(ns + '\0'), nums, serialize(query)]));
+  return frame(OP_QUERY, requestId, Buffer.concat([flags, Buffer.from(ns + '\0'), nums, ser(query)]));
 }
 
 /** A raw client socket that collects whole reply frames and notices when the server closes. */
@@ -120,7 +122,7 @@ describe('wire format helpers', () => {
     badKind[20] = 7;
     expect(() => parseOpMsg(badKind)).toThrow(ProtocolError);
     expect(() => parseOpMsg(msg.subarray(0, 30))).toThrow(ProtocolError);
-    const twoBodies = frame(OP_MSG, 3, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), serialize({ a: 1 }), Buffer.from([0]), serialize({ b: 1 })]));
+    const twoBodies = frame(OP_MSG, 3, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), ser({ a: 1 }), Buffer.from([0]), ser({ b: 1 })]));
     expect(() => parseOpMsg(twoBodies)).toThrow(ProtocolError);
   });
 });
@@ -186,7 +188,7 @@ describe('embedded-mongo wire protocol and bad input', () => {
   it('answers garbage BSON inside a well-framed message with an error and keeps the connection', async () => {
     const raw = await Raw.open(server.port);
     try {
-      const bad = serialize({ ping: 1, $db: 'admin' });
+      const bad = ser({ ping: 1, $db: 'admin' });
       bad[4] = 0x7f; // an unknown element type
       raw.send(frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), bad])));
       const f = await raw.next();
@@ -210,9 +212,9 @@ describe('embedded-mongo wire protocol and bad input', () => {
       m[m.length - 1] ^= 1;
       return m;
     }],
-    ['an unknown section kind', (): Buffer => frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([9]), serialize({ a: 1 })]))],
+    ['an unknown section kind', (): Buffer => frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([9]), ser({ a: 1 })]))],
     ['a section longer than the message', (): Buffer => {
-      const body = serialize({ ping: 1 });
+      const body = ser({ ping: 1 });
       body.writeInt32LE(body.length + 100, 0);
       return frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), body]));
     }],
