@@ -214,3 +214,42 @@ export function sns(prefix: string, count: number): string[] {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface RequestSpec {
+  method: string;
+  path: string;
+  body?: string;
+}
+
+export interface HttpLoadOutcome {
+  latencies: number[];
+  measured: number;
+  total: number;
+  errors: number;
+  statuses: Record<string, number>;
+  samples: string[];
+  avgBytes: number;
+  windowMs: number;
+}
+
+/** Closed-loop HTTP load from its own process: one worker (and keep-alive connection) per request list. */
+export async function httpLoad(opts: {
+  baseUrl: string;
+  perWorker: RequestSpec[][];
+  headers?: Record<string, string>;
+  warmupMs: number;
+  durationMs: number;
+  okStatus?: number[];
+  progress?: (m: string) => void;
+}): Promise<HttpLoadOutcome & { rps: number; p50: number; p99: number }> {
+  const proc = startProc('http-load', 'load/http-load.js');
+  if (opts.progress) proc.onProgress = opts.progress;
+  try {
+    const { progress: _p, ...payload } = opts;
+    const out = await proc.call<HttpLoadOutcome>('run', payload, opts.warmupMs + opts.durationMs + 90_000);
+    const s = summarize(out.latencies);
+    return { ...out, rps: out.windowMs > 0 ? (out.measured * 1000) / out.windowMs : 0, p50: s.p50, p99: s.p99 };
+  } finally {
+    await proc.stop(2000);
+  }
+}

@@ -4,7 +4,9 @@ import { BENCH_ADMIN, BENCH_JWT_SECRET, benchAdminToken } from './jwt';
 import { PRODUCT_MAIN, tempDir } from './paths';
 import { freePort } from './ports';
 import { Proc, startProc } from './procs';
-import type { MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
+import { join } from 'node:path';
+import { start } from '@app/embedded-mongo';
 
 export interface ProductServer {
   proc: Proc;
@@ -20,13 +22,48 @@ export interface ProductServer {
   stop(): Promise<void>;
 }
 
+const PRODUCT_DB_NAME = 'timmy';
+
+/** Where a product server keeps its data, decided before it starts (so it can be seeded first). */
+export interface ProductDbPlan {
+  dataDir: string;
+  /** Set when running on MongoDB (MONGODB_URI); the embedded server lives under dataDir/db. */
+  dbUri?: string;
+}
+
+export function planProductDb(name: string): ProductDbPlan {
+  const external = externalMongoUri();
+  return { dataDir: tempDir(`${name}-data`), dbUri: external ? withDbName(external, uniqueDbName(name)) : undefined };
+}
+
+/** Writes into a product's database before the product starts (the embedded server is opened on its files). */
+export async function seedProductDb(plan: ProductDbPlan, fill: (db: Db) => Promise<void>): Promise<void> {
+  if (plan.dbUri) {
+    const client = await connectDriver(plan.dbUri);
+    try {
+      await fill(client.db());
+    } finally {
+      await client.close();
+    }
+    return;
+  }
+  const embedded = await start({ port: 0, dataDir: join(plan.dataDir, 'db'), quiet: true });
+  const client = await connectDriver(`${embedded.uri}/${PRODUCT_DB_NAME}`);
+  try {
+    await fill(client.db());
+  } finally {
+    await client.close();
+    await embedded.stop();
+  }
+}
+
 export interface ProductOptions {
   name: string;
   /** Embedded database with files under DATA_DIR (fsync measured) rather than in memory. */
   durable: boolean;
   env?: Record<string, string>;
   /** Reuse the data of an earlier server (restart). */
-  reuse?: { dataDir: string; dbUri: string };
+  reuse?: ProductDbPlan;
   startTimeoutMs?: number;
   execArgv?: string[];
 }
@@ -55,9 +92,9 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
   } else {
     const dbPort = await freePort();
     env.EMBEDDED_DB_PORT = String(dbPort);
-    env.EMBEDDED_DB_NAME = 'timmy';
+    env.EMBEDDED_DB_NAME = PRODUCT_DB_NAME;
     env.EMBEDDED_DB_IN_MEMORY = opts.durable ? 'false' : 'true';
-    dbUri = `mongodb://127.0.0.1:${dbPort}/timmy`;
+    dbUri = `mongodb://127.0.0.1:${dbPort}/${PRODUCT_DB_NAME}`;
   }
   const proc = startProc(`product-${opts.name}`, PRODUCT_MAIN, {
     env: { ...env, ...opts.env },

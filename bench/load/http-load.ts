@@ -8,7 +8,7 @@ import { childProgress, serveIpc } from '../lib/ipc-child';
 interface RequestSpec {
   method: string;
   path: string;
-  /** JSON text; `{seq}` is replaced with the worker's request counter. */
+  /** JSON text; `{seq}` is replaced with the worker's request counter (from 1). */
   body?: string;
 }
 
@@ -71,14 +71,14 @@ async function run(p: Record<string, unknown>): Promise<unknown> {
   let bytes = 0;
   let errors = 0;
   let total = 0;
-  const worker = async (list: RequestSpec[], w: number) => {
+  const worker = async (list: RequestSpec[]) => {
     let i = 0;
     while (Date.now() < windowEnd && i < maxPerWorker) {
       const spec = list[i % list.length];
       const begin = Date.now();
       const s = performance.now();
       try {
-        const res = await once(agent, base, spec, w * 1_000_000 + i, headers, timeoutMs);
+        const res = await once(agent, base, spec, i + 1, headers, timeoutMs);
         const ms = performance.now() - s;
         total++;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
@@ -99,7 +99,7 @@ async function run(p: Record<string, unknown>): Promise<unknown> {
       childProgress(`${measured.toLocaleString('en-US')} requests answered in the measured window`);
     }
   };
-  await Promise.all(perWorker.map((list, w) => worker(list, w)));
+  await Promise.all(perWorker.map((list) => worker(list)));
   agent.destroy();
   return {
     latencies,

@@ -1,0 +1,133 @@
+/**
+ * Command round trip: POST /api/device/:sn/add-user -> operation -> terminal -> reply -> HTTP
+ * answer, one HTTP client per terminal in closed loop. Product vs the driver peer (operation
+ * document inserted, claimed, completed, user copy upserted) vs a bare ws relay.
+ */
+import { Baseline, TerminalFleet, httpLoad, readIndexes, sleep, sns, startBaseline } from './lib/harness';
+import { benchAdminToken } from './lib/jwt';
+import { dropProductDb, startProduct, ProductServer } from './lib/product';
+import { round } from './lib/stats';
+import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
+
+interface Fig {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  measured: number;
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const sizes = opts.quick ? [10, 30] : [100, 1000];
+  const warmupMs = opts.quick ? 300 : 1000;
+  const durationMs = opts.quick ? 1500 : 4000;
+  const runs = 2;
+  const rows: ResultRow[] = [];
+  const checks: NonNullable<BenchResult['checks']> = [];
+  const commandsSeen: Record<string, Record<string, number>> = {};
+
+  opts.progress('starting product (durable data dir), peer and bare servers');
+  const product: ProductServer = await startProduct({ name: 'command', durable: true });
+  let peer: Baseline | undefined;
+  let bare: Baseline | undefined;
+  const fleet = await TerminalFleet.start(Math.max(...sizes), 5000, opts.progress);
+  try {
+    const indexes = await readIndexes(await product.driver(), ['operations', 'devices', 'deviceusers']);
+    peer = await startBaseline('peer', { durable: true, indexes });
+    bare = await startBaseline('bare');
+    let seq = 0;
+    for (const size of sizes) {
+      const label = `${size} terminals, ${size} concurrent HTTP clients`;
+      const figs: Record<System, Fig[]> = { product: [], peer: [], bare: [] };
+      const order: Array<{ sys: System; run: number }> = [];
+      for (let r = 0; r < runs; r++) order.push({ sys: 'product', run: r }, { sys: 'peer', run: r });
+      order.push({ sys: 'bare', run: 0 });
+      for (const { sys, run: r } of order) {
+        const server = sys === 'product' ? product : sys === 'peer' ? peer : bare;
+        const token = sys === 'product' ? product.token : benchAdminToken();
+        const step = `${label}, ${sys}${sys === 'bare' ? '' : ` run ${r + 1}`}`;
+        const list = sns(`CM${String(seq++).padStart(3, '0')}X`, size);
+        opts.progress(`${step}: registering`);
+        const conn = await fleet.connect(server.wsUrl, list);
+        if (conn.failed > 0)
+          throw new Error(`${step}: ${conn.failed} terminals failed to register: ${conn.errors.join('; ')}`);
+        // Let post-registration work (catch-up commands, last-seen writes) finish before measuring.
+        await sleep(opts.quick ? 300 : 1500);
+        const out = await httpLoad({
+          baseUrl: server.httpUrl,
+          perWorker: list.map((sn) => [
+            {
+              method: 'POST',
+              path: `/api/device/${sn}/add-user`,
+              body: '{"enrollid":{seq},"name":"Bench User {seq}","aliasid":"B{seq}","backupnum":0}',
+            },
+          ]),
+          headers: { authorization: `Bearer ${token}` },
+          warmupMs,
+          durationMs,
+          okStatus: [200, 201],
+          progress: (m) => opts.progress(`${step}: ${m}`),
+        });
+        commandsSeen[step] = (await fleet.stats()).commands;
+        await fleet.close();
+        figs[sys].push({ rps: out.rps, p50: out.p50, p99: out.p99, errors: out.errors, measured: out.measured });
+        checks.push({
+          what: `${step}: every add-user answered 2xx with the terminal's reply`,
+          ok: out.errors === 0 && out.measured > 0,
+          detail: `${out.measured} measured, ${out.errors} errors${out.samples.length ? `: ${out.samples[0]}` : ''}`,
+        });
+      }
+      const pick = (sys: System, f: (x: Fig) => number) => figs[sys].map((x) => round(f(x), 2));
+      rows.push(
+        {
+          case: label,
+          metric: 'add-user round trips',
+          unit: 'ops/s',
+          better: 'higher',
+          product: pick('product', (x) => x.rps),
+          peer: pick('peer', (x) => x.rps),
+          bare: pick('bare', (x) => x.rps),
+          target: { vs: 'peer', ratio: 0.5 },
+        },
+        {
+          case: label,
+          metric: 'p50',
+          unit: 'ms',
+          better: 'lower',
+          product: pick('product', (x) => x.p50),
+          peer: pick('peer', (x) => x.p50),
+          bare: pick('bare', (x) => x.p50),
+          target: { vs: 'peer', ratio: 2 },
+        },
+        {
+          case: label,
+          metric: 'p99',
+          unit: 'ms',
+          better: 'lower',
+          product: pick('product', (x) => x.p99),
+          peer: pick('peer', (x) => x.p99),
+          bare: pick('bare', (x) => x.p99),
+        },
+      );
+    }
+  } finally {
+    await fleet.stop();
+    await product.stop();
+    await dropProductDb(product).catch(() => undefined);
+    await peer?.stop();
+    await bare?.stop();
+  }
+  return {
+    name: 'command',
+    title: 'Command round trip (POST add-user -> operation -> terminal -> reply -> HTTP answer)',
+    rows,
+    checks,
+    notes: [
+      'Each terminal has its own HTTP client in closed loop (one command in flight per terminal, as the protocol requires); ' +
+        `measured ${durationMs / 1000}s after ${warmupMs / 1000}s warm-up; product and peer twice (pairs), bare once.`,
+      'Peer: JWT check, operation inserted (pending), claimed (findOneAndUpdate -> sent), reply stored (success), terminal-user copy upserted, then the answer; data dir with fsync, like the product.',
+      'Bare: HTTP -> adduser frame -> reply -> HTTP answer, nothing stored.',
+    ],
+    config: { sizes, warmupMs, durationMs, runs, commandsSeenByTerminals: commandsSeen },
+  };
+}
