@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import {
   buildCommand,
   CommandFrame,
@@ -57,7 +57,7 @@ const EXPIRED_LEASES_PER_POLL = 100;
  * instances can share the queue.
  */
 @Injectable()
-export class OperationDispatcher implements OnModuleInit, OnModuleDestroy {
+export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OperationDispatcher');
   private readonly lanes = new Map<string, Lane>();
   private readonly drains = new Set<Promise<void>>();
@@ -80,8 +80,31 @@ export class OperationDispatcher implements OnModuleInit, OnModuleDestroy {
     this.start();
   }
 
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recoverOwnLeases();
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.stop();
+  }
+
+  /**
+   * The instance id survives restarts (DATA_DIR/instance-id): operations still `sent` under it
+   * were in flight when this instance last stopped, and nothing of this run holds them yet.
+   */
+  async recoverOwnLeases(): Promise<void> {
+    try {
+      const released = await this.repo.releaseAllOwnedBy(
+        this.link.instanceId,
+        this.clock.now(),
+        'instance_restarted: the instance that sent it stopped before the outcome was known',
+      );
+      if (released > 0) this.logger.warn(`${released} operation(s) in flight at the last shutdown queued again`);
+    } catch (err) {
+      this.logger.warn(
+        `Operations of the previous run not recovered (their leases will expire): ${describeError(err)}`,
+      );
+    }
   }
 
   start(): void {

@@ -177,6 +177,20 @@ export class OperationsRepository {
       .exec();
   }
 
+  /** Operations a previous run of this instance left in flight go back to the queue at once. */
+  async releaseAllOwnedBy(owner: string, now: Date, lastError: string): Promise<number> {
+    const res = await this.model
+      .updateMany(
+        { status: OperationStatus.Sent, leaseOwner: owner },
+        {
+          $set: { status: OperationStatus.Pending, nextAttemptAt: now, lastError },
+          $unset: { leaseOwner: 1, leaseUntil: 1 },
+        },
+      )
+      .exec();
+    return res.modifiedCount;
+  }
+
   async findExpiredLeases(now: Date, limit: number): Promise<OperationRecord[]> {
     return this.model
       .find({ status: OperationStatus.Sent, leaseUntil: { $lt: now } })
