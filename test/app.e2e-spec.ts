@@ -1,4 +1,6 @@
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { AppConfigModule } from '../src/config/config.module';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('application (e2e)', () => {
@@ -61,6 +63,15 @@ describe('application (e2e)', () => {
 
 describe('configuration validation (e2e)', () => {
   it('refuses to start on an invalid value and names the variable', async () => {
-    await expect(createTestApp({ env: { OP_MAX_ATTEMPTS: 'many' } })).rejects.toThrow(/OP_MAX_ATTEMPTS/);
+    const saved = process.env.OP_MAX_ATTEMPTS;
+    process.env.OP_MAX_ATTEMPTS = 'many';
+    try {
+      await expect(Test.createTestingModule({ imports: [AppConfigModule] }).compile()).rejects.toThrow(
+        /OP_MAX_ATTEMPTS must be an integer/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.OP_MAX_ATTEMPTS;
+      else process.env.OP_MAX_ATTEMPTS = saved;
+    }
   });
 });

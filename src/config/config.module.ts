@@ -8,6 +8,17 @@ import { devicesConfig } from './devices.config';
 import { forwardingConfig } from './forwarding.config';
 import { operationsConfig } from './operations.config';
 
+/** Every configuration namespace; the database connection waits until all of them validated. */
+export const CONFIG_NAMESPACES = [
+  appConfig,
+  databaseConfig,
+  authConfig,
+  devicesConfig,
+  operationsConfig,
+  forwardingConfig,
+  deviceUsersConfig,
+];
+
 /**
  * Loads `.env` (optional) and the typed namespaces. Every default lives in the namespaces, so an
  * empty environment starts. Tests set NODE_ENV=test and skip `.env` so a developer's file cannot
@@ -19,15 +30,7 @@ import { operationsConfig } from './operations.config';
       isGlobal: true,
       cache: false,
       ignoreEnvFile: process.env.NODE_ENV === 'test',
-      load: [
-        appConfig,
-        databaseConfig,
-        authConfig,
-        devicesConfig,
-        operationsConfig,
-        forwardingConfig,
-        deviceUsersConfig,
-      ],
+      load: [...CONFIG_NAMESPACES],
     }),
   ],
 })
