@@ -21,7 +21,8 @@ export interface TestApp {
   connection: Connection;
   env: Record<string, string>;
   adminToken(): Promise<string>;
-  close(): Promise<void>;
+  /** `keepDatabase`: leave the data for another app started with `env: { MONGODB_URI: t.env.MONGODB_URI }`. */
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 /** Objects that expose the port they listen on (the terminal gateway). */
@@ -92,8 +93,8 @@ export async function createTestApp(opts: { env?: Record<string, string> } = {})
       token = (res.body as { token: string }).token;
       return token;
     },
-    async close() {
-      await connection.dropDatabase().catch(() => undefined);
+    async close(closeOpts: { keepDatabase?: boolean } = {}) {
+      if (!closeOpts.keepDatabase) await connection.dropDatabase().catch(() => undefined);
       await app.close();
     },
   };
