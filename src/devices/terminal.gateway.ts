@@ -176,6 +176,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     const decision = session.limiter.take();
     if (decision === 'accept') return true;
     if (decision === 'flood') {
+      if (session.closeReason === 'flood') return false;
       this.logger.warn(`${session.label}: sustained frame flood (${session.limiter.dropped} dropped): socket closed`);
       session.closeReason = 'flood';
       session.ws.close(FLOOD_CLOSE_CODE, 'frame rate limit');
