@@ -204,6 +204,22 @@ describe('VirtualTerminal', () => {
       expect(t.registered).toBe(true);
     });
 
+    it('answers pings unless autoPong is false', async () => {
+      // A pong is sent as soon as the ping is read, so it arrives before the reply to a later command.
+      const pongsBeforeReply = async (): Promise<boolean> => {
+        const socket = server.sockets[server.sockets.length - 1];
+        let ponged = false;
+        socket.once('pong', () => (ponged = true));
+        socket.ping();
+        await server.command('gettime');
+        return ponged;
+      };
+      await make().connect();
+      expect(await pongsBeforeReply()).toBe(true);
+      await make({ sn: 'SILENT01', autoPong: false }).connect();
+      expect(await pongsBeforeReply()).toBe(false);
+    });
+
     it('rejects connect when nothing listens, without throwing elsewhere', async () => {
       const t = make({ url: 'ws://127.0.0.1:1/pub/chat' });
       await expect(t.connect()).rejects.toThrow(/connection closed/);

@@ -31,6 +31,8 @@ export interface VirtualTerminalOptions {
   timeZone?: string;
   /** seed of the generated data (default: the sn) */
   seed?: number | string;
+  /** answer WebSocket pings (default true); false makes a terminal the server's liveness check should drop */
+  autoPong?: boolean;
 }
 
 export type RegReply = Json;
@@ -256,7 +258,11 @@ export class VirtualTerminal extends EventEmitter {
     clearTimeout(this.reconnectTimer);
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 });
+      ws = new WebSocket(this.url, {
+        handshakeTimeout: 10_000,
+        maxPayload: 64 * 1024 * 1024,
+        autoPong: this.options.autoPong ?? true,
+      });
     } catch (err) {
       this.onClosed(undefined, 1006, err instanceof Error ? err.message : String(err), false);
       return;
