@@ -437,6 +437,62 @@ describe('Mobile fingerprints (POST /api/fingerprints/app, listings, images, ret
       expect(extra.status).toBe(400);
     });
   });
+
+  describe('POST /api/fingerprints/device-logs/retry-failed', () => {
+    it('retries failed terminal punches, one request per terminal batch, in order', async () => {
+      await logs().deleteMany({});
+      hr.mode = 'unconfirmed';
+      const service = t.app.get(FingerprintsService);
+      const a = await service.storeTerminalPunches({
+        sn: 'RT-1',
+        timeZone: 'UTC',
+        source: 'sendlog',
+        records: [
+          { enrollid: 121, time: '2025-03-01 08:00:00', raw: {} },
+          { enrollid: 122, time: '2025-03-01 08:00:01', raw: {} },
+          { enrollid: 123, time: '2025-03-01 08:00:02', raw: {} },
+        ],
+      });
+      const b = await service.storeTerminalPunches({
+        sn: 'RT-2',
+        timeZone: 'UTC',
+        source: 'sendlog',
+        records: [{ enrollid: 121, time: '2025-03-01 09:00:00', raw: {} }],
+      });
+      await waitFor(async () => (await logs().countDocuments({ device_type: 'terminal', send_failed: true })) === 4, {
+        message: 'first attempts failed',
+      });
+      hr.reset('ok');
+      const res = await request(t.httpServer)
+        .post('/api/fingerprints/device-logs/retry-failed')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({});
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        success: true,
+        message: 'Retry finished',
+        count: 4,
+        successCount: 4,
+        failedCount: 0,
+      });
+      expect(res.body.results.map((r: { id: string }) => r.id).sort()).toEqual([...a.ids, ...b.ids].sort());
+      expect(hr.requests).toHaveLength(2);
+      const rt1 = hr.requests.find((r) => r.body.sn === 'RT-1')!;
+      expect(rt1.path).toBe('/api/logs');
+      expect(rt1.headers.authorization).toBe('Bearer log-token');
+      expect(rt1.body.record).toEqual([
+        { enrollid: 121, time: '2025-03-01T08:00:00', event: 0 },
+        { enrollid: 122, time: '2025-03-01T08:00:01', event: 0 },
+        { enrollid: 123, time: '2025-03-01T08:00:02', event: 0 },
+      ]);
+      // App punches are not part of this route.
+      expect(hr.requests.every((r) => r.path === '/api/logs')).toBe(true);
+      expect((await get403('/api/fingerprints/device-logs/retry-failed')).status).toBe(403);
+    });
+  });
+
+  const get403 = (path: string) =>
+    request(t.httpServer).post(path).set('Authorization', `Bearer ${emp1.token}`).send({});
 });
 
 describe('Mobile fingerprints without a forward URL', () => {

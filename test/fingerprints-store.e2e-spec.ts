@@ -1,5 +1,7 @@
+import request from 'supertest';
 import { Types } from 'mongoose';
 import { FingerprintsService, InvalidPunchError, PunchImagesService } from '../src/fingerprints';
+import { FingerPrintLogRepository } from '../src/fingerprints/fingerprint-log.repository';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('FingerprintsService.storeTerminalPunches (service level, real database)', () => {
@@ -109,5 +111,65 @@ describe('FingerprintsService.storeTerminalPunches (service level, real database
     const stored = await images.findById(id1);
     expect(stored).toMatchObject({ mime: 'image/jpeg', size: 7 });
     expect(stored!.data.equals(jpeg)).toBe(true);
+  });
+
+  it('claims are exclusive and a late result of a lost claim never overwrites the winner', async () => {
+    const repo = t.app.get(FingerPrintLogRepository);
+    const { ids } = await service.storeTerminalPunches({
+      sn: 'ST-CLAIM',
+      timeZone: 'UTC',
+      source: 'sendlog',
+      records: [{ enrollid: 9, time: '2025-11-08 12:00:00', raw: {} }],
+    });
+    const now = new Date();
+    const lease = new Date(now.getTime() + 30_000);
+    expect(await repo.claim(ids, 'A', now, lease)).toHaveLength(1);
+    expect(await repo.claim(ids, 'B', now, lease)).toHaveLength(0);
+    // A's lease runs out (its instance died); B takes over and delivers.
+    const later = new Date(lease.getTime() + 1);
+    expect(await repo.claim(ids, 'B', later, new Date(later.getTime() + 30_000))).toHaveLength(1);
+    expect(await repo.markDelivered(ids, 'B', { success: true }, later)).toBe(1);
+    // A comes back with a failure: nothing changes.
+    const failed = await repo.markFailed(ids, 'A', {
+      error: 'late failure',
+      response: null,
+      at: later,
+      nextAttemptAt: later,
+    });
+    expect(failed).toBe(0);
+    expect(await repo.markDelivered(ids, 'A', { success: true }, later)).toBe(0);
+    const doc = await logs().findOne({ _id: new Types.ObjectId(ids[0]) });
+    expect(doc).toMatchObject({
+      is_send: true,
+      send_failed: false,
+      forward_pending: false,
+      last_attempt_error: null,
+      forward_attempts: 1,
+      claim_token: null,
+    });
+    // Delivered punches cannot be claimed again.
+    expect(await repo.claim(ids, 'C', later, lease, { ignoreBackoff: true })).toHaveLength(0);
+  });
+
+  it('links a terminal punch to the employee with that enroll id', async () => {
+    const admin = await t.adminToken();
+    const res = await request(t.httpServer)
+      .post('/api/employees')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ enroll_id: '4242', username: 'emp-4242', password: 'password123', fullName: 'Linked' });
+    expect(res.status).toBe(201);
+    const { ids } = await service.storeTerminalPunches({
+      sn: 'ST-EMP',
+      timeZone: 'UTC',
+      source: 'getalllog',
+      records: [
+        { enrollid: 4242, time: '2025-11-08 12:00:00', raw: {} },
+        { enrollid: 4343, time: '2025-11-08 12:00:00', raw: {} },
+      ],
+    });
+    const [linked, unknown] = await Promise.all(ids.map((id) => logs().findOne({ _id: new Types.ObjectId(id) })));
+    expect(linked!.employee).toBeInstanceOf(Types.ObjectId);
+    expect(linked!.owner).toEqual(expect.any(String));
+    expect(unknown!.employee).toBeNull();
   });
 });

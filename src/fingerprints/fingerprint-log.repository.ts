@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AnyBulkWriteOperation, QueryFilter, Model, Types } from 'mongoose';
+import { Model, QueryFilter, Types } from 'mongoose';
 import { FINGERPRINT_LOG_MODEL, FingerPrintLog, PunchDeviceType } from './schemas/fingerprint-log.schema';
 
 export type FingerPrintLogRecord = FingerPrintLog;
@@ -181,8 +181,9 @@ export class FingerPrintLogRepository {
   }
 
   /**
-   * Claims each punch with its own conditional write (undelivered, lease free, and due unless
-   * `ignoreBackoff`), then reads back the ones this token won, oldest first.
+   * Claims punches: the condition (undelivered, lease free, and due unless `ignoreBackoff`) is
+   * checked atomically per document by the update itself, so concurrent claimers (other instances,
+   * retry routes) each win a disjoint set; then reads back the ones this token won, oldest first.
    */
   async claim(
     ids: string[],
@@ -192,18 +193,15 @@ export class FingerPrintLogRepository {
     opts: { ignoreBackoff?: boolean } = {},
   ): Promise<OutboxPunch[]> {
     if (ids.length === 0) return [];
-    const ops: AnyBulkWriteOperation<FingerPrintLog>[] = ids.map((id) => ({
-      updateOne: {
-        filter: {
-          _id: new Types.ObjectId(id),
-          forward_pending: true,
-          lease_until: { $lte: now },
-          ...(opts.ignoreBackoff ? {} : { next_attempt_at: { $lte: now } }),
-        },
-        update: { $set: { claim_token: token, lease_until: leaseUntil } },
+    await this.model.updateMany(
+      {
+        _id: { $in: objectIds(ids) },
+        forward_pending: true,
+        lease_until: { $lte: now },
+        ...(opts.ignoreBackoff ? {} : { next_attempt_at: { $lte: now } }),
       },
-    }));
-    await this.model.bulkWrite(ops, { ordered: false });
+      { $set: { claim_token: token, lease_until: leaseUntil } },
+    );
     const rows = await this.model
       .find({ _id: { $in: objectIds(ids) }, claim_token: token }, OUTBOX_FIELDS)
       .sort({ time: 1, _id: 1 })
