@@ -222,7 +222,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const op = await service.enqueue('SN1', 'getdevinfo', {});
     expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
     link.reply('SN1', { ret: 'getdevinfo', result: true, volume: 6 });
-    const done = await until(op._id, (o) => o.status === 'success');
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
     expect(done).toMatchObject({
       attemptCount: 1,
       response: { ret: 'getdevinfo', sn: 'SN1', result: true, volume: 6 },
@@ -244,7 +244,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       flag: 10,
     });
     link.reply('SN1', { ret: 'adduser', result: false, reason: 2, enrollid: 7 });
-    const done = await until(op._id, (o) => o.status === 'failed');
+    const done = await until(op._id, (o) => (o.status as string) === 'failed');
     expect(done.lastError).toBe('device_error: reason 2');
     expect(done.response).toMatchObject({ ret: 'adduser', result: false, reason: 2 });
   });
@@ -254,7 +254,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const op = await service.enqueue('SN1', 'gettime', {});
     await framesTo('SN1', 1);
     link.reply('SN1', { ret: 'gettime', time: '2025-11-08 10:00:00' });
-    expect((await until(op._id, (o) => o.status === 'success')).response).toMatchObject({
+    expect((await until(op._id, (o) => (o.status as string) === 'success')).response).toMatchObject({
       time: '2025-11-08 10:00:00',
     });
   });
@@ -284,7 +284,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(link.sentTo('SN1')).toEqual([{ cmd: 'deleteuser', enrollid: 1, backupnum: 13 }]);
     expect((await get(b._id)).status).toBe('pending');
     link.reply('SN1', { ret: 'deleteuser', result: true });
-    await until(a._id, (o) => o.status === 'success');
+    await until(a._id, (o) => (o.status as string) === 'success');
     expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'deleteuser', enrollid: 2, backupnum: 13 });
     expect((await get(c._id)).status).toBe('sent');
     expect(users.removed).toEqual([{ sn: 'SN1', enrollid: 1, backupnum: 13 }]);
@@ -298,7 +298,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     await settle();
     expect((await get(op._id)).status).toBe('sent');
     clock.advance(1);
-    const first = await until(op._id, (o) => o.status === 'pending');
+    const first = await until(op._id, (o) => (o.status as string) === 'pending');
     expect(first.attemptCount).toBe(1);
     expect(first.lastError).toBe('device_timeout: no reply to getdevinfo within 10000 ms');
     // 2 s base, jitter 0.5 = no spread
@@ -309,15 +309,15 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(link.sentTo('SN1')).toHaveLength(1);
     clock.advance(1);
     await framesTo('SN1', 2);
-    await until(op._id, (o) => o.status === 'sent' && o.attemptCount === 2);
+    await until(op._id, (o) => (o.status as string) === 'sent' && o.attemptCount === 2);
 
     clock.advance(10_000);
-    const second = await until(op._id, (o) => o.status === 'pending' && o.attemptCount === 2);
+    const second = await until(op._id, (o) => (o.status as string) === 'pending' && o.attemptCount === 2);
     expect(second.nextAttemptAt!.getTime()).toBe(clock.now().getTime() + 4_000);
     clock.advance(4_000);
     await framesTo('SN1', 3);
     clock.advance(10_000);
-    const failed = await until(op._id, (o) => o.status === 'failed');
+    const failed = await until(op._id, (o) => (o.status as string) === 'failed');
     expect(failed.attemptCount).toBe(3);
     expect(failed.lastError).toBe('device_timeout: no reply to getdevinfo within 10000 ms (after 3 sends)');
   });
@@ -327,7 +327,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const op = await service.enqueue('SN1', 'getdevinfo', {});
     await framesTo('SN1', 1);
     clock.advance(10_000);
-    await until(op._id, (o) => o.status === 'pending');
+    await until(op._id, (o) => (o.status as string) === 'pending');
     link.reply('SN1', { ret: 'getdevinfo', result: true, volume: 1 });
     await settle();
     const still = await get(op._id);
@@ -336,7 +336,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     clock.advance(2_000);
     await framesTo('SN1', 2);
     link.reply('SN1', { ret: 'getdevinfo', result: true, volume: 2 });
-    expect((await until(op._id, (o) => o.status === 'success')).response).toMatchObject({ volume: 2 });
+    expect((await until(op._id, (o) => (o.status as string) === 'success')).response).toMatchObject({ volume: 2 });
   });
 
   it('ignores a reply to another command, or for another enrollid', async () => {
@@ -348,7 +348,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     await settle();
     expect((await get(op._id)).status).toBe('sent');
     link.reply('SN1', { ret: 'setuserinfo', result: true, enrollid: 5 });
-    await until(op._id, (o) => o.status === 'success');
+    await until(op._id, (o) => (o.status as string) === 'success');
     expect(users.credentials).toEqual([{ sn: 'SN1', input: { enrollid: 5, backupnum: 11, record: 1234, name: 'E' } }]);
   });
 
@@ -357,7 +357,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const op = await service.enqueue('SN1', 'getdevinfo', {});
     await framesTo('SN1', 1);
     link.drop('SN1');
-    const back = await until(op._id, (o) => o.status === 'pending');
+    const back = await until(op._id, (o) => (o.status as string) === 'pending');
     expect(back.attemptCount).toBe(1);
     expect(back.lastError).toBe('terminal_disconnected: socket closed');
     expect(back.nextAttemptAt!.getTime()).toBe(clock.now().getTime());
@@ -366,7 +366,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.connect('SN1');
     await framesTo('SN1', 2);
     link.reply('SN1', { ret: 'getdevinfo', result: true });
-    expect((await until(op._id, (o) => o.status === 'success')).attemptCount).toBe(2);
+    expect((await until(op._id, (o) => (o.status as string) === 'success')).attemptCount).toBe(2);
   });
 
   it('treats a new socket of the same terminal as the end of the command in flight', async () => {
@@ -375,7 +375,22 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     await framesTo('SN1', 1);
     link.connect('SN1');
     await framesTo('SN1', 2);
-    await until(op._id, (o) => o.status === 'sent' && o.attemptCount === 2);
+    await until(op._id, (o) => (o.status as string) === 'sent' && o.attemptCount === 2);
+  });
+
+  it('sends a retried operation before the ones queued behind it', async () => {
+    link.connect('SN1');
+    const first = await service.enqueue('SN1', 'getdevinfo', {});
+    const second = await service.enqueue('SN1', 'gettime', {});
+    await framesTo('SN1', 1);
+    clock.advance(10_000);
+    await until(first._id, (o) => (o.status as string) === 'pending');
+    await dispatcher.poll();
+    await settle();
+    expect(link.frames).toHaveLength(1);
+    expect((await get(second._id)).status).toBe('pending');
+    clock.advance(2_000);
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
   });
 
   it('sends an operation created while the terminal was offline when it connects', async () => {
@@ -408,13 +423,13 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     // the later, independent operation goes first
     expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
     link.reply('SN1', { ret: 'getdevinfo', result: true });
-    await until(other._id, (o) => o.status === 'success');
+    await until(other._id, (o) => (o.status as string) === 'success');
     await settle();
     expect(link.sentTo('SN1')).toHaveLength(1);
     link.connect('SN2');
     await framesTo('SN2', 1);
     link.reply('SN2', { ret: 'setuserinfo', result: true, enrollid: 3 });
-    await until(push._id, (o) => o.status === 'success');
+    await until(push._id, (o) => (o.status as string) === 'success');
     expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'deleteuser', enrollid: 3, backupnum: 13 });
     expect((await get(del._id)).status).toBe('sent');
   });
@@ -447,12 +462,12 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const op = await service.enqueue('SN1', 'getdevinfo', {}, { maxAttempts: 1 });
     await framesTo('SN1', 1);
     link.reply('SN1', { ret: 'getdevinfo', result: false, reason: 1 });
-    await until(op._id, (o) => o.status === 'failed');
+    await until(op._id, (o) => (o.status as string) === 'failed');
     const again = await service.retry(op._id);
     expect(again).toMatchObject({ status: 'pending', attemptCount: 1, maxAttempts: 1 + CFG.maxAttempts });
     await framesTo('SN1', 2);
     link.reply('SN1', { ret: 'getdevinfo', result: true });
-    expect((await until(op._id, (o) => o.status === 'success')).attemptCount).toBe(2);
+    expect((await until(op._id, (o) => (o.status as string) === 'success')).attemptCount).toBe(2);
     await expect(service.retry(op._id)).rejects.toMatchObject({ status: 409 });
   });
 
@@ -468,7 +483,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     clock.advance(1_001);
     await dispatcher.poll();
     await framesTo('SN1', 1);
-    const resent = await until(op._id, (o) => o.status === 'sent');
+    const resent = await until(op._id, (o) => (o.status as string) === 'sent');
     expect(resent.attemptCount).toBe(2);
     expect(resent.lastError).toMatch(/^lease_expired: instance dead-instance/);
   });
@@ -531,7 +546,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
         record: 'tmpl',
       });
     }
-    const done = await until(op._id, (o) => o.status === 'success');
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
     expect(done.response).toMatchObject({ ret: 'getuserlist', result: true, count: 41, pages: 2, infoFetched: 40 });
     expect(done.response!.infoFailed).toEqual([{ enrollid: 2, backupnum: 0, error: 'device_error: reason 5' }]);
     expect((done.response!.rows as unknown[])[40]).toEqual({ enrollid: 41, backupnum: 50, admin: 0, name: 'U41' });
@@ -554,13 +569,13 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 0, to: 1, record: [rec(0), rec(1)] });
     expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getnewlog', stn: false });
     clock.advance(60_000);
-    await until(op._id, (o) => o.status === 'pending' && o.attemptCount === 1);
+    await until(op._id, (o) => (o.status as string) === 'pending' && o.attemptCount === 1);
     clock.advance(2_000);
     expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: true });
     link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 0, to: 1, record: [rec(0), rec(1)] });
     await framesTo('SN1', 4);
     link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 2, to: 2, record: [rec(2)] });
-    const done = await until(op._id, (o) => o.status === 'success');
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
     expect(done.response).toMatchObject({ ret: 'getnewlog', count: 3, received: 3, pages: 2, stored: 3 });
     expect(logs.pages.map((p) => p.records.length)).toEqual([2, 2, 1]);
   });

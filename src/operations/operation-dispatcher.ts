@@ -233,9 +233,10 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     do {
       lane.again = false;
       while (!this.stopped && this.link.isConnected(sn)) {
-        const op = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
-        if (!op) break;
-        await this.run(sn, lane, op);
+        const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
+        if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
+        if (claim.kind !== 'claimed') break;
+        await this.run(sn, lane, claim.op);
       }
     } while (lane.again && !this.stopped && this.link.isConnected(sn));
   }

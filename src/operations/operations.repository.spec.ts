@@ -34,6 +34,11 @@ describe('OperationsRepository (embedded database)', () => {
     await conn.close();
   });
 
+  async function claim(sn: string, owner: string, now: Date, leaseMs: number) {
+    const result = await repo.claimNext(sn, owner, now, leaseMs);
+    return result.kind === 'claimed' ? result.op : null;
+  }
+
   function op(over: Partial<NewOperation> = {}): NewOperation {
     return {
       sn: 'SN1',
@@ -64,7 +69,7 @@ describe('OperationsRepository (embedded database)', () => {
     const tieB = await repo.insert(op({ createdAt: at(1) }));
     const order: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const claimed = await repo.claimNext('SN1', 'inst-a', at(10), 30_000);
+      const claimed = await claim('SN1', 'inst-a', at(10), 30_000);
       order.push(claimed!._id.toHexString());
       await repo.finish(
         { id: claimed!._id, owner: 'inst-a', attemptCount: claimed!.attemptCount },
@@ -72,12 +77,12 @@ describe('OperationsRepository (embedded database)', () => {
       );
     }
     expect(order).toEqual([tieA, tieB, later].map((r) => r._id.toHexString()));
-    expect(await repo.claimNext('SN1', 'inst-a', at(10), 30_000)).toBeNull();
+    expect(await claim('SN1', 'inst-a', at(10), 30_000)).toBeNull();
   });
 
   it('marks the claim: sent, leased, one more send, sentAt', async () => {
     await repo.insert(op());
-    const claimed = await repo.claimNext('SN1', 'inst-a', at(100), 30_000);
+    const claimed = await claim('SN1', 'inst-a', at(100), 30_000);
     expect(claimed).toMatchObject({
       status: 'sent',
       leaseOwner: 'inst-a',
@@ -87,21 +92,33 @@ describe('OperationsRepository (embedded database)', () => {
     });
   });
 
-  it('skips operations that are not due, wait on dependencies, group other work, or belong to another terminal', async () => {
-    await repo.insert(op({ nextAttemptAt: at(1_000) }));
+  it('skips operations that wait on dependencies, group other work, or belong to another terminal', async () => {
     await repo.insert(op({ depsPending: true, dependsOn: [new Types.ObjectId()] }));
     await repo.insert(op({ group: true }));
     await repo.insert(op({ sn: 'SN2' }));
     await repo.insert(op({ status: OperationStatus.Failed }));
-    expect(await repo.claimNext('SN1', 'inst-a', at(999), 30_000)).toBeNull();
-    const due = await repo.claimNext('SN1', 'inst-a', at(1_000), 30_000);
-    expect(due?.nextAttemptAt).toEqual(at(1_000));
+    expect(await repo.claimNext('SN1', 'inst-a', at(0), 30_000)).toEqual({ kind: 'empty' });
+    const later = await repo.insert(op({ createdAt: at(1) }));
+    expect((await claim('SN1', 'inst-a', at(2), 30_000))?._id).toEqual(later._id);
+  });
+
+  it('holds the operations behind one that waits for its retry backoff (strict FIFO)', async () => {
+    await repo.insert(op({ nextAttemptAt: at(1_000), createdAt: at(0) }));
+    const behind = await repo.insert(op({ createdAt: at(1) }));
+    expect(await repo.claimNext('SN1', 'inst-a', at(999), 30_000)).toEqual({ kind: 'wait', until: at(1_000) });
+    const head = await claim('SN1', 'inst-a', at(1_000), 30_000);
+    expect(head?.createdAt).toEqual(at(0));
+    await repo.finish(
+      { id: head!._id, owner: 'inst-a', attemptCount: 1 },
+      { status: OperationStatus.Success, now: at(1_001) },
+    );
+    expect((await claim('SN1', 'inst-a', at(1_001), 30_000))?._id).toEqual(behind._id);
   });
 
   it('never gives the same operation to two concurrent claimers', async () => {
     for (let i = 0; i < 6; i++) await repo.insert(op({ createdAt: at(i) }));
     const claims = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => repo.claimNext('SN1', `inst-${i % 3}`, at(50), 30_000)),
+      Array.from({ length: 12 }, (_, i) => claim('SN1', `inst-${i % 3}`, at(50), 30_000)),
     );
     const ids = claims.filter((c) => c !== null).map((c) => c._id.toHexString());
     expect(ids).toHaveLength(6);
@@ -111,7 +128,7 @@ describe('OperationsRepository (embedded database)', () => {
 
   it('fences outcome writes by owner and send number', async () => {
     await repo.insert(op());
-    const claimed = (await repo.claimNext('SN1', 'inst-a', at(0), 30_000))!;
+    const claimed = (await claim('SN1', 'inst-a', at(0), 30_000))!;
     const stranger = { id: claimed._id, owner: 'inst-b', attemptCount: 1 };
     const stale = { id: claimed._id, owner: 'inst-a', attemptCount: 0 };
     expect(await repo.finish(stranger, { status: OperationStatus.Success, now: at(1) })).toBeNull();
@@ -127,7 +144,7 @@ describe('OperationsRepository (embedded database)', () => {
 
   it('does not count a send that never left the server', async () => {
     await repo.insert(op());
-    const claimed = (await repo.claimNext('SN1', 'inst-a', at(0), 30_000))!;
+    const claimed = (await claim('SN1', 'inst-a', at(0), 30_000))!;
     const rec = await repo.requeue(
       { id: claimed._id, owner: 'inst-a', attemptCount: 1 },
       { nextAttemptAt: at(0), lastError: 'terminal_disconnected: not connected', attemptDelta: -1 },
@@ -138,8 +155,8 @@ describe('OperationsRepository (embedded database)', () => {
   it('renews and reclaims leases: only expired ones go back', async () => {
     await repo.insert(op({ createdAt: at(0) }));
     await repo.insert(op({ sn: 'SN2', createdAt: at(1) }));
-    const a = (await repo.claimNext('SN1', 'inst-a', at(0), 1_000))!;
-    const b = (await repo.claimNext('SN2', 'inst-b', at(0), 1_000))!;
+    const a = (await claim('SN1', 'inst-a', at(0), 1_000))!;
+    const b = (await claim('SN2', 'inst-b', at(0), 1_000))!;
     expect(await repo.renewLeases([a._id], 'inst-a', at(5_000))).toBe(1);
     expect(await repo.renewLeases([b._id], 'inst-a', at(5_000))).toBe(0);
 
@@ -157,7 +174,7 @@ describe('OperationsRepository (embedded database)', () => {
     const pending = await repo.insert(op());
     const failed = await repo.insert(op({ status: OperationStatus.Failed }));
     await repo.insert(op({ sn: 'SN3' }));
-    const sent = (await repo.claimNext('SN3', 'inst-a', at(0), 1_000))!;
+    const sent = (await claim('SN3', 'inst-a', at(0), 1_000))!;
     expect((await repo.cancel(pending._id, at(1)))?.status).toBe('canceled');
     expect((await repo.cancel(failed._id, at(1)))?.completedAt).toEqual(at(1));
     expect(await repo.cancel(sent._id, at(1))).toBeNull();

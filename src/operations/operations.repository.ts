@@ -38,6 +38,8 @@ export interface OperationFilter {
   createdAt?: { $gte?: Date; $lt?: Date };
 }
 
+export type ClaimResult = { kind: 'claimed'; op: OperationRecord } | { kind: 'wait'; until: Date } | { kind: 'empty' };
+
 export interface CountBucket {
   _id: string;
   count: number;
@@ -95,26 +97,39 @@ export class OperationsRepository {
   }
 
   /**
-   * Atomically takes the oldest due pending operation of `sn` whose dependencies have all
-   * succeeded: pending -> sent, leased to `owner`, one more send counted.
+   * Takes the oldest pending operation of `sn` whose dependencies have all succeeded, atomically
+   * (pending -> sent, leased to `owner`, one more send counted). Strict FIFO: when that operation
+   * waits for its retry backoff, nothing behind it is taken (`wait`).
    */
-  async claimNext(sn: string, owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
-    return this.model
-      .findOneAndUpdate(
-        { sn, status: OperationStatus.Pending, depsPending: false, group: false, nextAttemptAt: { $lte: now } },
-        {
-          $set: {
-            status: OperationStatus.Sent,
-            leaseOwner: owner,
-            leaseUntil: new Date(now.getTime() + leaseMs),
-            sentAt: now,
+  async claimNext(sn: string, owner: string, now: Date, leaseMs: number): Promise<ClaimResult> {
+    for (let tries = 0; tries < 5; tries++) {
+      const head = await this.model
+        .findOne({ sn, status: OperationStatus.Pending, depsPending: false, group: false }, { nextAttemptAt: 1 })
+        .sort({ createdAt: 1, _id: 1 })
+        .lean<{ _id: Types.ObjectId; nextAttemptAt: Date }>()
+        .exec();
+      if (!head) return { kind: 'empty' };
+      if (head.nextAttemptAt.getTime() > now.getTime()) return { kind: 'wait', until: head.nextAttemptAt };
+      const claimed = await this.model
+        .findOneAndUpdate(
+          { _id: head._id, status: OperationStatus.Pending, depsPending: false, nextAttemptAt: { $lte: now } },
+          {
+            $set: {
+              status: OperationStatus.Sent,
+              leaseOwner: owner,
+              leaseUntil: new Date(now.getTime() + leaseMs),
+              sentAt: now,
+            },
+            $inc: { attemptCount: 1 },
           },
-          $inc: { attemptCount: 1 },
-        },
-        { ...AFTER, sort: { createdAt: 1, _id: 1 } },
-      )
-      .lean<OperationRecord>()
-      .exec();
+          AFTER,
+        )
+        .lean<OperationRecord>()
+        .exec();
+      if (claimed) return { kind: 'claimed', op: claimed };
+      // Canceled or taken meanwhile: look at the new head.
+    }
+    return { kind: 'empty' };
   }
 
   /** Extends the leases this instance holds; returns how many still held. */

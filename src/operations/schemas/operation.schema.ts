@@ -104,7 +104,8 @@ export class Operation {
 export type OperationDocument = HydratedDocument<Operation>;
 export const OperationSchema = SchemaFactory.createForClass(Operation);
 
-// The dispatcher's claim: the oldest due pending operation of one terminal.
+// The dispatcher's claim (the oldest pending operation of one terminal) and the poll's due work.
+OperationSchema.index({ sn: 1, status: 1, createdAt: 1, _id: 1 });
 OperationSchema.index({ sn: 1, status: 1, nextAttemptAt: 1, createdAt: 1, _id: 1 });
 // Listing: newest first, alone or filtered by terminal, type or status.
 OperationSchema.index({ createdAt: -1, _id: -1 });
