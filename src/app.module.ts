@@ -5,6 +5,7 @@ import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
 import { AuthModule } from './auth';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DeviceUsersModule } from './device-users/device-users.module';
 import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
@@ -21,6 +22,7 @@ import { OperationsModule } from './operations';
     DevicesModule,
     AuthModule,
     EmployeesModule,
+    DeviceUsersModule,
     OperationsModule,
   ],
   providers: [

@@ -1,4 +1,4 @@
-import { readRosterRows, StoredUser, toUserRecords } from './user-records';
+import { readInfoFailures, readRosterRows, StoredUser, toUserRecords } from './user-records';
 
 describe('readRosterRows', () => {
   it('reads rows leniently and skips broken ones', () => {
@@ -68,5 +68,19 @@ describe('toUserRecords', () => {
       [1, 50],
       [2, 11],
     ]);
+  });
+});
+
+describe('credentials that could not be read', () => {
+  it('reads infoFailed and leaves the stale record out', () => {
+    const unread = readInfoFailures({
+      infoFailed: [{ enrollid: 1, backupnum: 0, error: 'device_error: reason 1' }, { enrollid: 'x' }, 7],
+    });
+    expect([...unread]).toEqual([['1:0', 'device_error: reason 1']]);
+    const stored: StoredUser[] = [{ enrollid: 1, name: 'A', credentials: [{ backupnum: 0, record: 'old' }] }];
+    expect(toUserRecords([{ enrollid: 1, backupnum: 0 }], stored, true, unread)).toEqual([
+      { enrollid: 1, name: 'A', backupnum: 0, admin: 0 },
+    ]);
+    expect(readInfoFailures({})).toEqual(new Map());
   });
 });

@@ -58,6 +58,27 @@ export function readRosterRows(response: unknown): RosterRow[] | undefined {
   return out;
 }
 
+/** `enrollid:backupnum` keys of the credentials a getuserlist read could not fetch (`infoFailed`). */
+export function readInfoFailures(response: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof response !== 'object' || response === null) return out;
+  const failed = (response as { infoFailed?: unknown }).infoFailed;
+  if (!Array.isArray(failed)) return out;
+  for (const item of failed as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const f = item as Record<string, unknown>;
+    const enrollid = toInt(f.enrollid);
+    const backupnum = toInt(f.backupnum);
+    if (enrollid === undefined || backupnum === undefined) continue;
+    out.set(credentialKey(enrollid, backupnum), typeof f.error === 'string' ? f.error : 'not read');
+  }
+  return out;
+}
+
+export function credentialKey(enrollid: number, backupnum: number): string {
+  return `${enrollid}:${backupnum}`;
+}
+
 function rowsFromStore(stored: StoredUser[]): RosterRow[] {
   const rows: RosterRow[] = [];
   for (const user of [...stored].sort((a, b) => a.enrollid - b.enrollid)) {
@@ -71,12 +92,14 @@ function rowsFromStore(stored: StoredUser[]): RosterRow[] {
 /**
  * One record per credential row, in the terminal's order. The name prefers the terminal's row (the
  * fresher value), `aliasid` only exists on the server, `record` comes from the server's copy that the
- * read just refreshed and is left out when templates were not asked for or could not be read.
+ * read just refreshed and is left out when templates were not asked for or could not be read this
+ * time (`unread`: an older copy is not passed off as the terminal's current one).
  */
 export function toUserRecords(
   rows: RosterRow[] | undefined,
   stored: StoredUser[],
   withTemplates: boolean,
+  unread: ReadonlyMap<string, unknown> = new Map(),
 ): UserRecord[] {
   const byId = new Map(stored.map((u) => [u.enrollid, u]));
   return (rows ?? rowsFromStore(stored)).map((row) => {
@@ -84,9 +107,10 @@ export function toUserRecords(
     const name = row.name ?? user?.name ?? undefined;
     const aliasid = user?.aliasid ?? undefined;
     const admin = row.admin ?? user?.admin ?? 0;
-    const record = withTemplates
-      ? (user?.credentials?.find((c) => c.backupnum === row.backupnum)?.record ?? undefined)
-      : undefined;
+    const record =
+      withTemplates && !unread.has(credentialKey(row.enrollid, row.backupnum))
+        ? (user?.credentials?.find((c) => c.backupnum === row.backupnum)?.record ?? undefined)
+        : undefined;
     const out: UserRecord = {
       enrollid: row.enrollid,
       ...(name !== undefined && { name }),

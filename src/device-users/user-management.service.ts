@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { ADDUSER_FLAG_AUTO } from '@app/device-protocol';
+import { ApiError } from '@app/common';
+import { DevicesService, DeviceUsersService } from '../devices';
+import { OperationStatus, OperationsService, type OperationView } from '../operations';
+import { commandFailed, deviceOffline, replyReason } from './device-command-errors';
+import type { AddUserDto } from './dto/add-user.dto';
+import { readInfoFailures, readRosterRows, toUserRecords, UserRecord } from './user-records';
+
+/** `adduser` refused because the enroll id is taken (reference §4, #35). */
+const REASON_ID_EXISTS = 2;
+/** `deleteuser` slot for the whole user: fingers, card, password and name. */
+const DELETE_WHOLE_USER = 13;
+
+export interface CommandAnswer {
+  success: boolean;
+  opId: string;
+  status: string;
+  response?: Record<string, unknown>;
+}
+
+export interface ListUsersAnswer {
+  success: true;
+  records: UserRecord[];
+  raw: Record<string, unknown>;
+}
+
+export interface DeleteUsersAnswer {
+  success: true;
+  sn: string;
+  count: number;
+  results: { enrollid: number; opId: string; status: string }[];
+}
+
+function answer(op: OperationView): CommandAnswer {
+  return {
+    success: op.status === OperationStatus.Success,
+    opId: op._id,
+    status: op.status,
+    response: op.response ?? {},
+  };
+}
+
+/** The user-management use cases that talk to one terminal through the operation queue. */
+@Injectable()
+export class UserManagementService {
+  constructor(
+    private readonly operations: OperationsService,
+    private readonly devices: DevicesService,
+    private readonly deviceUsers: DeviceUsersService,
+  ) {}
+
+  /**
+   * Reads the terminal's users: every page of getuserlist, and with `templates` a getuserinfo per
+   * credential (all in one operation, which also refreshes the server's copy).
+   */
+  async listUsers(sn: string, templates: boolean, requestedBy?: string): Promise<ListUsersAnswer> {
+    const op = await this.operations.enqueueAndWait(
+      sn,
+      'getuserlist',
+      { includeInfo: templates },
+      { requireOnline: true, requestedBy },
+    );
+    if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);
+    const stored = await this.deviceUsers.findBySn(sn);
+    const records = toUserRecords(readRosterRows(op.response), stored, templates, readInfoFailures(op.response));
+    return { success: true, records, raw: op.response ?? {} };
+  }
+
+  /** Remote enrolment: the terminal captures the credential itself. `aliasid` stays on the server. */
+  async addUser(sn: string, dto: AddUserDto, requestedBy?: string): Promise<CommandAnswer> {
+    const wirePayload = {
+      enrollid: dto.enrollid,
+      name: dto.name,
+      backupnum: dto.backupnum,
+      admin: 0,
+      flag: ADDUSER_FLAG_AUTO,
+    };
+    const op = await this.operations.enqueueAndWait(
+      sn,
+      'adduserinfo',
+      { ...wirePayload, ...(dto.aliasid !== undefined && { aliasid: dto.aliasid }) },
+      { requireOnline: true, requestedBy, wire: { cmd: 'adduser', payload: wirePayload } },
+    );
+    if (op.status !== OperationStatus.Success) {
+      if (op.status === OperationStatus.Failed && replyReason(op) === REASON_ID_EXISTS) {
+        throw new ApiError(409, 'user_already_exists', `Enroll id ${dto.enrollid} already exists on terminal ${sn}`, {
+          opId: op._id,
+        });
+      }
+      throw commandFailed(op, `Adding user ${dto.enrollid} to ${sn}`);
+    }
+    await this.deviceUsers.upsertUser(sn, {
+      enrollid: dto.enrollid,
+      name: dto.name,
+      admin: 0,
+      ...(dto.aliasid !== undefined && { aliasid: dto.aliasid }),
+    });
+    return answer(op);
+  }
+
+  /**
+   * One `deleteuser` (whole user) per id, queued: a known terminal that is offline gets them when it
+   * reconnects. The server's copy follows each delete as the terminal confirms it.
+   */
+  async deleteUsers(sn: string, enrollIds: number[], requestedBy?: string): Promise<DeleteUsersAnswer> {
+    if (!(await this.devices.findBySn(sn))) throw deviceOffline();
+    const results: DeleteUsersAnswer['results'] = [];
+    // One at a time: creation order is the order the terminal's queue sends them in.
+    for (const enrollid of enrollIds) {
+      const op = await this.operations.enqueue(
+        sn,
+        'deleteuser',
+        { enrollid, backupnum: DELETE_WHOLE_USER },
+        { requestedBy },
+      );
+      results.push({ enrollid, opId: op._id, status: op.status });
+    }
+    return { success: true, sn, count: results.length, results };
+  }
+
+  async cleanLog(sn: string, requestedBy?: string): Promise<CommandAnswer> {
+    const op = await this.operations.enqueueAndWait(sn, 'cleanlog', {}, { requireOnline: true, requestedBy });
+    if (op.status !== OperationStatus.Success) throw commandFailed(op, `Cleaning the log of ${sn}`);
+    return answer(op);
+  }
+}
