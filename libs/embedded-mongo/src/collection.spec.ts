@@ -15,7 +15,13 @@ function fill(coll: Collection, n: number): ObjectId[] {
   for (let i = 0; i < n; i++) {
     const _id = new ObjectId();
     ids.push(_id);
-    coll.insert({ _id, n: i, group: `g${i % 100}`, at: new Date(1_700_000_000_000 + i * 1000), tags: [`t${i % 7}`, `u${i % 11}`] });
+    coll.insert({
+      _id,
+      n: i,
+      group: `g${i % 100}`,
+      at: new Date(1_700_000_000_000 + i * 1000),
+      tags: [`t${i % 7}`, `u${i % 11}`],
+    });
   }
   return ids;
 }
@@ -115,7 +121,9 @@ describe('Collection unique indexes', () => {
     coll.insert({ _id: 2, email: 'b' });
     expect(() => coll.insert({ _id: 3, email: 'a' })).toThrow(CommandError);
     const old = coll.getById(2)!;
-    expect(() => coll.replace(old, { _id: 2, email: 'a' })).toThrow(/E11000 duplicate key error collection: db.c index: email_1 dup key: \{ email: "a" \}/);
+    expect(() => coll.replace(old, { _id: 2, email: 'a' })).toThrow(
+      /E11000 duplicate key error collection: db.c index: email_1 dup key: \{ email: "a" \}/,
+    );
     expect(coll.getById(2)).toBe(old);
     expect(coll.find({ email: 'a' }).map((d) => d._id)).toEqual([1]);
     expect(records.filter((r) => (r as { op: string }).op === 'put')).toHaveLength(2);

@@ -2,7 +2,16 @@ import { UUID } from 'bson';
 import { Query } from 'mingo';
 import { CommandError, toCommandError } from './errors';
 import { Index, type IndexSpec, sameKey, sameOptions } from './indexes';
-import { compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
+import {
+  compareValues,
+  type Doc,
+  ENGINE_OPTIONS,
+  isPlainObject,
+  type SortSpec,
+  sortDocs,
+  typeRank,
+  valueKey,
+} from './values';
 
 /** Receives every change, in order, for the journal. */
 export interface ChangeSink {
@@ -21,7 +30,10 @@ const MAX_IN_VALUES = 1000;
 const MAX_BOUNDS = 1000;
 
 function isRegex(v: unknown): boolean {
-  return v instanceof RegExp || (v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'BSONRegExp');
+  return (
+    v instanceof RegExp ||
+    (v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'BSONRegExp')
+  );
 }
 
 /** A value an equality lookup through an index can serve exactly (superset semantics). */
@@ -185,7 +197,10 @@ export class Collection {
           `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(idx.spec)}`,
         );
       }
-      if (sameK && compareValues(idx.spec.partialFilterExpression ?? null, spec.partialFilterExpression ?? null) === 0) {
+      if (
+        sameK &&
+        compareValues(idx.spec.partialFilterExpression ?? null, spec.partialFilterExpression ?? null) === 0
+      ) {
         if (sameOptions(idx.spec, spec)) return false;
         throw new CommandError(
           85,
@@ -204,7 +219,11 @@ export class Collection {
     const dup = index.firstDuplicate();
     if (dup) {
       const uuid = this.uuid.toHexString();
-      throw index.duplicateError(this.ns, dup, `Index build failed: ${uuid}: Collection ${this.ns} ( ${uuid} ) :: caused by :: `);
+      throw index.duplicateError(
+        this.ns,
+        dup,
+        `Index build failed: ${uuid}: Collection ${this.ns} ( ${uuid} ) :: caused by :: `,
+      );
     }
     this.indexes.push(index);
     this.sink.record({ op: 'createIndex', db: this.db, c: this.name, spec });
@@ -223,7 +242,7 @@ export class Collection {
       throw new CommandError(14, 'TypeMismatch', 'filter must be an object');
     }
     try {
-      return new Query((filter ?? {}) as Doc, ENGINE_OPTIONS);
+      return new Query(filter ?? {}, ENGINE_OPTIONS);
     } catch (e) {
       throw toCommandError(e);
     }
@@ -287,7 +306,10 @@ export class Collection {
   }
 
   /** Explains how a filter (and sort) would be served; used by tests and the benchmark. */
-  explain(filter: Doc, sort: SortSpec = []): { stage: 'COLLSCAN' | 'IDHACK' | 'IXSCAN'; index?: string; sorted?: boolean } {
+  explain(
+    filter: Doc,
+    sort: SortSpec = [],
+  ): { stage: 'COLLSCAN' | 'IDHACK' | 'IXSCAN'; index?: string; sorted?: boolean } {
     const plan = Object.keys(filter).length > 0 || sort.length > 0 ? this.plan(filter, sort) : undefined;
     if (!plan) return { stage: 'COLLSCAN' };
     if (plan.kind === 'ids') return { stage: 'IDHACK' };
@@ -350,7 +372,11 @@ export class Collection {
       const next = eqCount < idx.fields.length ? preds.get(idx.fields[eqCount]) : undefined;
       const range = next !== undefined && (next.lo !== undefined || next.hi !== undefined);
       let ordered = 0;
-      if (sortDir !== 0 && eqCount + sort.length <= idx.fields.length && sort.every(([f], i) => idx.fields[eqCount + i] === f)) {
+      if (
+        sortDir !== 0 &&
+        eqCount + sort.length <= idx.fields.length &&
+        sort.every(([f], i) => idx.fields[eqCount + i] === f)
+      ) {
         const single = idx.fields.slice(0, eqCount).every((f) => preds.get(f)!.eq!.length === 1);
         if (single) ordered = sortDir;
       }

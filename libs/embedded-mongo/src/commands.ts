@@ -6,7 +6,17 @@ import { badValue, CommandError, failedToParse, notFound, toCommandError, typeMi
 import { normaliseIndexSpec } from './indexes';
 import { checkCollName, checkDbName, type Store } from './store';
 import { applyUpdate, buildUpsert, validateUpdate } from './update';
-import { cloneValue, compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, parseSort, type SortSpec, toNumber, valueKey } from './values';
+import {
+  cloneValue,
+  compareValues,
+  type Doc,
+  ENGINE_OPTIONS,
+  isPlainObject,
+  parseSort,
+  type SortSpec,
+  toNumber,
+  valueKey,
+} from './values';
 
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
 export const MAX_MESSAGE_SIZE = 48_000_000;
@@ -28,7 +38,6 @@ export interface ServerState {
 }
 
 type Handler = (cmd: Doc, db: string, state: ServerState, conn: ConnectionInfo) => Doc;
-
 
 function asInt(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -93,7 +102,11 @@ function helloReply(conn: ConnectionInfo, legacyName: boolean): Doc {
 
 function rejectTransactions(cmd: Doc): void {
   if (cmd.txnNumber !== undefined || cmd.startTransaction !== undefined || cmd.autocommit !== undefined) {
-    throw new CommandError(20, 'IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
+    throw new CommandError(
+      20,
+      'IllegalOperation',
+      'Transaction numbers are only allowed on a replica set member or mongos',
+    );
   }
 }
 
@@ -185,7 +198,15 @@ function distinctCmd(cmd: Doc, db: string, s: ServerState): Doc {
   return { values, ok: 1 };
 }
 
-const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$geoNear', '$search', '$searchMeta', '$vectorSearch', '$changeStream']);
+const UNSUPPORTED_STAGES = new Set([
+  '$out',
+  '$merge',
+  '$geoNear',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$changeStream',
+]);
 const KNOWN_STAGES = new Set([
   '$addFields',
   '$bucket',
@@ -217,14 +238,19 @@ const KNOWN_STAGES = new Set([
 function checkPipeline(pipeline: unknown): Doc[] {
   if (!Array.isArray(pipeline)) throw typeMismatch("'pipeline' option must be specified as an array");
   for (const stage of pipeline) {
-    if (!isPlainObject(stage)) throw typeMismatch('Each element of the \'pipeline\' array must be an object');
+    if (!isPlainObject(stage)) throw typeMismatch("Each element of the 'pipeline' array must be an object");
     const keys = Object.keys(stage);
     if (keys.length !== 1) {
-      throw new CommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.');
+      throw new CommandError(
+        40323,
+        'Location40323',
+        'A pipeline stage specification object must contain exactly one field.',
+      );
     }
     const name = keys[0];
     if (UNSUPPORTED_STAGES.has(name)) throw badValue(`${name} is not supported by the embedded server`);
-    if (!KNOWN_STAGES.has(name)) throw new CommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    if (!KNOWN_STAGES.has(name))
+      throw new CommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${name}'`);
     if (name === '$facet' && isPlainObject(stage.$facet)) {
       for (const sub of Object.values(stage.$facet)) checkPipeline(sub);
     }
@@ -233,12 +259,25 @@ function checkPipeline(pipeline: unknown): Doc[] {
 }
 
 // Stages that build new documents without writing into their input's nested objects.
-const NON_MUTATING_STAGES = new Set(['$match', '$group', '$sort', '$skip', '$limit', '$count', '$sortByCount', '$project', '$bucket', '$bucketAuto', '$sample']);
+const NON_MUTATING_STAGES = new Set([
+  '$match',
+  '$group',
+  '$sort',
+  '$skip',
+  '$limit',
+  '$count',
+  '$sortByCount',
+  '$project',
+  '$bucket',
+  '$bucketAuto',
+  '$sample',
+]);
 
 function pipelineMayMutate(pipeline: Doc[]): boolean {
   return pipeline.some((stage) => {
     const name = Object.keys(stage)[0];
-    if (name === '$facet' && isPlainObject(stage.$facet)) return Object.values(stage.$facet).some((p) => pipelineMayMutate(p as Doc[]));
+    if (name === '$facet' && isPlainObject(stage.$facet))
+      return Object.values(stage.$facet).some((p) => pipelineMayMutate(p as Doc[]));
     return !NON_MUTATING_STAGES.has(name);
   });
 }
@@ -246,11 +285,16 @@ function pipelineMayMutate(pipeline: Doc[]): boolean {
 function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
   if (cmd.explain) throw badValue('explain is not supported by the embedded server');
   if (cmd.cursor === undefined) {
-    throw new CommandError(9, 'FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
+    throw new CommandError(
+      9,
+      'FailedToParse',
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
   }
   const { batchSize } = cursorOptions(cmd);
   const pipeline = checkPipeline(cmd.pipeline);
-  if (typeof cmd.aggregate !== 'string') throw badValue('aggregate with no collection is not supported by the embedded server');
+  if (typeof cmd.aggregate !== 'string')
+    throw badValue('aggregate with no collection is not supported by the embedded server');
   const name = collName(cmd, 'aggregate', db);
   const coll = s.store.getCollection(db, name);
   let i = 0;
@@ -291,7 +335,7 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
           const c = s.store.getCollection(db, other);
           return c ? [...c.docs.values()].map((d) => cloneValue(d)) : [];
         },
-      }).run(input) as Doc[];
+      }).run<Doc>(input);
     } catch (e) {
       throw toCommandError(e);
     }
@@ -308,9 +352,14 @@ function ordered(cmd: Doc): boolean {
 function batch(cmd: Doc, field: string): unknown[] {
   const arr = cmd[field];
   if (!Array.isArray(arr)) throw typeMismatch(`Field '${field}' must be an array`);
-  if (arr.length === 0) throw new CommandError(10413, 'InvalidLength', 'Write batch sizes must be between 1 and 100000. Got 0 operations.');
+  if (arr.length === 0)
+    throw new CommandError(10413, 'InvalidLength', 'Write batch sizes must be between 1 and 100000. Got 0 operations.');
   if (arr.length > MAX_WRITE_BATCH) {
-    throw new CommandError(10413, 'InvalidLength', `Write batch sizes must be between 1 and 100000. Got ${arr.length} operations.`);
+    throw new CommandError(
+      10413,
+      'InvalidLength',
+      `Write batch sizes must be between 1 and 100000. Got ${arr.length} operations.`,
+    );
   }
   return arr as unknown[];
 }
@@ -333,7 +382,12 @@ function insertCmd(cmd: Doc, db: string, s: ServerState): Doc {
     try {
       const raw = docs[i];
       if (!isPlainObject(raw)) throw typeMismatch('document to insert must be an object');
-      const doc: Doc = raw._id === undefined ? { _id: new ObjectId(), ...raw } : Object.keys(raw)[0] === '_id' ? raw : { _id: raw._id, ...raw };
+      const doc: Doc =
+        raw._id === undefined
+          ? { _id: new ObjectId(), ...raw }
+          : Object.keys(raw)[0] === '_id'
+            ? raw
+            : { _id: raw._id, ...raw };
       coll.insert(doc);
       n++;
     } catch (e) {
@@ -350,7 +404,12 @@ interface UpdateOutcome {
   upsertedId?: unknown;
 }
 
-function updateOne(coll: Collection, q: Doc, u: unknown, opts: { multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: Doc }): UpdateOutcome {
+function updateOne(
+  coll: Collection,
+  q: Doc,
+  u: unknown,
+  opts: { multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: Doc },
+): UpdateOutcome {
   const spec = validateUpdate(u);
   if (opts.multi && !Array.isArray(spec) && !Object.keys(spec).some((k) => k.startsWith('$'))) {
     throw failedToParse('multi update is not supported for replacement-style update');
@@ -390,7 +449,12 @@ function updateCmd(cmd: Doc, db: string, s: ServerState): Doc {
       if (!isPlainObject(st)) throw typeMismatch('update statement must be an object');
       const q = asDoc(st.q, 'q') ?? {};
       const arrayFilters = st.arrayFilters === undefined ? undefined : (st.arrayFilters as Doc[]);
-      const r = updateOne(coll, q, st.u, { multi: st.multi === true, upsert: st.upsert === true, arrayFilters, sort: asDoc(st.sort, 'sort') });
+      const r = updateOne(coll, q, st.u, {
+        multi: st.multi === true,
+        upsert: st.upsert === true,
+        arrayFilters,
+        sort: asDoc(st.sort, 'sort'),
+      });
       if (r.upsertedId !== undefined) {
         upserted.push({ index: i, _id: r.upsertedId });
         n++;
@@ -452,7 +516,8 @@ function findAndModifyCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const arrayFilters = cmd.arrayFilters === undefined ? undefined : (cmd.arrayFilters as Doc[]);
   if (remove && hasUpdate) throw failedToParse('Cannot specify both an update and remove=true');
   if (!remove && !hasUpdate) throw failedToParse('Either an update or remove=true must be specified');
-  if (remove && (upsert || returnNew)) throw failedToParse('Cannot specify both upsert=true and remove=true or new=true and remove=true');
+  if (remove && (upsert || returnNew))
+    throw failedToParse('Cannot specify both upsert=true and remove=true or new=true and remove=true');
   const spec = hasUpdate ? validateUpdate(cmd.update) : undefined;
   const coll = remove ? s.store.getCollection(db, name) : s.store.ensureCollection(db, name);
   let target: Doc | undefined;
@@ -468,7 +533,11 @@ function findAndModifyCmd(cmd: Doc, db: string, s: ServerState): Doc {
     if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const doc = buildUpsert(query, spec, arrayFilters);
     coll.insert(doc);
-    return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: returnNew ? out(doc) : null, ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+      value: returnNew ? out(doc) : null,
+      ok: 1,
+    };
   }
   const next = applyUpdate(target, spec, query, arrayFilters, false);
   if (next !== target) coll.replace(target, next);
@@ -545,14 +614,19 @@ function listDatabasesCmd(cmd: Doc, _db: string, s: ServerState): Doc {
 function createIndexesCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const name = collName(cmd, 'createIndexes', db);
   const list = cmd.indexes;
-  if (!Array.isArray(list) || list.length === 0) throw failedToParse("Must specify at least one index to create in 'indexes'");
+  if (!Array.isArray(list) || list.length === 0)
+    throw failedToParse("Must specify at least one index to create in 'indexes'");
   const specs = list.map(normaliseIndexSpec);
   const created = !s.store.getCollection(db, name);
   const coll = s.store.ensureCollection(db, name);
   const before = coll.indexes.length;
   let made = 0;
   for (const spec of specs) if (coll.createIndex(spec)) made++;
-  const r: Doc = { numIndexesBefore: before, numIndexesAfter: coll.indexes.length, createdCollectionAutomatically: created };
+  const r: Doc = {
+    numIndexesBefore: before,
+    numIndexesAfter: coll.indexes.length,
+    createdCollectionAutomatically: created,
+  };
   if (made === 0) r.note = 'all indexes already exist';
   r.ok = 1;
   return r;
@@ -592,7 +666,8 @@ function dropIndexesCmd(cmd: Doc, db: string, s: ServerState): Doc {
 }
 
 function renameCollectionCmd(cmd: Doc, db: string, s: ServerState): Doc {
-  if (db !== 'admin') throw new CommandError(13, 'Unauthorized', 'renameCollection may only be run against the admin database.');
+  if (db !== 'admin')
+    throw new CommandError(13, 'Unauthorized', 'renameCollection may only be run against the admin database.');
   const from = String(cmd.renameCollection);
   const to = String(cmd.to);
   const split = (ns: string): [string, string] => {
@@ -657,7 +732,11 @@ function getParameter(cmd: Doc): Doc {
 }
 
 function transactionsUnsupported(): Doc {
-  throw new CommandError(20, 'IllegalOperation', 'Transactions are not supported by the embedded server (it is a standalone)');
+  throw new CommandError(
+    20,
+    'IllegalOperation',
+    'Transactions are not supported by the embedded server (it is a standalone)',
+  );
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -675,7 +754,11 @@ const HANDLERS: Record<string, Handler> = {
   listDatabases: listDatabasesCmd,
   whatsmyuri: (_c, _d, _s, conn) => ({ you: conn.remote, ok: 1 }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 }),
-  hostInfo: () => ({ system: { currentTime: new Date(), hostname: '127.0.0.1' }, os: { type: process.platform }, ok: 1 }),
+  hostInfo: () => ({
+    system: { currentTime: new Date(), hostname: '127.0.0.1' },
+    os: { type: process.platform },
+    ok: 1,
+  }),
   insert: insertCmd,
   find: findCmd,
   getMore: getMoreCmd,

@@ -29,8 +29,8 @@ function spawnServer(dir: string): Promise<Running> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /URI (\S+)\n/.exec(out);
       if (m) resolve({ child, uri: m[1], exited });
@@ -66,7 +66,11 @@ describe('crash safety (SIGKILL at random points)', () => {
 
     for (let round = 0; round <= ROUNDS; round++) {
       running = await spawnServer(dir);
-      const client = await MongoClient.connect(running.uri, { serverSelectionTimeoutMS: 10_000, retryWrites: false, maxPoolSize: WRITERS });
+      const client = await MongoClient.connect(running.uri, {
+        serverSelectionTimeoutMS: 10_000,
+        retryWrites: false,
+        maxPoolSize: WRITERS,
+      });
       const docs = client.db('crash').collection('docs');
       const meta = client.db('crash').collection('meta');
 

@@ -29,7 +29,13 @@ export class CursorRegistry {
   }
 
   /** Builds a cursor reply: the first batch, and a registered cursor when more remain. */
-  reply(ns: string, docs: Doc[], batchSize: number | undefined, singleBatch: boolean, project?: (d: Doc[]) => Doc[]): Doc {
+  reply(
+    ns: string,
+    docs: Doc[],
+    batchSize: number | undefined,
+    singleBatch: boolean,
+    project?: (d: Doc[]) => Doc[],
+  ): Doc {
     const size = batchSize === undefined || batchSize <= 0 ? DEFAULT_FIRST_BATCH : batchSize;
     const batch = takeBatch(docs, 0, batchSize === 0 ? 0 : size);
     let id = Long.ZERO;
@@ -48,7 +54,11 @@ export class CursorRegistry {
     const cur = this.open.get(key);
     if (!cur) throw new CommandError(43, 'CursorNotFound', `cursor id ${key} not found`);
     if (cur.ns !== `${db}.${collection}`) {
-      throw new CommandError(13, 'Unauthorized', `Requested getMore on namespace '${db}.${collection}', but cursor belongs to a different namespace ${cur.ns}`);
+      throw new CommandError(
+        13,
+        'Unauthorized',
+        `Requested getMore on namespace '${db}.${collection}', but cursor belongs to a different namespace ${cur.ns}`,
+      );
     }
     const batch = takeBatch(cur.docs, cur.pos, batchSize && batchSize > 0 ? batchSize : Number.MAX_SAFE_INTEGER);
     cur.pos = batch.end;
@@ -89,7 +99,7 @@ export class CursorRegistry {
 
 function cursorKey(id: unknown): string {
   if (typeof id === 'number' || typeof id === 'bigint') return String(id);
-  if (id !== null && typeof id === 'object' && (id as { _bsontype?: string })._bsontype === 'Long') return id.toString();
+  if (id instanceof Long) return id.toString();
   throw new CommandError(14, 'TypeMismatch', 'cursor id must be a long');
 }
 

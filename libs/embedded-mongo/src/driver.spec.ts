@@ -1,4 +1,15 @@
-import { Binary, Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoClient, MongoServerError, ObjectId, UUID } from 'mongodb';
+import {
+  Binary,
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  ObjectId,
+  UUID,
+} from 'mongodb';
 import { type EmbeddedMongo, start } from './index';
 import { launch } from './launcher';
 
@@ -58,7 +69,9 @@ describe('embedded-mongo via the MongoDB driver', () => {
       expect(await admin.command({ isMaster: 1 })).toMatchObject({ ismaster: true, ok: 1 });
       expect(await admin.command({ ping: 1 })).toEqual({ ok: 1 });
       expect((await admin.command({ buildInfo: 1 })).versionArray).toHaveLength(4);
-      expect((await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 })).featureCompatibilityVersion).toEqual({
+      expect(
+        (await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 })).featureCompatibilityVersion,
+      ).toEqual({
         version: '7.0',
       });
       const status = await admin.command({ serverStatus: 1 });
@@ -78,13 +91,21 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const session = client.startSession();
       try {
         session.startTransaction();
-        await expect(db().collection('tx').insertOne({ a: 1 }, { session })).rejects.toThrow(/retryable writes|[Tt]ransaction/);
+        await expect(db().collection('tx').insertOne({ a: 1 }, { session })).rejects.toThrow(
+          /retryable writes|[Tt]ransaction/,
+        );
       } finally {
         await session.abortTransaction().catch(() => undefined);
         await session.endSession();
       }
       const e = await expectServerError(
-        db().command({ insert: 'tx', documents: [{ a: 1 }], txnNumber: Long.fromNumber(1), startTransaction: true, autocommit: false }),
+        db().command({
+          insert: 'tx',
+          documents: [{ a: 1 }],
+          txnNumber: Long.fromNumber(1),
+          startTransaction: true,
+          autocommit: false,
+        }),
         20,
       );
       expect(e.codeName).toBe('IllegalOperation');
@@ -116,7 +137,12 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const c = db().collection('idx');
       expect(await c.createIndex({ a: 1 }, { unique: true })).toBe('a_1');
       expect(await c.createIndex({ a: 1 }, { unique: true })).toBe('a_1');
-      expect(await c.createIndexes([{ key: { b: 1, c: -1 }, name: 'bc' }, { key: { d: 1 }, sparse: true }])).toEqual(['bc', 'd_1']);
+      expect(
+        await c.createIndexes([
+          { key: { b: 1, c: -1 }, name: 'bc' },
+          { key: { d: 1 }, sparse: true },
+        ]),
+      ).toEqual(['bc', 'd_1']);
       const specs = await c.listIndexes().toArray();
       expect(specs.map((s) => s.name)).toEqual(['_id_', 'a_1', 'bc', 'd_1']);
       expect(specs[1]).toMatchObject({ v: 2, key: { a: 1 }, unique: true });
@@ -136,15 +162,24 @@ describe('embedded-mongo via the MongoDB driver', () => {
     it('inserts, finds with filter/sort/skip/limit/projection, counts and distinct', async () => {
       const c = db().collection('crud');
       await c.insertMany(
-        Array.from({ length: 20 }, (_, i) => ({ i, parity: i % 2 ? 'odd' : 'even', tags: [`t${i % 3}`], nested: { x: i * 10 } })),
+        Array.from({ length: 20 }, (_, i) => ({
+          i,
+          parity: i % 2 ? 'odd' : 'even',
+          tags: [`t${i % 3}`],
+          nested: { x: i * 10 },
+        })),
       );
-      const page = await c.find({ parity: 'odd' }, { sort: { i: -1 }, skip: 2, limit: 3, projection: { _id: 0, i: 1, 'nested.x': 1 } }).toArray();
+      const page = await c
+        .find({ parity: 'odd' }, { sort: { i: -1 }, skip: 2, limit: 3, projection: { _id: 0, i: 1, 'nested.x': 1 } })
+        .toArray();
       expect(page).toEqual([
         { i: 15, nested: { x: 150 } },
         { i: 13, nested: { x: 130 } },
         { i: 11, nested: { x: 110 } },
       ]);
-      expect(await c.findOne({ i: { $gt: 17 } }, { projection: { parity: 0, tags: 0, nested: 0, _id: 0 }, sort: { i: 1 } })).toEqual({ i: 18 });
+      expect(
+        await c.findOne({ i: { $gt: 17 } }, { projection: { parity: 0, tags: 0, nested: 0, _id: 0 }, sort: { i: 1 } }),
+      ).toEqual({ i: 18 });
       expect(await c.countDocuments({ parity: 'even' })).toBe(10);
       expect(await c.countDocuments({}, { skip: 5, limit: 10 })).toBe(10);
       expect(await c.estimatedDocumentCount()).toBe(20);
@@ -163,44 +198,71 @@ describe('embedded-mongo via the MongoDB driver', () => {
     });
 
     it('updates with operators, multi, upsert + $setOnInsert, arrayFilters and positional $', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the driver's update typings reject these dynamic documents
       const c = db().collection<any>('upd');
       await c.insertMany([
-        { _id: 1 as never, n: 1, arr: [1, 2, 3], items: [{ k: 'a', q: 1 }, { k: 'b', q: 2 }] },
+        {
+          _id: 1 as never,
+          n: 1,
+          arr: [1, 2, 3],
+          items: [
+            { k: 'a', q: 1 },
+            { k: 'b', q: 2 },
+          ],
+        },
         { _id: 2 as never, n: 2, arr: [], items: [] },
       ]);
-      const r1 = await c.updateOne({ _id: 1 as never }, { $inc: { n: 5 }, $push: { arr: 4 } as never, $set: { 'deep.x': true }, $currentDate: { at: true } });
+      const r1 = await c.updateOne(
+        { _id: 1 },
+        { $inc: { n: 5 }, $push: { arr: 4 } as never, $set: { 'deep.x': true }, $currentDate: { at: true } },
+      );
       expect(r1).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
-      const d1 = await c.findOne({ _id: 1 as never });
+      const d1 = await c.findOne({ _id: 1 });
       expect(d1).toMatchObject({ n: 6, arr: [1, 2, 3, 4], deep: { x: true } });
       expect(d1!.at).toBeInstanceOf(Date);
-      const noop = await c.updateOne({ _id: 1 as never }, { $set: { n: 6 } });
+      const noop = await c.updateOne({ _id: 1 }, { $set: { n: 6 } });
       expect(noop).toMatchObject({ matchedCount: 1, modifiedCount: 0 });
       const many = await c.updateMany({}, { $addToSet: { arr: 9 }, $unset: { deep: '' } });
       expect(many).toMatchObject({ matchedCount: 2, modifiedCount: 2 });
-      await c.updateOne({ _id: 1 as never, 'items.k': 'b' }, { $set: { 'items.$.q': 20 } });
-      await c.updateOne({ _id: 1 as never }, { $inc: { 'items.$[e].q': 100 } }, { arrayFilters: [{ 'e.k': 'a' }] });
-      expect((await c.findOne({ _id: 1 as never }))!.items).toEqual([
+      await c.updateOne({ _id: 1, 'items.k': 'b' }, { $set: { 'items.$.q': 20 } });
+      await c.updateOne({ _id: 1 }, { $inc: { 'items.$[e].q': 100 } }, { arrayFilters: [{ 'e.k': 'a' }] });
+      expect((await c.findOne({ _id: 1 }))!.items).toEqual([
         { k: 'a', q: 101 },
         { k: 'b', q: 20 },
       ]);
-      await c.updateOne({ _id: 2 as never }, { $pull: { arr: 9 } as never, $rename: { n: 'm' }, $max: { top: 5 }, $min: { low: -1 } });
-      expect(await c.findOne({ _id: 2 as never })).toEqual({ _id: 2, arr: [], items: [], m: 2, top: 5, low: -1 });
+      await c.updateOne(
+        { _id: 2 },
+        { $pull: { arr: 9 } as never, $rename: { n: 'm' }, $max: { top: 5 }, $min: { low: -1 } },
+      );
+      expect(await c.findOne({ _id: 2 })).toEqual({ _id: 2, arr: [], items: [], m: 2, top: 5, low: -1 });
 
-      const up = await c.updateOne({ key: 'new', level: { $gt: 1 } }, { $set: { v: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+      const up = await c.updateOne(
+        { key: 'new', level: { $gt: 1 } },
+        { $set: { v: 1 }, $setOnInsert: { created: true } },
+        { upsert: true },
+      );
       expect(up.upsertedCount).toBe(1);
       expect(up.upsertedId).toBeInstanceOf(ObjectId);
-      expect(await c.findOne({ _id: up.upsertedId! }, { projection: { _id: 0 } })).toEqual({ key: 'new', v: 1, created: true });
-      const again = await c.updateOne({ key: 'new' }, { $set: { v: 2 }, $setOnInsert: { created: false } }, { upsert: true });
+      expect(await c.findOne({ _id: up.upsertedId! }, { projection: { _id: 0 } })).toEqual({
+        key: 'new',
+        v: 1,
+        created: true,
+      });
+      const again = await c.updateOne(
+        { key: 'new' },
+        { $set: { v: 2 }, $setOnInsert: { created: false } },
+        { upsert: true },
+      );
       expect(again).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
       expect((await c.findOne({ key: 'new' }))!.created).toBe(true);
 
-      const rep = await c.replaceOne({ _id: 2 as never }, { replaced: true });
+      const rep = await c.replaceOne({ _id: 2 }, { replaced: true });
       expect(rep.modifiedCount).toBe(1);
-      expect(await c.findOne({ _id: 2 as never })).toEqual({ _id: 2, replaced: true });
-      await expectServerError(c.updateOne({ _id: 2 as never }, { $set: { _id: 3 } }), 66);
-      const pipe = await c.updateOne({ _id: 2 as never }, [{ $set: { copy: '$replaced' } }]);
+      expect(await c.findOne({ _id: 2 })).toEqual({ _id: 2, replaced: true });
+      await expectServerError(c.updateOne({ _id: 2 }, { $set: { _id: 3 } }), 66);
+      const pipe = await c.updateOne({ _id: 2 }, [{ $set: { copy: '$replaced' } }]);
       expect(pipe.modifiedCount).toBe(1);
-      expect((await c.findOne({ _id: 2 as never }))!.copy).toBe(true);
+      expect((await c.findOne({ _id: 2 }))!.copy).toBe(true);
     });
 
     it('deletes one and many', async () => {
@@ -220,7 +282,11 @@ describe('embedded-mongo via the MongoDB driver', () => {
         { q: 'x', p: 1, status: 'pending' },
         { q: 'x', p: 2, status: 'pending' },
       ]);
-      const before = await c.findOneAndUpdate({ status: 'pending' }, { $set: { status: 'sent' } }, { sort: { p: 1 }, returnDocument: 'before' });
+      const before = await c.findOneAndUpdate(
+        { status: 'pending' },
+        { $set: { status: 'sent' } },
+        { sort: { p: 1 }, returnDocument: 'before' },
+      );
       expect(before).toMatchObject({ p: 1, status: 'pending' });
       const after = await c.findOneAndUpdate(
         { status: 'pending' },
@@ -229,7 +295,11 @@ describe('embedded-mongo via the MongoDB driver', () => {
       );
       expect(after).toEqual({ p: 3, status: 'sent', attempts: 1 });
       expect(await c.findOneAndUpdate({ status: 'none' }, { $set: { a: 1 } })).toBeNull();
-      const ups = await c.findOneAndUpdate({ q: 'y' }, { $set: { p: 9 } }, { upsert: true, returnDocument: 'after', includeResultMetadata: true });
+      const ups = await c.findOneAndUpdate(
+        { q: 'y' },
+        { $set: { p: 9 } },
+        { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+      );
       expect(ups.lastErrorObject).toMatchObject({ n: 1, updatedExisting: false });
       expect(ups.value).toMatchObject({ q: 'y', p: 9 });
       const rep = await c.findOneAndReplace({ q: 'y' }, { q: 'y', replaced: 1 }, { returnDocument: 'after' });
@@ -255,7 +325,11 @@ describe('embedded-mongo via the MongoDB driver', () => {
       ]);
     });
 
-    function expectDup(e: MongoServerError | { code?: number; errmsg?: string; keyPattern?: unknown; keyValue?: unknown }, index: string, keyValue: object) {
+    function expectDup(
+      e: MongoServerError | { code?: number; errmsg?: string; keyPattern?: unknown; keyValue?: unknown },
+      index: string,
+      keyValue: object,
+    ) {
       expect(e.code).toBe(11000);
       const msg = 'errmsg' in e && e.errmsg ? e.errmsg : (e as MongoServerError).message;
       expect(msg).toContain(`E11000 duplicate key error collection: ${ns} index: ${index} dup key:`);
@@ -269,18 +343,31 @@ describe('embedded-mongo via the MongoDB driver', () => {
       expect(e.keyPattern).toEqual({ org: 1, code: 1 });
       const idErr = await expectServerError(c.insertOne({ _id: 'u1' as never, email: 'z@x' }), 11000);
       expectDup(idErr, '_id_', { _id: 'u1' });
-      expect(idErr.message).toBe('E11000 duplicate key error collection: driver.uniq index: _id_ dup key: { _id: "u1" }');
+      expect(idErr.message).toBe(
+        'E11000 duplicate key error collection: driver.uniq index: _id_ dup key: { _id: "u1" }',
+      );
     });
 
     it('on update, replace and upsert', async () => {
-      expectDup(await expectServerError(c.updateOne({ _id: 'u2' as never }, { $set: { email: 'a@x' } }), 11000), 'email_1', { email: 'a@x' });
-      expectDup(await expectServerError(c.replaceOne({ _id: 'u2' as never }, { email: 'a@x' }), 11000), 'email_1', { email: 'a@x' });
       expectDup(
-        await expectServerError(c.updateOne({ email: 'new@x' }, { $set: { org: 1, code: 'B' } }, { upsert: true }), 11000),
+        await expectServerError(c.updateOne({ _id: 'u2' as never }, { $set: { email: 'a@x' } }), 11000),
+        'email_1',
+        { email: 'a@x' },
+      );
+      expectDup(await expectServerError(c.replaceOne({ _id: 'u2' as never }, { email: 'a@x' }), 11000), 'email_1', {
+        email: 'a@x',
+      });
+      expectDup(
+        await expectServerError(
+          c.updateOne({ email: 'new@x' }, { $set: { org: 1, code: 'B' } }, { upsert: true }),
+          11000,
+        ),
         'org_1_code_1',
         { org: 1, code: 'B' },
       );
-      expectDup(await expectServerError(c.updateMany({}, { $set: { email: 'same@x' } }), 11000), 'email_1', { email: 'same@x' });
+      expectDup(await expectServerError(c.updateMany({}, { $set: { email: 'same@x' } }), 11000), 'email_1', {
+        email: 'same@x',
+      });
       expect(await c.countDocuments({ email: 'same@x' })).toBe(1);
     });
 
@@ -288,7 +375,10 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const e = await expectServerError(c.findOneAndUpdate({ _id: 'u1' as never }, { $set: { email: 'b@x' } }), 11000);
       expect(e.codeName).toBe('DuplicateKey');
       expectDup(e, 'email_1', { email: 'b@x' });
-      const up = await expectServerError(c.findOneAndUpdate({ email: 'zz@x' }, { $set: { email: 'b@x' } }, { upsert: true }), 11000);
+      const up = await expectServerError(
+        c.findOneAndUpdate({ email: 'zz@x' }, { $set: { email: 'b@x' } }, { upsert: true }),
+        11000,
+      );
       expectDup(up, 'email_1', { email: 'b@x' });
       expect(await c.countDocuments({ email: { $in: ['zz@x', 'b@x'] } })).toBe(1);
     });
@@ -297,7 +387,9 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const d = db().collection('uniq_build');
       await d.insertMany([{ k: 1 }, { k: 1 }]);
       const e = await expectServerError(d.createIndex({ k: 1 }, { unique: true }), 11000);
-      expect(e.message).toContain('E11000 duplicate key error collection: driver.uniq_build index: k_1 dup key: { k: 1 }');
+      expect(e.message).toContain(
+        'E11000 duplicate key error collection: driver.uniq_build index: k_1 dup key: { k: 1 }',
+      );
       expect((await d.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
     });
 
@@ -305,7 +397,14 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const b = db().collection('bulk');
       await b.createIndex({ k: 1 }, { unique: true });
       const ordered = await b
-        .bulkWrite([{ insertOne: { document: { k: 1 } } }, { insertOne: { document: { k: 1 } } }, { insertOne: { document: { k: 2 } } }], { ordered: true })
+        .bulkWrite(
+          [
+            { insertOne: { document: { k: 1 } } },
+            { insertOne: { document: { k: 1 } } },
+            { insertOne: { document: { k: 2 } } },
+          ],
+          { ordered: true },
+        )
         .catch((e: unknown) => e);
       expect(ordered).toBeInstanceOf(MongoBulkWriteError);
       const oe = ordered as MongoBulkWriteError;
@@ -328,7 +427,10 @@ describe('embedded-mongo via the MongoDB driver', () => {
         )
         .catch((e: unknown) => e)) as MongoBulkWriteError;
       expect(unordered).toBeInstanceOf(MongoBulkWriteError);
-      const idx = (unordered.writeErrors as unknown as Array<{ index: number; code: number }>).map((w) => [w.index, w.code]);
+      const idx = (unordered.writeErrors as unknown as Array<{ index: number; code: number }>).map((w) => [
+        w.index,
+        w.code,
+      ]);
       expect(idx).toEqual([
         [0, 11000],
         [2, 11000],
@@ -436,11 +538,23 @@ describe('embedded-mongo via the MongoDB driver', () => {
       const unwound = await orders.aggregate([{ $unwind: '$items' }, { $count: 'n' }]).toArray();
       expect(unwound).toEqual([{ n: 4 }]);
       const faceted = await orders
-        .aggregate([{ $sort: { total: 1 } }, { $facet: { total: [{ $count: 'n' }], page: [{ $skip: 1 }, { $limit: 2 }, { $project: { _id: 0, total: 1 } }] } }])
+        .aggregate([
+          { $sort: { total: 1 } },
+          {
+            $facet: {
+              total: [{ $count: 'n' }],
+              page: [{ $skip: 1 }, { $limit: 2 }, { $project: { _id: 0, total: 1 } }],
+            },
+          },
+        ])
         .toArray();
       expect(faceted).toEqual([{ total: [{ n: 4 }], page: [{ total: 5 }, { total: 7 }] }]);
       const joined = await orders
-        .aggregate([{ $match: { total: 10 } }, { $lookup: { from: 'customers', localField: 'cust', foreignField: '_id', as: 'c' } }, { $unwind: '$c' }])
+        .aggregate([
+          { $match: { total: 10 } },
+          { $lookup: { from: 'customers', localField: 'cust', foreignField: '_id', as: 'c' } },
+          { $unwind: '$c' },
+        ])
         .toArray();
       expect(joined[0].c).toEqual({ _id: 'c1', name: 'Ann' });
       expect(await customers.findOne({ _id: 'c1' as never })).toEqual({ _id: 'c1', name: 'Ann' });
@@ -453,7 +567,9 @@ describe('embedded-mongo via the MongoDB driver', () => {
   describe('concurrency', () => {
     it('lets exactly one of many racing clients claim a document with findAndModify', async () => {
       const c = db().collection('claims');
-      const clients = await Promise.all(Array.from({ length: 8 }, () => MongoClient.connect(server.uri, { maxPoolSize: 4 })));
+      const clients = await Promise.all(
+        Array.from({ length: 8 }, () => MongoClient.connect(server.uri, { maxPoolSize: 4 })),
+      );
       try {
         for (let round = 0; round < 5; round++) {
           await c.deleteMany({});
@@ -464,13 +580,17 @@ describe('embedded-mongo via the MongoDB driver', () => {
                 cl
                   .db('driver')
                   .collection('claims')
-                  .findOneAndUpdate({ job: round, status: 'pending' }, { $set: { status: 'sent', owner: `${i}-${k}` } }, { returnDocument: 'after' }),
+                  .findOneAndUpdate(
+                    { job: round, status: 'pending' },
+                    { $set: { status: 'sent', owner: `${i}-${k}` } },
+                    { returnDocument: 'after' },
+                  ),
               ),
             ),
           );
           const winners = results.filter((r) => r !== null);
           expect(winners).toHaveLength(1);
-          expect((await c.findOne({ job: round }))!.owner).toBe(winners[0]!.owner);
+          expect((await c.findOne({ job: round }))!.owner).toBe(winners[0].owner);
         }
         // Many jobs, many claimers: every job claimed exactly once.
         await c.deleteMany({});
@@ -479,7 +599,10 @@ describe('embedded-mongo via the MongoDB driver', () => {
         await Promise.all(
           clients.map(async (cl) => {
             for (;;) {
-              const r = await cl.db('driver').collection('claims').findOneAndUpdate({ status: 'pending' }, { $set: { status: 'sent' } }, { sort: { job: 1 } });
+              const r = await cl
+                .db('driver')
+                .collection('claims')
+                .findOneAndUpdate({ status: 'pending' }, { $set: { status: 'sent' } }, { sort: { job: 1 } });
               if (!r) return;
               claimed.push(r.job as number);
             }
@@ -499,7 +622,11 @@ describe('embedded-mongo via the MongoDB driver', () => {
       try {
         const c = cl.db('ttl').collection('sessions');
         await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
-        await c.insertMany([{ expiresAt: new Date(Date.now() - 1000) }, { expiresAt: new Date(Date.now() + 3_600_000) }, { other: 1 }]);
+        await c.insertMany([
+          { expiresAt: new Date(Date.now() - 1000) },
+          { expiresAt: new Date(Date.now() + 3_600_000) },
+          { other: 1 },
+        ]);
         const deadline = Date.now() + 10_000;
         while ((await c.countDocuments()) !== 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
         expect(await c.countDocuments()).toBe(2);

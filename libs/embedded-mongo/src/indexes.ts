@@ -46,7 +46,8 @@ function renderValue(v: unknown): string {
     const keys = Object.keys(v);
     return keys.length === 0 ? '{}' : '{ ' + keys.map((k) => `${k}: ${renderValue(v[k])}`).join(', ') + ' }';
   }
-  return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return (v as { toString(): string }).toString();
 }
 
 /**
@@ -198,7 +199,8 @@ export function normaliseIndexSpec(raw: unknown): IndexSpec {
       throw new CommandError(67, 'CannotCreateIndex', `index type '${d}' is not supported by the embedded server`);
     }
     const n = toNumber(d);
-    if (!Number.isFinite(n) || n === 0) throw new CommandError(67, 'CannotCreateIndex', `bad index key value for field '${f}'`);
+    if (!Number.isFinite(n) || n === 0)
+      throw new CommandError(67, 'CannotCreateIndex', `bad index key value for field '${f}'`);
     cleanKey[f] = n < 0 ? -1 : 1;
   }
   if (typeof raw.name !== 'string' || raw.name.length === 0) {
@@ -211,7 +213,8 @@ export function normaliseIndexSpec(raw: unknown): IndexSpec {
     if (opt === 'unique' || opt === 'sparse') {
       if (val) spec[opt] = true;
     } else if (opt === 'partialFilterExpression') {
-      if (!isPlainObject(val)) throw new CommandError(67, 'CannotCreateIndex', 'partialFilterExpression must be an object');
+      if (!isPlainObject(val))
+        throw new CommandError(67, 'CannotCreateIndex', 'partialFilterExpression must be an object');
       spec.partialFilterExpression = val;
     } else if (opt === 'expireAfterSeconds') {
       spec.expireAfterSeconds = toNumber(val);

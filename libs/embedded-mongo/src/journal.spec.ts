@@ -36,7 +36,11 @@ describe('journal and snapshot', () => {
       const db = client.db('app');
       await db.collection('users').createIndex({ email: 1 }, { unique: true });
       await db.collection('users').createIndex({ tmp: 1 });
-      await db.collection('users').insertMany([{ email: 'a', n: 1 }, { email: 'b', n: 2 }, { email: 'c', n: 3 }]);
+      await db.collection('users').insertMany([
+        { email: 'a', n: 1 },
+        { email: 'b', n: 2 },
+        { email: 'c', n: 3 },
+      ]);
       await db.collection('users').updateOne({ email: 'a' }, { $set: { n: 10 } });
       await db.collection('users').deleteOne({ email: 'b' });
       await db.collection('users').dropIndex('tmp_1');
@@ -84,7 +88,10 @@ describe('journal and snapshot', () => {
 
   it('drops a torn record at the end of the journal and keeps what came before', async () => {
     await withServer(async (client) => {
-      await client.db('app').collection('t').insertMany([{ _id: 1 as never }, { _id: 2 as never }]);
+      await client
+        .db('app')
+        .collection('t')
+        .insertMany([{ _id: 1 as never }, { _id: 2 as never }]);
     });
     const journal = (await fsp.readdir(dir)).find((f) => f.startsWith('journal.'))!;
     const torn = encodeRecord({ op: 'put', db: 'app', c: 't', d: { _id: 3 } });
@@ -100,9 +107,15 @@ describe('journal and snapshot', () => {
   });
 
   it('refuses a damaged snapshot instead of silently losing data', async () => {
-    await withServer(async (client) => {
-      await client.db('app').collection('s').insertMany(Array.from({ length: 300 }, (_, i) => ({ i, pad: 'y'.repeat(200) })));
-    }, { compactBytes: 16 * 1024 });
+    await withServer(
+      async (client) => {
+        await client
+          .db('app')
+          .collection('s')
+          .insertMany(Array.from({ length: 300 }, (_, i) => ({ i, pad: 'y'.repeat(200) })));
+      },
+      { compactBytes: 16 * 1024 },
+    );
     const snap = path.join(dir, 'snapshot.bson');
     const buf = await fsp.readFile(snap);
     buf[Math.floor(buf.length / 2)] ^= 0xff;

@@ -46,7 +46,7 @@ export function decodeRecords(buf: Buffer, onRecord: (entry: Doc) => void): numb
     if (crc32c(body) !== crc) break;
     let entry: Doc;
     try {
-      entry = deserialize(body) as Doc;
+      entry = deserialize(body);
     } catch {
       break;
     }
@@ -273,7 +273,9 @@ export class Journal {
     if (this.compacting || this.closed || this.failed) return;
     if (this.bytes < this.compactBytes || this.bytes < this.snapshotBytes) return;
     this.compacting = this.compact()
-      .catch((e: unknown) => this.log(`compaction failed (journal kept): ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e: unknown) =>
+        this.log(`compaction failed (journal kept): ${e instanceof Error ? e.message : String(e)}`),
+      )
       .finally(() => {
         this.compacting = undefined;
         if (this.pending.length > 0) this.kick();
@@ -386,7 +388,12 @@ export class Journal {
   }
 }
 
-export async function openJournal(dir: string, store: Store, log: (msg: string) => void, tuning: JournalTuning = {}): Promise<Journal> {
+export async function openJournal(
+  dir: string,
+  store: Store,
+  log: (msg: string) => void,
+  tuning: JournalTuning = {},
+): Promise<Journal> {
   const j = new Journal(dir, store, log, tuning);
   try {
     await j.open();

@@ -50,7 +50,9 @@ export async function launch(opts: EmbeddedMongoOptions = {}, tuning: Tuning = {
     connections: () => counters.current,
     totalConnections: () => counters.total,
   };
-  const durable = journal ? (seq: number): Promise<void> => journal.waitDurable(seq) : (): Promise<void> => Promise.resolve();
+  const durable = journal
+    ? (seq: number): Promise<void> => journal.waitDurable(seq)
+    : (): Promise<void> => Promise.resolve();
   let server;
   try {
     server = await listen(host, opts.port ?? 0, state, durable, log, counters);

@@ -29,7 +29,9 @@ describe('embedded-mongo via Mongoose', () => {
 
   beforeAll(async () => {
     server = await start({ port: 0, quiet: true });
-    conn = await mongoose.createConnection(`${server.uri}/mongoose_spec`, { serverSelectionTimeoutMS: 5000 }).asPromise();
+    conn = await mongoose
+      .createConnection(`${server.uri}/mongoose_spec`, { serverSelectionTimeoutMS: 5000 })
+      .asPromise();
     conn.model('Owner', OwnerSchema);
     conn.model('Item', ItemSchema);
     await Promise.all(Object.values(conn.models).map((m) => m.init()));
@@ -52,7 +54,9 @@ describe('embedded-mongo via Mongoose', () => {
     const names = (await conn.db!.listCollections().toArray()).map((c) => c.name).sort();
     expect(names).toEqual(['items', 'owners']);
     const indexes = await Item().listIndexes();
-    expect(indexes.map((i) => i.name)).toEqual(expect.arrayContaining(['_id_', 'sku_1', 'score_1', 'owner_1_score_-1']));
+    expect(indexes.map((i) => i.name)).toEqual(
+      expect.arrayContaining(['_id_', 'sku_1', 'score_1', 'owner_1_score_-1']),
+    );
     expect(indexes.find((i) => i.name === 'sku_1')!.unique).toBe(true);
   });
 
@@ -90,17 +94,25 @@ describe('embedded-mongo via Mongoose', () => {
     expect(many).toMatchObject({ code: 11000 });
     expect(await Item().countDocuments({ sku: { $in: ['n1', 'n2'] } })).toBe(2);
     await expect(Item().updateOne({ sku: 'other' }, { $set: { sku: 'dup' } })).rejects.toMatchObject({ code: 11000 });
-    await expect(Item().findOneAndUpdate({ sku: 'zzz' }, { $set: { sku: 'dup' } }, { upsert: true })).rejects.toMatchObject({
+    await expect(
+      Item().findOneAndUpdate({ sku: 'zzz' }, { $set: { sku: 'dup' } }, { upsert: true }),
+    ).rejects.toMatchObject({
       code: 11000,
     });
   });
 
   it('upserts with findOneAndUpdate and setDefaultsOnInsert', async () => {
     const created = await Item()
-      .findOneAndUpdate({ sku: 'up' }, { $set: { score: 3 } }, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true })
+      .findOneAndUpdate(
+        { sku: 'up' },
+        { $set: { score: 3 } },
+        { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
+      )
       .lean<Record<string, unknown>>();
     expect(created).toMatchObject({ sku: 'up', score: 3, status: 'pending' });
-    const updated = await Item().findOneAndUpdate({ sku: 'up' }, { $set: { status: 'sent' } }, { returnDocument: 'after' }).lean<Record<string, unknown>>();
+    const updated = await Item()
+      .findOneAndUpdate({ sku: 'up' }, { $set: { status: 'sent' } }, { returnDocument: 'after' })
+      .lean<Record<string, unknown>>();
     expect(updated).toMatchObject({ status: 'sent', score: 3 });
     expect(await Item().countDocuments()).toBe(1);
   });
@@ -130,17 +142,28 @@ describe('embedded-mongo via Mongoose', () => {
   it('populates single and array references', async () => {
     const [a, b] = await Owner().create([{ name: 'Ann' }, { name: 'Bob' }]);
     await Item().create({ sku: 'p1', owner: a._id, watchers: [a._id, b._id] });
-    const item = await Item().findOne({ sku: 'p1' }).populate('owner').populate('watchers').lean<Record<string, unknown>>();
+    const item = await Item()
+      .findOne({ sku: 'p1' })
+      .populate('owner')
+      .populate('watchers')
+      .lean<Record<string, unknown>>();
     expect((item!.owner as { name: string }).name).toBe('Ann');
     expect((item!.watchers as Array<{ name: string }>).map((w) => w.name).sort()).toEqual(['Ann', 'Bob']);
   });
 
   it('pages with sort ties without skipping or repeating documents', async () => {
-    await Item().insertMany(Array.from({ length: 95 }, (_, i) => ({ sku: `s${String(i).padStart(3, '0')}`, score: i % 4 })));
+    await Item().insertMany(
+      Array.from({ length: 95 }, (_, i) => ({ sku: `s${String(i).padStart(3, '0')}`, score: i % 4 })),
+    );
     for (const sort of [{ score: -1 }, { score: -1, _id: 1 }, { score: 1, sku: -1 }] as Array<Record<string, 1 | -1>>) {
       const seen: string[] = [];
       for (let page = 0; page < 10; page++) {
-        const rows = await Item().find({}).sort(sort).skip(page * 10).limit(10).lean<Array<{ sku: string; score: number }>>();
+        const rows = await Item()
+          .find({})
+          .sort(sort)
+          .skip(page * 10)
+          .limit(10)
+          .lean<Array<{ sku: string; score: number }>>();
         seen.push(...rows.map((r) => r.sku));
       }
       expect(seen).toHaveLength(95);
@@ -172,7 +195,9 @@ describe('embedded-mongo via Mongoose', () => {
 
   it('aggregates like countDocuments and paged listings do', async () => {
     const owner = await Owner().create({ name: 'Ann' });
-    await Item().insertMany(Array.from({ length: 30 }, (_, i) => ({ sku: `g${i}`, score: i % 3, owner: i < 10 ? owner._id : undefined })));
+    await Item().insertMany(
+      Array.from({ length: 30 }, (_, i) => ({ sku: `g${i}`, score: i % 3, owner: i < 10 ? owner._id : undefined })),
+    );
     const rows = await Item().aggregate([
       { $match: { score: { $gte: 1 } } },
       { $group: { _id: '$score', n: { $sum: 1 }, skus: { $push: '$sku' } } },
@@ -185,7 +210,12 @@ describe('embedded-mongo via Mongoose', () => {
     ]);
     const [facet] = await Item().aggregate([
       { $match: { owner: owner._id } },
-      { $facet: { total: [{ $count: 'n' }], page: [{ $sort: { sku: 1 } }, { $skip: 2 }, { $limit: 3 }, { $project: { _id: 0, sku: 1 } }] } },
+      {
+        $facet: {
+          total: [{ $count: 'n' }],
+          page: [{ $sort: { sku: 1 } }, { $skip: 2 }, { $limit: 3 }, { $project: { _id: 0, sku: 1 } }],
+        },
+      },
     ]);
     expect(facet).toEqual({ total: [{ n: 10 }], page: [{ sku: 'g2' }, { sku: 'g3' }, { sku: 'g4' }] });
   });
@@ -214,7 +244,13 @@ describe('embedded-mongo via Mongoose', () => {
       const models = others.map((c) => c.model('Item', ItemSchema));
       const results = await Promise.all(
         models.flatMap((M) =>
-          [0, 1, 2, 3].map(() => M.findOneAndUpdate({ sku: 'job', status: 'pending' }, { $set: { status: 'sent' } }, { returnDocument: 'after' }).lean()),
+          [0, 1, 2, 3].map(() =>
+            M.findOneAndUpdate(
+              { sku: 'job', status: 'pending' },
+              { $set: { status: 'sent' } },
+              { returnDocument: 'after' },
+            ).lean(),
+          ),
         ),
       );
       expect(results.filter((r) => r !== null)).toHaveLength(1);

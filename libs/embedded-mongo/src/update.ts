@@ -39,24 +39,38 @@ export function validateUpdate(u: unknown): UpdateSpec {
     }
     return u as Doc[];
   }
-  if (!isPlainObject(u)) throw new CommandError(9, 'FailedToParse', 'Update argument must be either an object or an array');
+  if (!isPlainObject(u))
+    throw new CommandError(9, 'FailedToParse', 'Update argument must be either an object or an array');
   const keys = Object.keys(u);
   const ops = keys.filter((k) => k.startsWith('$'));
   if (ops.length > 0 && ops.length !== keys.length) {
     const plain = keys.find((k) => !k.startsWith('$'));
-    throw new CommandError(9, 'FailedToParse', `Unknown modifier: ${plain}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    throw new CommandError(
+      9,
+      'FailedToParse',
+      `Unknown modifier: ${plain}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
   }
   for (const op of ops) {
     if (!OPERATORS.has(op)) {
-      throw new CommandError(9, 'FailedToParse', `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+      throw new CommandError(
+        9,
+        'FailedToParse',
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
     }
     if (!isPlainObject(u[op])) {
-      throw new CommandError(9, 'FailedToParse', `Modifiers operate on fields but we found type ${typeof u[op]} instead.`);
+      throw new CommandError(
+        9,
+        'FailedToParse',
+        `Modifiers operate on fields but we found type ${typeof u[op]} instead.`,
+      );
     }
   }
   if (ops.length === 0) {
     for (const k of keys) {
-      if (k.includes('.')) throw new CommandError(52, 'DollarPrefixedFieldName', `The dotted field '${k}' is not valid for storage.`);
+      if (k.includes('.'))
+        throw new CommandError(52, 'DollarPrefixedFieldName', `The dotted field '${k}' is not valid for storage.`);
     }
   }
   return u;
@@ -67,7 +81,11 @@ export function isOperatorUpdate(u: UpdateSpec): boolean {
 }
 
 function immutableId(): CommandError {
-  return new CommandError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+  return new CommandError(
+    66,
+    'ImmutableField',
+    "Performing an update on the path '_id' would modify the immutable field '_id'",
+  );
 }
 
 /** Puts `_id` first, as mongod stores it. */
@@ -103,12 +121,20 @@ function checkOperatorTypes(doc: Doc, ops: Doc): void {
     for (const path of Object.keys(fields)) {
       const arg = fields[path];
       if (typeof arg !== 'number' && !isNumberObject(arg)) {
-        throw new CommandError(14, 'TypeMismatch', `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(arg)}}`);
+        throw new CommandError(
+          14,
+          'TypeMismatch',
+          `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(arg)}}`,
+        );
       }
       let cur: unknown = doc;
       for (const seg of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Doc)[seg] : undefined;
       if (cur !== undefined && cur !== null && typeof cur !== 'number' && !isNumberObject(cur)) {
-        throw new CommandError(14, 'TypeMismatch', `Cannot apply ${op} to a value of non-numeric type. {_id: ${String(doc._id)}} has the field '${path}' of non-numeric type ${typeof cur}`);
+        throw new CommandError(
+          14,
+          'TypeMismatch',
+          `Cannot apply ${op} to a value of non-numeric type. {_id: ${String(doc._id)}} has the field '${path}' of non-numeric type ${typeof cur}`,
+        );
       }
     }
   }
@@ -123,12 +149,18 @@ function isNumberObject(v: unknown): boolean {
  * The new version of `doc` after update `u`, or the same object when nothing changed.
  * `insert` marks an upsert's insert (then `$setOnInsert` applies).
  */
-export function applyUpdate(doc: Doc, u: UpdateSpec, filter: Doc, arrayFilters: Doc[] | undefined, insert: boolean): Doc {
+export function applyUpdate(
+  doc: Doc,
+  u: UpdateSpec,
+  filter: Doc,
+  arrayFilters: Doc[] | undefined,
+  insert: boolean,
+): Doc {
   let next: Doc;
   try {
     if (Array.isArray(u)) {
       const out = new Aggregator(u, ENGINE_OPTIONS).run([cloneValue(doc)]);
-      next = (out[0] as Doc | undefined) ?? {};
+      next = out[0] ?? {};
       if (doc._id !== undefined && !('_id' in next)) next._id = doc._id;
     } else if (isOperatorUpdate(u)) {
       const ops: Doc = {};
@@ -136,13 +168,16 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, filter: Doc, arrayFilters: 
         if (k === '$setOnInsert') continue;
         ops[k] = isPlainObject(u[k]) ? { ...u[k] } : u[k];
       }
-      if (insert && isPlainObject(u.$setOnInsert)) ops.$set = { ...((ops.$set as Doc) ?? {}), ...u.$setOnInsert };
-      for (const k of Object.keys(ops)) if (isPlainObject(ops[k]) && Object.keys(ops[k] as Doc).length === 0) delete ops[k];
+      if (insert && isPlainObject(u.$setOnInsert)) ops.$set = { ...(ops.$set ?? {}), ...u.$setOnInsert };
+      for (const k of Object.keys(ops)) if (isPlainObject(ops[k]) && Object.keys(ops[k]).length === 0) delete ops[k];
       guardId(doc, ops);
       if (Object.keys(ops).length === 0) return doc;
       checkOperatorTypes(doc, ops);
       next = cloneValue(doc);
-      applyOperators(next, ops, arrayFilters, insert ? undefined : filter, { cloneMode: 'deep', queryOptions: ENGINE_OPTIONS });
+      applyOperators(next, ops, arrayFilters, insert ? undefined : filter, {
+        cloneMode: 'deep',
+        queryOptions: ENGINE_OPTIONS,
+      });
     } else {
       if ('_id' in u && doc._id !== undefined && compareValues(u._id, doc._id) !== 0) throw immutableId();
       next = { _id: doc._id, ...cloneValue(u) };

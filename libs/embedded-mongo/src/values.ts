@@ -33,7 +33,10 @@ export function typeRank(v: unknown): number {
       return 3;
     case 'boolean':
       return 8;
-    default:
+    case 'function':
+    case 'object':
+    case 'symbol':
+    case 'undefined':
       break;
   }
   if (Array.isArray(v)) return 5;
@@ -62,7 +65,7 @@ export function typeRank(v: unknown): number {
     case 'Code':
       return 13;
     case 'DBRef':
-      return 4;
+    case undefined:
     default:
       return 4;
   }

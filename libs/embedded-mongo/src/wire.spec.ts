@@ -2,7 +2,7 @@ import { deserialize, serialize } from 'bson';
 import { MongoClient } from 'mongodb';
 import * as net from 'node:net';
 import { type EmbeddedMongo, start } from './index';
-import { crc32c, encodeOpMsg, MSG_CHECKSUM_PRESENT, MSG_MORE_TO_COME, OP_MSG, OP_QUERY, parseOpMsg, ProtocolError } from './wire';
+import { crc32c, MSG_CHECKSUM_PRESENT, MSG_MORE_TO_COME, OP_MSG, OP_QUERY, parseOpMsg, ProtocolError } from './wire';
 
 jest.setTimeout(30_000);
 
@@ -19,7 +19,11 @@ function frame(opCode: number, requestId: number, body: Buffer): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function opMsg(requestId: number, cmd: Doc, opts: { flags?: number; checksum?: boolean; sequences?: Array<[string, Doc[]]> } = {}): Buffer {
+function opMsg(
+  requestId: number,
+  cmd: Doc,
+  opts: { flags?: number; checksum?: boolean; sequences?: Array<[string, Doc[]]> } = {},
+): Buffer {
   const flags = (opts.flags ?? 0) | (opts.checksum ? MSG_CHECKSUM_PRESENT : 0);
   const parts: Buffer[] = [Buffer.alloc(4), Buffer.from([0]), ser(cmd)];
   parts[0].writeUInt32LE(flags, 0);
@@ -93,7 +97,11 @@ class Raw {
     });
   }
 
-  async command(requestId: number, cmd: Doc, opts?: Parameters<typeof opMsg>[2]): Promise<{ responseTo: number; reply: Doc }> {
+  async command(
+    requestId: number,
+    cmd: Doc,
+    opts?: Parameters<typeof opMsg>[2],
+  ): Promise<{ responseTo: number; reply: Doc }> {
     this.send(opMsg(requestId, cmd, opts));
     const f = await this.next();
     return { responseTo: f.readInt32LE(8), reply: parseOpMsg(f).command };
@@ -122,7 +130,11 @@ describe('wire format helpers', () => {
     badKind[20] = 7;
     expect(() => parseOpMsg(badKind)).toThrow(ProtocolError);
     expect(() => parseOpMsg(msg.subarray(0, 30))).toThrow(ProtocolError);
-    const twoBodies = frame(OP_MSG, 3, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), ser({ a: 1 }), Buffer.from([0]), ser({ b: 1 })]));
+    const twoBodies = frame(
+      OP_MSG,
+      3,
+      Buffer.concat([Buffer.alloc(4), Buffer.from([0]), ser({ a: 1 }), Buffer.from([0]), ser({ b: 1 })]),
+    );
     expect(() => parseOpMsg(twoBodies)).toThrow(ProtocolError);
   });
 });
@@ -176,7 +188,13 @@ describe('embedded-mongo wire protocol and bad input', () => {
         { sequences: [['documents', [{ _id: 1 }, { _id: 2 }, { _id: 3 }]]], checksum: true },
       );
       expect(ins).toEqual({ responseTo: 1, reply: { n: 3, ok: 1 } });
-      raw.send(opMsg(2, { insert: 'seq', $db: 'wire', documents: [{ _id: 4 }], writeConcern: { w: 0 } }, { flags: MSG_MORE_TO_COME }));
+      raw.send(
+        opMsg(
+          2,
+          { insert: 'seq', $db: 'wire', documents: [{ _id: 4 }], writeConcern: { w: 0 } },
+          { flags: MSG_MORE_TO_COME },
+        ),
+      );
       const ping = await raw.command(3, { ping: 1, $db: 'admin' });
       expect(ping.responseTo).toBe(3);
       expect(await client.db('wire').collection('seq').countDocuments()).toBe(4);
@@ -195,29 +213,44 @@ describe('embedded-mongo wire protocol and bad input', () => {
       expect(parseOpMsg(f).command).toMatchObject({ ok: 0, code: 22, codeName: 'InvalidBSON' });
       expect((await raw.command(2, { ping: 1, $db: 'admin' })).reply).toEqual({ ok: 1 });
       expect((await raw.command(3, { ping: 1 })).reply).toMatchObject({ ok: 0, code: 73 });
-      expect((await raw.command(4, { insert: 'x', $db: 'wire', documents: 'nope' })).reply).toMatchObject({ ok: 0, code: 14 });
+      expect((await raw.command(4, { insert: 'x', $db: 'wire', documents: 'nope' })).reply).toMatchObject({
+        ok: 0,
+        code: 14,
+      });
     } finally {
       raw.close();
     }
   });
 
   it.each([
-    ['a length over the limit', (): Buffer => Buffer.from([0x00, 0x00, 0x00, 0x7f, 1, 0, 0, 0, 0, 0, 0, 0, 0xdd, 0x07, 0, 0])],
+    [
+      'a length over the limit',
+      (): Buffer => Buffer.from([0x00, 0x00, 0x00, 0x7f, 1, 0, 0, 0, 0, 0, 0, 0, 0xdd, 0x07, 0, 0]),
+    ],
     ['a length under the header size', (): Buffer => Buffer.from([8, 0, 0, 0, 1, 0, 0, 0])],
     ['a negative length', (): Buffer => Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0])],
     ['an unknown opcode', (): Buffer => frame(4242, 1, Buffer.alloc(8))],
     ['a compressed message', (): Buffer => frame(2012, 1, Buffer.alloc(16))],
-    ['a bad checksum', (): Buffer => {
-      const m = opMsg(1, { ping: 1, $db: 'admin' }, { checksum: true });
-      m[m.length - 1] ^= 1;
-      return m;
-    }],
-    ['an unknown section kind', (): Buffer => frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([9]), ser({ a: 1 })]))],
-    ['a section longer than the message', (): Buffer => {
-      const body = ser({ ping: 1 });
-      body.writeInt32LE(body.length + 100, 0);
-      return frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), body]));
-    }],
+    [
+      'a bad checksum',
+      (): Buffer => {
+        const m = opMsg(1, { ping: 1, $db: 'admin' }, { checksum: true });
+        m[m.length - 1] ^= 1;
+        return m;
+      },
+    ],
+    [
+      'an unknown section kind',
+      (): Buffer => frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([9]), ser({ a: 1 })])),
+    ],
+    [
+      'a section longer than the message',
+      (): Buffer => {
+        const body = ser({ ping: 1 });
+        body.writeInt32LE(body.length + 100, 0);
+        return frame(OP_MSG, 1, Buffer.concat([Buffer.alloc(4), Buffer.from([0]), body]));
+      },
+    ],
     ['required unknown flag bits', (): Buffer => opMsg(1, { ping: 1, $db: 'admin' }, { flags: 1 << 5 })],
   ])('closes the connection on %s and keeps serving others', async (_name, make) => {
     const raw = await Raw.open(server.port);

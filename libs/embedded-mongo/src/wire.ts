@@ -54,7 +54,7 @@ function readDoc(buf: Buffer, offset: number, end: number): { doc: Doc; next: nu
   const size = buf.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new ProtocolError('BSON document length out of bounds');
   // Garbage inside a well-framed document is a client error, answered without closing.
-  const doc = deserialize(buf.subarray(offset, offset + size)) as Doc;
+  const doc = deserialize(buf.subarray(offset, offset + size));
   return { doc, next: offset + size };
 }
 
@@ -73,7 +73,7 @@ export interface OpMsg {
 export function parseOpMsg(msg: Buffer): OpMsg {
   if (msg.length < HEADER_SIZE + 5) throw new ProtocolError('OP_MSG too short');
   const flags = msg.readUInt32LE(HEADER_SIZE);
-  if ((flags & 0xffff) & ~KNOWN_MSG_FLAGS) throw new ProtocolError('OP_MSG has unknown required flag bits');
+  if (flags & 0xffff & ~KNOWN_MSG_FLAGS) throw new ProtocolError('OP_MSG has unknown required flag bits');
   let end = msg.length;
   if (flags & MSG_CHECKSUM_PRESENT) {
     end -= 4;
