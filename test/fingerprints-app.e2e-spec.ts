@@ -438,6 +438,27 @@ describe('Mobile fingerprints (POST /api/fingerprints/app, listings, images, ret
     });
   });
 
+  it('documents every route in the OpenAPI document with its token', async () => {
+    const res = await request(t.httpServer).get('/api/docs-json');
+    expect(res.status).toBe(200);
+    const paths = res.body.paths as Record<string, Record<string, { security?: unknown[]; responses: object }>>;
+    const routes: Array<[string, string, string]> = [
+      ['/api/fingerprints/app', 'post', '201'],
+      ['/api/fingerprints/employee', 'get', '200'],
+      ['/api/fingerprints/mobile-logs', 'get', '200'],
+      ['/api/fingerprints/device-logs', 'get', '200'],
+      ['/api/fingerprints/retry-failed', 'post', '200'],
+      ['/api/fingerprints/device-logs/retry-failed', 'post', '200'],
+      ['/api/fingerprints/images/{id}', 'get', '200'],
+    ];
+    for (const [path, method, ok] of routes) {
+      const op = paths[path]?.[method];
+      expect(op).toBeDefined();
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining([ok, '401', '403']));
+    }
+  });
+
   describe('POST /api/fingerprints/device-logs/retry-failed', () => {
     it('retries failed terminal punches, one request per terminal batch, in order', async () => {
       await logs().deleteMany({});

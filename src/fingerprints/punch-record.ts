@@ -1,4 +1,4 @@
-import { formatTerminalTime, normaliseWallClockText, parseTerminalTime } from '@app/device-protocol/terminal-time';
+import { formatTerminalTime, normaliseWallClockText, parseTerminalTime } from '@app/device-protocol';
 
 /** A record the terminal sent that cannot be stored; the whole frame is refused (result:false). */
 export class InvalidPunchError extends Error {
