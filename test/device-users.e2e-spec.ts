@@ -357,6 +357,26 @@ describe('device users (e2e)', () => {
     });
   });
 
+  it('documents every route in Swagger with the admin token and the contract errors', async () => {
+    const doc = (await api().get('/api/docs-json').expect(200)).body;
+    const routes: [string, string, string[]][] = [
+      ['/api/device/{sn}/users', 'get', ['200', '400', '401', '403', '409', '502', '504']],
+      ['/api/device/{sn}/add-user', 'post', ['200', '400', '401', '403', '409', '502', '504']],
+      ['/api/device/{sn}/delete-users', 'post', ['200', '400', '401', '403', '409']],
+      ['/api/device/{sn}/clean-log', 'post', ['200', '401', '403', '409', '502', '504']],
+      ['/api/transfer-users', 'post', ['200', '400', '401', '403', '404', '409', '502', '504']],
+    ];
+    for (const [path, method, statuses] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect(op).toBeDefined();
+      expect(op.summary).toEqual(expect.stringContaining('Admin token'));
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(Object.keys(op.responses).sort()).toEqual([...statuses].sort());
+    }
+    const offline = doc.paths['/api/device/{sn}/users'].get.responses['409'].content['application/json'];
+    expect(JSON.stringify(offline)).toContain('device_offline_or_not_registered');
+  });
+
   describe('authorization', () => {
     it('needs a token and the admin role', async () => {
       const none = await api().post('/api/device/LOG00001/clean-log').expect(401);
