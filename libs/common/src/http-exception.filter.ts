@@ -12,8 +12,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     const { status, body } = toErrorResponse(exception);
-    if (status >= 500) {
+    if (status >= 500 && !(exception instanceof HttpException)) {
+      // Only unexpected failures are errors; a deliberate 502/504 (terminal refused, timed out) is a warning.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    } else if (status >= 500) {
+      this.logger.warn(`${status} ${JSON.stringify(body)}`);
     }
     res.status(status).json(body);
   }
