@@ -16,6 +16,7 @@ interface OpBody {
   payload: Record<string, unknown>;
   response?: Record<string, unknown>;
   lastError?: string;
+  createdAt: string;
 }
 
 describe('operation queue (e2e)', () => {
@@ -175,6 +176,57 @@ describe('operation queue (e2e)', () => {
     });
   });
 
+  describe('multi-exchange operations', () => {
+    it('pulls the punches a terminal stored while offline when it registers (catch-up getnewlog)', async () => {
+      const sn = nextSn('CATCH');
+      const logs = Array.from({ length: 119 }, (_, i) => ({
+        enrollid: 1 + (i % 7),
+        time: `2025-11-08 0${Math.floor(i / 60)}:${String(i % 60).padStart(2, '0')}:00`,
+        mode: 1,
+        inout: 0,
+        event: 0,
+      }));
+      logs.push({ enrollid: 0, time: '2025-11-08 09:00:00', mode: 0, inout: 0, event: 1 });
+      const vt = await terminal(sn, { logs });
+      const op = await waitFor(async () => operations().findOne({ sn, type: 'getnewlog' }), {
+        message: 'catch-up queued',
+      });
+      expect(op.requestedBy).toBe('system:catch-up');
+      const done = await until(op._id.toHexString(), (o) => o.status === 'success');
+      expect(done.response).toMatchObject({
+        ret: 'getnewlog',
+        result: true,
+        count: 120,
+        received: 120,
+        pages: 3,
+        stored: 119,
+        doorEvents: 1,
+        rejected: [],
+      });
+      expect(vt.received.map((f) => f.stn)).toEqual([true, false, false]);
+      expect(
+        await t.connection.collection('fingerprintlogs').countDocuments({ device_sn: sn, source: 'getnewlog' }),
+      ).toBe(119);
+      expect(await t.connection.collection('doorevents').countDocuments({ sn })).toBe(1);
+      expect(vt.logs.every((l) => l.delivered)).toBe(true);
+    });
+
+    it('reads every page of the user list and each credential into the server copy', async () => {
+      const vt = await terminal(nextSn('ROSTER'), { users: 25 });
+      const res = await command(vt.sn, { cmd: 'getuserlist', payload: { includeInfo: true }, wait: true }).expect(200);
+      const op = (res.body as { op: OpBody }).op;
+      const credentials = [...vt.users.values()].reduce((n, u) => n + u.credentials.length, 0);
+      expect(credentials).toBeGreaterThan(40);
+      expect(op).toMatchObject({
+        status: 'success',
+        response: { ret: 'getuserlist', result: true, count: credentials, pages: Math.ceil((credentials + 1) / 40) },
+      });
+      expect((op.response!.infoFetched as number) + (op.response!.infoFailed as unknown[]).length).toBe(credentials);
+      const copy = await t.connection.collection('deviceusers').find({ sn: vt.sn }).toArray();
+      expect(copy).toHaveLength(25);
+    });
+  });
+
   describe('POST /api/device/:sn/command', () => {
     it('waits for the answer and returns the finished operation', async () => {
       const vt = await terminal(nextSn('CMD'));
@@ -254,6 +306,33 @@ describe('operation queue (e2e)', () => {
       await api().get('/api/stats').expect(401);
       await api().post(`/api/operations/${new ObjectId().toHexString()}/cancel`).expect(401);
     });
+  });
+
+  it('documents every route in Swagger with the bearer token and the contract examples', async () => {
+    const doc = (await api().get('/api/docs-json').expect(200)).body as {
+      paths: Record<
+        string,
+        Record<string, { summary?: string; security?: unknown[]; responses: Record<string, unknown> }>
+      >;
+    };
+    const routes: [string, string, string[]][] = [
+      ['/api/operations', 'get', ['200', '400', '401', '403']],
+      ['/api/operations/{id}', 'get', ['200', '400', '401', '404']],
+      ['/api/operations/{id}/cancel', 'post', ['200', '400', '404', '409']],
+      ['/api/operations/{id}/retry', 'post', ['200', '400', '404', '409']],
+      ['/api/stats', 'get', ['200', '400', '401']],
+      ['/api/device/{sn}/command', 'post', ['200', '400', '404', '409', '504']],
+    ];
+    for (const [path, method, statuses] of routes) {
+      const route = doc.paths[path]?.[method];
+      expect({ path, summary: typeof route?.summary, secured: route?.security?.length }).toEqual({
+        path,
+        summary: 'string',
+        secured: 1,
+      });
+      for (const status of statuses)
+        expect({ path, status, documented: status in (route?.responses ?? {}) }).toMatchObject({ documented: true });
+    }
   });
 
   describe('cancel and retry', () => {

@@ -60,6 +60,9 @@ export class OperationDependencies {
   /** Announces a finished operation and settles the operations that waited on it. */
   async finished(op: OperationRecord): Promise<void> {
     this.events.emit('finished', op);
+    // Dependents are flagged on their dependencies before they are evaluated, so an operation without
+    // the flag has none to settle (and the poll's sweep catches any race).
+    if (!op.hasDependents) return;
     const dependents = await this.repo.findPendingDependents(op._id);
     for (const dependent of dependents) await this.evaluate(dependent);
   }

@@ -23,7 +23,7 @@ import type {
 import type { OperationView } from './operation.view';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
-import { Operation, OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
+import { Operation, OPERATION_MODEL, OperationSchema, OperationStatus } from './schemas/operation.schema';
 
 jest.setTimeout(30_000);
 
@@ -208,7 +208,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       { timeoutMs: 5_000, message: message ?? `operation ${id}` },
     );
   const framesTo = (sn: string, count: number) =>
-    waitFor(() => link.sentTo(sn).length >= count && link.sentTo(sn), {
+    waitFor(() => (link.sentTo(sn).length >= count ? link.sentTo(sn) : undefined), {
       timeoutMs: 5_000,
       message: `${count} frame(s) to ${sn}`,
     });
@@ -431,6 +431,24 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.reply('SN2', { ret: 'setuserinfo', result: true, enrollid: 3 });
     await until(push._id, (o) => (o.status as string) === 'success');
     expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'deleteuser', enrollid: 3, backupnum: 13 });
+    expect((await get(del._id)).status).toBe('sent');
+  });
+
+  it('releases a dependent operation on the poll when its dependency finished elsewhere', async () => {
+    const push = await service.enqueue('SN2', 'setuserinfo', { enrollid: 3, backupnum: 0, record: 'abc' });
+    const del = await service.enqueue('SN1', 'deleteuser', { enrollid: 3, backupnum: 13 }, { dependsOn: [push._id] });
+    // Another instance sends and finishes the dependency, then dies before settling dependents.
+    const claim = await repo.claimNext('SN2', 'other-instance', clock.now(), 30_000);
+    expect(claim.kind).toBe('claimed');
+    await repo.finish(
+      { id: (await repo.findById(push._id))!._id, owner: 'other-instance', attemptCount: 1 },
+      { status: OperationStatus.Success, now: clock.now() },
+    );
+    link.connect('SN1');
+    await settle();
+    expect(link.frames).toHaveLength(0);
+    await dispatcher.poll();
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'deleteuser', enrollid: 3, backupnum: 13 });
     expect((await get(del._id)).status).toBe('sent');
   });
 

@@ -20,6 +20,7 @@ export interface OperationRecord {
   parentId?: Types.ObjectId;
   dependsOn: Types.ObjectId[];
   depsPending: boolean;
+  hasDependents?: boolean;
   group: boolean;
   requestedBy?: string;
   wireCmd?: string;

@@ -75,6 +75,12 @@ export class OperationsRepository {
     return this.model.findById(id).lean<OperationRecord>().exec();
   }
 
+  /** Marks `ids` as having dependents; returns the status of each one found. */
+  async markHasDependents(ids: Types.ObjectId[]): Promise<Map<string, OperationStatus>> {
+    await this.model.updateMany({ _id: { $in: ids } }, { $set: { hasDependents: true } }).exec();
+    return this.findStatuses(ids);
+  }
+
   async findStatuses(ids: Types.ObjectId[]): Promise<Map<string, OperationStatus>> {
     const docs = await this.model
       .find({ _id: { $in: ids } }, { status: 1 })

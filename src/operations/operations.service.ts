@@ -128,14 +128,14 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     }
     const parentId = opts.parentId !== undefined ? objectId(opts.parentId, 'parentId') : undefined;
     const dependsOn = [...new Set(opts.dependsOn ?? [])].map((id) => objectId(id, 'dependsOn'));
+    if (opts.requireOnline && !(await this.isReachable(sn))) throw deviceOffline();
     if (dependsOn.length > 0) {
-      const known = await this.repo.findStatuses(dependsOn);
+      const known = await this.repo.markHasDependents(dependsOn);
       const missing = dependsOn.filter((id) => !known.has(id.toHexString()));
       if (missing.length > 0) {
         throw new ApiError(400, 'unknown_dependency', `No operation ${missing.map(String).join(', ')}`);
       }
     }
-    if (opts.requireOnline && !(await this.isReachable(sn))) throw deviceOffline();
 
     const problem = this.executors.validate({
       type,

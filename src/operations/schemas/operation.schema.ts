@@ -75,6 +75,10 @@ export class Operation {
   @Prop({ type: [MongooseSchema.Types.ObjectId], default: [] })
   dependsOn: Types.ObjectId[];
 
+  /** Some operation depends on this one (its end must settle them). */
+  @Prop({ required: true, default: false })
+  hasDependents: boolean;
+
   /** True while some dependency has not finished: the claim skips it. */
   @Prop({ required: true, default: false })
   depsPending: boolean;
