@@ -150,7 +150,13 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       .finally(() => {
         lane.running = false;
         this.drains.delete(drain);
-        if (!lane.exchange && !lane.cancelWake && this.lanes.get(sn) === lane) this.lanes.delete(sn);
+        // A kick that landed after the loop's last look, before this callback, is not lost.
+        if (lane.again) {
+          lane.again = false;
+          this.kick(sn);
+        } else if (!lane.exchange && !lane.cancelWake && this.lanes.get(sn) === lane) {
+          this.lanes.delete(sn);
+        }
       });
     this.drains.add(drain);
   }
