@@ -100,6 +100,22 @@ describe('Collection query planning', () => {
     expect(viaIndex.sort()).toEqual(viaScan.sort());
   });
 
+  it('does not intersect range bounds on a multikey index (bounds may hold for different elements)', () => {
+    const c = newCollection().coll;
+    c.createIndex(normaliseIndexSpec({ key: { v: 1 }, name: 'v_1' }));
+    c.insert({ _id: 1, v: [1, 10] });
+    c.insert({ _id: 2, v: [6] });
+    c.insert({ _id: 3, v: 20 });
+    expect(
+      c
+        .find({ v: { $gt: 5, $lt: 8 } })
+        .map((d) => d._id)
+        .sort(),
+    ).toEqual([1, 2]);
+    expect(c.find({ v: { $elemMatch: { $gt: 5, $lt: 8 } } }).map((d) => d._id)).toEqual([2]);
+    expect(c.find({ v: 10 }).map((d) => d._id)).toEqual([1]);
+  });
+
   it('applies type bracketing to ranges like mongod', () => {
     const c = newCollection().coll;
     c.createIndex(normaliseIndexSpec({ key: { v: 1 }, name: 'v_1' }));

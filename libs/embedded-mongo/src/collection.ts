@@ -1,17 +1,8 @@
 import { UUID } from 'bson';
-import { Query } from 'mingo';
+import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
 import { Index, type IndexSpec, sameKey, sameOptions } from './indexes';
-import {
-  compareValues,
-  type Doc,
-  ENGINE_OPTIONS,
-  isPlainObject,
-  type SortSpec,
-  sortDocs,
-  typeRank,
-  valueKey,
-} from './values';
+import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
 
 /** Receives every change, in order, for the journal. */
 export interface ChangeSink {
@@ -237,12 +228,10 @@ export class Collection {
     this.sink.record({ op: 'dropIndex', db: this.db, c: this.name, name });
   }
 
-  compileFilter(filter: unknown): Query {
-    if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
-      throw new CommandError(14, 'TypeMismatch', 'filter must be an object');
-    }
+  compileFilter(filter: unknown): ReturnType<typeof compileQuery> {
+    const f = checkFilter(filter);
     try {
-      return new Query(filter ?? {}, ENGINE_OPTIONS);
+      return compileQuery(f);
     } catch (e) {
       throw toCommandError(e);
     }
@@ -250,13 +239,14 @@ export class Collection {
 
   /** Matching documents, in index order when an index narrows the search, else natural order. */
   *matches(filter: unknown): Generator<Doc> {
-    const query = this.compileFilter(filter);
-    const f = (filter ?? {}) as Doc;
+    const f = checkFilter(filter);
     const plan = Object.keys(f).length > 0 ? this.plan(f, []) : undefined;
+    // An exact plan returns precisely the matches: no need to compile or test the filter.
+    const query = plan?.exact ? undefined : this.compileFilter(f);
     try {
       for (const doc of plan ? this.walk(plan) : this.docs.values()) {
         this.examined++;
-        if (query.test(doc)) yield doc;
+        if (!query || query.test(doc)) yield doc;
       }
     } catch (e) {
       throw toCommandError(e);
@@ -272,7 +262,7 @@ export class Collection {
    * requested order it is walked and the walk stops at the limit; otherwise matches are sorted.
    */
   findSorted(filter: unknown, sort: SortSpec, skip: number, limit: number): Doc[] {
-    const f = (filter ?? {}) as Doc;
+    const f = checkFilter(filter);
     if (sort.length === 0) {
       const out: Doc[] = [];
       const want = limit > 0 ? skip + limit : Infinity;
@@ -285,14 +275,14 @@ export class Collection {
     }
     const plan = this.plan(f, sort);
     if (plan?.kind === 'index' && plan.ordered !== 0) {
-      const query = this.compileFilter(filter);
+      const query = plan.exact ? undefined : this.compileFilter(f);
       const out: Doc[] = [];
       const want = limit > 0 ? skip + limit : Infinity;
       let seen = 0;
       try {
         for (const d of this.walk(plan)) {
           this.examined++;
-          if (!query.test(d)) continue;
+          if (query && !query.test(d)) continue;
           if (seen++ >= skip) out.push(d);
           if (seen >= want) break;
         }
@@ -354,6 +344,7 @@ export class Collection {
   plan(filter: Doc, sort: SortSpec): Plan | undefined {
     const preds = new Map<string, Pred>();
     extractPreds(filter, preds);
+    const simple = simpleFilter(filter);
     const idPred = preds.get('_id');
     if (idPred?.eq) {
       const ids: string[] = [];
@@ -361,7 +352,7 @@ export class Collection {
         const k = valueKey(v);
         if (this.docs.has(k)) ids.push(k);
       }
-      return { kind: 'ids', ids };
+      return { kind: 'ids', ids, exact: simple?.size === 1 && simple.get('_id') === 'eq' };
     }
     const sortDir = sort.length > 0 && sort.every(([, d]) => d === sort[0][1]) ? sort[0][1] : 0;
     let best: Candidate | undefined;
@@ -395,9 +386,21 @@ export class Collection {
         combos = next;
       }
       const complete = eqCount === best.eqCount;
-      const range = complete && best.range ? preds.get(idx.fields[eqCount]) : undefined;
+      let range = complete && best.range ? preds.get(idx.fields[eqCount]) : undefined;
+      // On a multikey index, a lower and an upper bound may be met by different array elements:
+      // scan from one bound only and let the filter decide.
+      if (range && idx.multikey && range.lo !== undefined && range.hi !== undefined)
+        range = { ...range, hi: undefined };
       combos.sort((a, b) => compareKeyArrays(a, b));
-      return { kind: 'index', idx, prefixes: combos, range, ordered: complete ? best.ordered : 0 };
+      const exact =
+        complete &&
+        !idx.multikey &&
+        simple !== undefined &&
+        [...simple].every(([field, kind]) => {
+          const pos = idx.fields.indexOf(field);
+          return kind === 'eq' ? pos >= 0 && pos < eqCount : range !== undefined && pos === eqCount;
+        });
+      return { kind: 'index', idx, prefixes: combos, range, ordered: complete ? best.ordered : 0, exact };
     }
     const or = filter.$or;
     if (Array.isArray(or) && or.length > 0 && or.length <= 100) {
@@ -408,7 +411,7 @@ export class Collection {
         if (!sub) return undefined;
         plans.push(sub);
       }
-      return { kind: 'union', plans };
+      return { kind: 'union', plans, exact: false };
     }
     return undefined;
   }
@@ -422,10 +425,60 @@ interface Candidate {
   score: number;
 }
 
+/** `exact`: the candidates are precisely the matches (no filter test needed). */
 export type Plan =
-  | { kind: 'ids'; ids: string[] }
-  | { kind: 'union'; plans: Plan[] }
-  | { kind: 'index'; idx: Index; prefixes: unknown[][]; range?: Pred; ordered: number };
+  | { kind: 'ids'; ids: string[]; exact: boolean }
+  | { kind: 'union'; plans: Plan[]; exact: boolean }
+  | { kind: 'index'; idx: Index; prefixes: unknown[][]; range?: Pred; ordered: number; exact: boolean };
+
+function checkFilter(filter: unknown): Doc {
+  if (filter === undefined || filter === null) return {};
+  if (!isPlainObject(filter)) throw new CommandError(14, 'TypeMismatch', 'filter must be an object');
+  return filter;
+}
+
+/** A scalar whose index equality means exactly MongoDB equality (no null/missing, arrays, documents). */
+function exactScalar(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isNaN(v);
+  if (typeof v === 'string' || typeof v === 'boolean') return true;
+  if (v instanceof Date) return !Number.isNaN(v.getTime());
+  return v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'ObjectId';
+}
+
+const RANGE_OPS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/**
+ * For a conjunction of plain field conditions an index can answer exactly, each field's kind
+ * ('eq' for a value, $eq or $in; 'range' for $gt/$gte/$lt/$lte); otherwise undefined.
+ */
+function simpleFilter(filter: Doc): Map<string, 'eq' | 'range'> | undefined {
+  const out = new Map<string, 'eq' | 'range'>();
+  for (const field of Object.keys(filter)) {
+    if (field.startsWith('$')) return undefined;
+    const cond = filter[field];
+    if (exactScalar(cond)) {
+      out.set(field, 'eq');
+      continue;
+    }
+    if (!operatorObject(cond)) return undefined;
+    const ops = Object.keys(cond);
+    if (ops.length === 1 && ops[0] === '$eq' && exactScalar(cond.$eq)) out.set(field, 'eq');
+    else if (
+      ops.length === 1 &&
+      ops[0] === '$in' &&
+      Array.isArray(cond.$in) &&
+      cond.$in.length > 0 &&
+      cond.$in.every(exactScalar)
+    ) {
+      out.set(field, 'eq');
+    } else if (ops.every((o) => RANGE_OPS.has(o) && exactScalar(cond[o])) && ops.length <= 2) {
+      const lower = ops.filter((o) => o === '$gt' || o === '$gte').length;
+      if (lower > 1 || ops.length - lower > 1) return undefined;
+      out.set(field, 'range');
+    } else return undefined;
+  }
+  return out;
+}
 
 function compareKeyArrays(a: unknown[], b: unknown[]): number {
   for (let i = 0; i < a.length; i++) {

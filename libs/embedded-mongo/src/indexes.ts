@@ -58,6 +58,8 @@ export class Index {
   readonly paths: string[][];
   readonly fields: string[];
   readonly entries = new SortedList<IndexEntry>(compareEntries);
+  /** Set once any document had an array on an indexed path (then ranges cannot be intersected). */
+  multikey = false;
   private readonly partial?: Query;
 
   constructor(readonly spec: IndexSpec) {
@@ -84,7 +86,9 @@ export class Index {
     if (this.spec.sparse && this.fields.every((f) => !hasPath(doc, f))) return [];
     let combos: unknown[][] = [[]];
     for (const p of this.paths) {
-      const vals = dedupe(indexValuesAt(doc, p));
+      const seen = { array: false };
+      const vals = dedupe(indexValuesAt(doc, p, seen));
+      if (seen.array) this.multikey = true;
       const next: unknown[][] = [];
       for (const c of combos) for (const v of vals) if (next.length < MAX_KEYS_PER_DOC) next.push([...c, v]);
       combos = next;

@@ -247,16 +247,17 @@ export function cloneValue<T>(v: T): T {
  * Values at a dotted path the way an index sees them: arrays met on the way are traversed,
  * a trailing array contributes its elements, a missing path contributes null.
  */
-export function indexValuesAt(doc: unknown, path: string[]): unknown[] {
+export function indexValuesAt(doc: unknown, path: string[], seen?: { array: boolean }): unknown[] {
   const out: unknown[] = [];
-  walk(doc, path, 0, out);
+  walk(doc, path, 0, out, seen);
   if (out.length === 0) out.push(null);
   return out;
 }
 
-function walk(cur: unknown, path: string[], i: number, out: unknown[]): void {
+function walk(cur: unknown, path: string[], i: number, out: unknown[], seen?: { array: boolean }): void {
   if (i === path.length) {
     if (Array.isArray(cur)) {
+      if (seen) seen.array = true;
       if (cur.length === 0) out.push(null);
       else for (const e of cur) out.push(e === undefined ? null : e);
     } else out.push(cur === undefined ? null : cur);
@@ -265,16 +266,17 @@ function walk(cur: unknown, path: string[], i: number, out: unknown[]): void {
   if (cur === null || typeof cur !== 'object') return;
   const seg = path[i];
   if (Array.isArray(cur)) {
+    if (seen) seen.array = true;
     if (/^\d+$/.test(seg)) {
       const idx = Number(seg);
-      if (idx < cur.length) walk(cur[idx], path, i + 1, out);
+      if (idx < cur.length) walk(cur[idx], path, i + 1, out, seen);
     }
-    for (const e of cur) if (e !== null && typeof e === 'object' && !Array.isArray(e)) walk(e, path, i, out);
+    for (const e of cur) if (e !== null && typeof e === 'object' && !Array.isArray(e)) walk(e, path, i, out, seen);
     return;
   }
   if (!isPlainObject(cur)) return;
   if (!(seg in cur)) return;
-  walk(cur[seg], path, i + 1, out);
+  walk(cur[seg], path, i + 1, out, seen);
 }
 
 /** Plain (non-traversing) value at a dotted path, undefined when missing. */
