@@ -609,6 +609,48 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(items[0].requestedBy).toBe('system:catch-up');
   });
 
+  it('removes finished operations past the retention age, never unfinished ones', async () => {
+    const old = await service.enqueue('SN5', 'getdevinfo', {});
+    await service.cancel(old._id);
+    const waiting = await service.enqueue('SN5', 'gettime', {});
+    clock.advance(91 * 86_400_000);
+    const recent = await service.enqueue('SN5', 'getdevcap', {});
+    await service.cancel(recent._id);
+    expect(await service.purgeExpired()).toBe(1);
+    expect(await service.findById(old._id)).toBeNull();
+    expect((await get(waiting._id)).status).toBe('pending');
+    expect((await get(recent._id)).status).toBe('canceled');
+  });
+
+  it('keeps a parent operation out of dispatch until its owner finishes it; canceling it cancels its steps', async () => {
+    link.connect('SN1');
+    const parent = await service.createParent('SN1', 'transfer', { toSn: 'SN2' }, { requestedBy: 'admin-1' });
+    const step = await service.enqueue(
+      'SN2',
+      'setuserinfo',
+      { enrollid: 1, backupnum: 0, record: 'x' },
+      { parentId: parent._id },
+    );
+    await settle();
+    expect(link.frames).toHaveLength(0);
+    expect(await service.findChildStatuses(parent._id)).toEqual([{ _id: step._id, status: 'pending' }]);
+    expect((await service.findOpenParents('transfer')).map((p) => p._id)).toEqual([parent._id]);
+    expect(await service.updateParent(parent._id, { response: { done: 0 } })).toMatchObject({
+      status: 'pending',
+      response: { done: 0 },
+    });
+
+    await expect(service.retry(parent._id)).rejects.toMatchObject({ status: 409 });
+    expect((await service.cancel(parent._id)).status).toBe('canceled');
+    expect(await get(step._id)).toMatchObject({ status: 'canceled', lastError: 'parent_canceled' });
+    expect(await service.updateParent(parent._id, { status: 'success' })).toBeNull();
+
+    const other = await service.createParent('SN1', 'transfer', {});
+    const finished = await service.updateParent(other._id, { status: 'failed', lastError: '1 push failed' });
+    expect(finished).toMatchObject({ status: 'failed', lastError: '1 push failed', completedAt: clock.now() });
+    expect(await service.findOpenParents('transfer')).toEqual([]);
+  });
+
   it('waits for the outcome, answers 504 with the id after the wait, 409 for an offline terminal', async () => {
     link.connect('SN1');
     const waiting = service.enqueueAndWait('SN1', 'getdevinfo', {});

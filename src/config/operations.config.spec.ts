@@ -1,0 +1,51 @@
+import { ConfigValidationError } from './env';
+import { operationsConfig } from './operations.config';
+
+describe('operationsConfig', () => {
+  const saved = { ...process.env };
+
+  beforeEach(() => {
+    for (const key of Object.keys(process.env)) if (key.startsWith('OP_')) delete process.env[key];
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('has the documented defaults', () => {
+    expect(operationsConfig()).toEqual({
+      replyTimeoutMs: 10_000,
+      pageTimeoutMs: 60_000,
+      retryBaseMs: 2_000,
+      retryMaxMs: 60_000,
+      maxAttempts: 5,
+      waitTimeoutMs: 60_000,
+      retentionDays: 90,
+      pollIntervalMs: 1_000,
+      leaseTtlMs: 30_000,
+      retentionIntervalMs: 3_600_000,
+    });
+  });
+
+  it('reads durations with units', () => {
+    process.env.OP_POLL_INTERVAL = '250ms';
+    process.env.OP_LEASE_TTL = '2m';
+    process.env.OP_RETENTION_INTERVAL = '30m';
+    expect(operationsConfig()).toMatchObject({
+      pollIntervalMs: 250,
+      leaseTtlMs: 120_000,
+      retentionIntervalMs: 1_800_000,
+    });
+  });
+
+  it.each([
+    ['OP_POLL_INTERVAL', 'often'],
+    ['OP_POLL_INTERVAL', '10ms'],
+    ['OP_LEASE_TTL', '100ms'],
+    ['OP_MAX_ATTEMPTS', '0'],
+    ['OP_RETENTION_DAYS', 'forever'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    process.env[name] = value;
+    expect(() => operationsConfig()).toThrow(ConfigValidationError);
+    expect(() => operationsConfig()).toThrow(name);
+  });
+});
