@@ -37,6 +37,7 @@ async function measure(
   sizes: number[],
   idleMs: number,
   progress: (m: string) => void,
+  whileHeld?: () => Promise<void>,
 ): Promise<Point[]> {
   const fleet = await TerminalFleet.start(Math.max(...sizes), 5000, progress);
   const points: Point[] = [];
@@ -48,6 +49,7 @@ async function measure(
       progress(`${sys}: registering up to ${size} terminals`);
       const conn = await fleet.connect(server.wsUrl, sns(`CP${sys[0].toUpperCase()}`, size).slice(held), {
         concurrency: 200,
+        impl: 'raw',
         timeoutMs: 240_000,
       });
       if (conn.failed > 0) {
@@ -76,6 +78,7 @@ async function measure(
         open: st.open,
       });
     }
+    await whileHeld?.();
   } finally {
     await fleet.close();
     await fleet.stop();
@@ -102,15 +105,17 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   });
   let indexes = {};
   try {
-    results.product = await measure('product', product, sizes, idleMs, opts.progress);
-    indexes = await readIndexes(await product.driver(), ['devices']);
-    const online = await (await product.driver()).db().collection('devices').countDocuments({ online: true });
     const want = sizes[sizes.length - 1];
-    checks.push({
-      what: `product: ${want} terminals online in the database`,
-      ok: online === want,
-      detail: `${online}`,
+    results.product = await measure('product', product, sizes, idleMs, opts.progress, async () => {
+      const devices = (await product.driver()).db().collection('devices');
+      const online = await devices.countDocuments({ online: true });
+      checks.push({
+        what: `product: ${want} terminals online in the database`,
+        ok: online === want,
+        detail: `${online}`,
+      });
     });
+    indexes = await readIndexes(await product.driver(), ['devices']);
   } finally {
     await product.stop();
     await dropProductDb(product).catch(() => undefined);

@@ -45,7 +45,11 @@ export class TerminalFleet {
     return this.procs.map((p) => p.pid);
   }
 
-  async connect(url: string, sns: string[], opts: { concurrency?: number; timeoutMs?: number } = {}) {
+  async connect(
+    url: string,
+    sns: string[],
+    opts: { concurrency?: number; timeoutMs?: number; impl?: 'sim' | 'raw' } = {},
+  ) {
     const chunks = this.procs.map((_, i) => sns.filter((__, j) => j % this.procs.length === i));
     const results = await Promise.all(
       this.procs.map((p, i) =>
@@ -55,6 +59,7 @@ export class TerminalFleet {
             url,
             sns: chunks[i],
             concurrency: opts.concurrency ?? 100,
+            impl: opts.impl ?? 'sim',
             timeoutMs: 30_000,
             deadlineMs: opts.timeoutMs ?? 300_000,
           },
@@ -62,10 +67,11 @@ export class TerminalFleet {
         ),
       ),
     );
-    this.connected = results.reduce((a, r) => a + r.connected, 0);
+    this.connected += results.reduce((a, r) => a + r.connected, 0);
     const failed = results.reduce((a, r) => a + r.failed, 0);
     return {
-      connected: this.connected,
+      connected: results.reduce((a, r) => a + r.connected, 0),
+      held: this.connected,
       failed,
       errors: results.flatMap((r) => r.errors).slice(0, 5),
       ms: Math.max(...results.map((r) => r.ms)),

@@ -96,10 +96,10 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
     env.EMBEDDED_DB_IN_MEMORY = opts.durable ? 'false' : 'true';
     dbUri = `mongodb://127.0.0.1:${dbPort}/${PRODUCT_DB_NAME}`;
   }
-  const proc = startProc(`product-${opts.name}`, PRODUCT_MAIN, {
-    env: { ...env, ...opts.env },
-    execArgv: opts.execArgv,
-  });
+  // BENCH_CPU_PROF=<dir>: the product writes a V8 CPU profile there when it stops (for `--cpu-prof` analysis).
+  const profDir = process.env.BENCH_CPU_PROF;
+  const execArgv = [...(opts.execArgv ?? []), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  const proc = startProc(`product-${opts.name}`, PRODUCT_MAIN, { env: { ...env, ...opts.env }, execArgv });
   const httpUrl = `http://127.0.0.1:${port}`;
   try {
     await Promise.race([

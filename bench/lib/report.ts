@@ -20,7 +20,10 @@ export interface BenchReport extends Omit<BenchResult, 'rows'> {
 
 function ratios(a: number[], b: number[] | undefined): number[] | undefined {
   if (!b || b.length === 0) return undefined;
-  return a.map((v, i) => round(v / (b[Math.min(i, b.length - 1)] ?? NaN), 3));
+  return a.map((v, i) => {
+    const d = b[Math.min(i, b.length - 1)];
+    return d === undefined || d === 0 ? NaN : round(v / d, 3);
+  });
 }
 
 export function withRatios(row: ResultRow): RowReport {

@@ -1,27 +1,32 @@
 /**
- * Load generator process: holds many terminals (RawTerminal) and drives them on request from the
+ * Load generator process: holds many terminals (VirtualTerminal or RawTerminal) and drives them on request from the
  * benchmark (IPC): connect/register, closed-loop sendlog, command answering, close.
  */
 import { childProgress, serveIpc } from '../lib/ipc-child';
 import { punch } from './records';
 import { RawTerminal } from './raw-terminal';
+import { SimTerminal } from './sim-terminal';
 
-let terminals: RawTerminal[] = [];
+type Terminal = RawTerminal | SimTerminal;
+let terminals: Terminal[] = [];
 
 async function connectAll(p: Record<string, unknown>): Promise<unknown> {
   const url = String(p.url);
   const sns = p.sns as string[];
   const concurrency = Number(p.concurrency ?? 100);
   const timeoutMs = Number(p.timeoutMs ?? 30_000);
+  // 'sim' = libs/device-simulator's VirtualTerminal; 'raw' = the lean RawTerminal for many thousands.
+  const make = (sn: string): Terminal => (p.impl === 'raw' ? new RawTerminal(sn, url) : new SimTerminal(sn, url));
   const deadline = Date.now() + Number(p.deadlineMs ?? 300_000);
   const started = Date.now();
+  const before = terminals.length;
   const regMs: number[] = [];
   const errors: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < sns.length && Date.now() < deadline) {
       const sn = sns[next++];
-      const t = new RawTerminal(sn, url);
+      const t = make(sn);
       const t0 = performance.now();
       try {
         await t.connect(timeoutMs);
@@ -37,9 +42,10 @@ async function connectAll(p: Record<string, unknown>): Promise<unknown> {
   await Promise.all(Array.from({ length: Math.min(concurrency, sns.length) }, worker));
   regMs.sort((a, b) => a - b);
   return {
-    connected: terminals.length,
+    connected: terminals.length - before,
+    held: terminals.length,
     requested: sns.length,
-    failed: sns.length - terminals.length,
+    failed: sns.length - (terminals.length - before),
     errors,
     ms: Date.now() - started,
     regP50: regMs[Math.floor(regMs.length / 2)] ?? null,
@@ -67,7 +73,7 @@ async function ingest(p: Record<string, unknown>): Promise<unknown> {
   let timeouts = 0;
   const acked: Record<string, number> = {};
   const sent: Record<string, number> = {};
-  const loop = async (t: RawTerminal) => {
+  const loop = async (t: Terminal) => {
     let r = startAt;
     let frames = 0;
     acked[t.sn] = 0;
