@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { ConnectionStates, type Connection } from 'mongoose';
 
 /** Anything that can say whether it is up (the terminal gateway registers one). */
 export abstract class HealthIndicator {
@@ -35,7 +35,7 @@ export class HealthService {
 
   private async databaseUp(): Promise<boolean> {
     const db = this.connection.db;
-    if (this.connection.readyState !== 1 || !db) return false;
+    if (this.connection.readyState !== ConnectionStates.connected || !db) return false;
     try {
       await db.command({ ping: 1 }, { timeoutMS: 2000 });
       return true;
