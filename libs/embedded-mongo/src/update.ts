@@ -1,6 +1,7 @@
 import { ObjectId } from 'bson';
 import { Aggregator, update as applyOperators } from 'mingo';
 import { CommandError, toCommandError } from './errors';
+import { applyFast, canApplyFast, checkConflicts } from './fast-update';
 import { cloneValue, compareValues, type Doc, ENGINE_OPTIONS, isPlainObject, setPath } from './values';
 
 const OPERATORS = new Set([
@@ -129,7 +130,7 @@ function checkOperatorTypes(doc: Doc, ops: Doc): void {
       }
       let cur: unknown = doc;
       for (const seg of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Doc)[seg] : undefined;
-      if (cur !== undefined && cur !== null && typeof cur !== 'number' && !isNumberObject(cur)) {
+      if (cur !== undefined && typeof cur !== 'number' && !isNumberObject(cur)) {
         throw new CommandError(
           14,
           'TypeMismatch',
@@ -172,12 +173,15 @@ export function applyUpdate(
       for (const k of Object.keys(ops)) if (isPlainObject(ops[k]) && Object.keys(ops[k]).length === 0) delete ops[k];
       guardId(doc, ops);
       if (Object.keys(ops).length === 0) return doc;
+      checkConflicts(ops);
       checkOperatorTypes(doc, ops);
       next = cloneValue(doc);
-      applyOperators(next, ops, arrayFilters, insert ? undefined : filter, {
-        cloneMode: 'deep',
-        queryOptions: ENGINE_OPTIONS,
-      });
+      if (!arrayFilters?.length && canApplyFast(next, ops)) applyFast(next, ops);
+      else
+        applyOperators(next, ops, arrayFilters, insert ? undefined : filter, {
+          cloneMode: 'deep',
+          queryOptions: ENGINE_OPTIONS,
+        });
     } else {
       if ('_id' in u && doc._id !== undefined && compareValues(u._id, doc._id) !== 0) throw immutableId();
       next = { _id: doc._id, ...cloneValue(u) };
