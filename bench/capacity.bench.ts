@@ -88,7 +88,7 @@ async function measure(
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizes = opts.quick ? [100, 300] : [1000, 5000, 10_000];
-  const idleMs = opts.quick ? 1500 : 10_000;
+  const idleMs = opts.quick ? 1500 : 8000;
   const results: Partial<Record<System, Point[]>> = {};
   const checks: NonNullable<BenchResult['checks']> = [];
 

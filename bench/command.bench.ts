@@ -20,7 +20,7 @@ interface Fig {
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizes = opts.quick ? [10, 30] : [100, 1000];
   const warmupMs = opts.quick ? 300 : 1000;
-  const durationMs = opts.quick ? 1500 : 4000;
+  const durationMs = opts.quick ? 1500 : 3000;
   const runs = 2;
   const rows: ResultRow[] = [];
   const checks: NonNullable<BenchResult['checks']> = [];
@@ -127,6 +127,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
         `measured ${durationMs / 1000}s after ${warmupMs / 1000}s warm-up; product and peer twice (pairs), bare once.`,
       'Peer: JWT check, operation inserted (pending), claimed (findOneAndUpdate -> sent), reply stored (success), terminal-user copy upserted, then the answer; data dir with fsync, like the product.',
       'Bare: HTTP -> adduser frame -> reply -> HTTP answer, nothing stored.',
+      'Load: virtual terminals of libs/device-simulator (they store the enrolled user and answer adduser) and the HTTP clients, each in its own process.',
     ],
     config: { sizes, warmupMs, durationMs, runs, commandsSeenByTerminals: commandsSeen },
   };

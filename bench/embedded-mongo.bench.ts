@@ -12,6 +12,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { MongoClient, type Collection, type Document } from 'mongodb';
 import { start } from '../libs/embedded-mongo/src';
+import {
+  encodeOpMsg,
+  encodeOpReply,
+  OP_MSG,
+  OP_QUERY,
+  parseOpMsg,
+  parseOpQuery,
+} from '../libs/embedded-mongo/src/wire';
 import { machineInfo } from './lib/machine';
 import { textTable, tableRows, withRatios, type BenchReport } from './lib/report';
 import { round, summarize } from './lib/stats';
@@ -100,6 +108,60 @@ async function bareRoundTrips(maxOps: number, maxMs: number): Promise<Loop> {
   }
 }
 
+/**
+ * The peer: a wire-protocol server that does no database work. It answers the handshake and
+ * every command with a fixed reply (one stored document for finds), so driver + wire cost alone.
+ */
+async function cannedServer(doc: Document): Promise<{ uri: string; close(): Promise<void> }> {
+  const hello = {
+    helloOk: true,
+    isWritablePrimary: true,
+    ismaster: true,
+    maxBsonObjectSize: 16 * 1024 * 1024,
+    maxMessageSizeBytes: 48_000_000,
+    maxWriteBatchSize: 100_000,
+    logicalSessionTimeoutMinutes: 30,
+    minWireVersion: 0,
+    maxWireVersion: 21,
+    connectionId: 1,
+    ok: 1,
+  };
+  const answer = (cmd: Document): Document => {
+    const name = Object.keys(cmd)[0];
+    if (name === 'hello' || name === 'isMaster' || name === 'ismaster') return { ...hello, localTime: new Date() };
+    if (name === 'find')
+      return { cursor: { firstBatch: [doc], id: 0, ns: `${String(cmd.$db)}.${String(cmd.find)}` }, ok: 1 };
+    if (name === 'insert') return { n: Array.isArray(cmd.documents) ? cmd.documents.length : 1, ok: 1 };
+    return { ok: 1 };
+  };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.setNoDelay(true);
+    let buf: Buffer = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      while (buf.length >= 4 && buf.length >= buf.readInt32LE(0)) {
+        const msg = buf.subarray(0, buf.readInt32LE(0));
+        buf = buf.subarray(msg.length);
+        const requestId = msg.readInt32LE(4);
+        if (msg.readInt32LE(12) === OP_QUERY) s.write(encodeOpReply(0, requestId, [answer(parseOpQuery(msg).query)]));
+        else if (msg.readInt32LE(12) === OP_MSG) s.write(encodeOpMsg(0, requestId, answer(parseOpMsg(msg).command)));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    uri: `mongodb://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
 function repoRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
@@ -121,12 +183,33 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
   const durable = await start({ port: 0, quiet: true, dataDir });
   const memClient = await MongoClient.connect(mem.uri, { maxPoolSize: 20 });
   const durClient = await MongoClient.connect(durable.uri, { maxPoolSize: 20 });
+  const peer = await cannedServer({
+    _id: 1,
+    code: 'C1',
+    group: 1,
+    name: 'device 1',
+    at: new Date(0),
+    tags: ['a', 'b'],
+  });
+  const peerClient = await MongoClient.connect(peer.uri, { maxPoolSize: 20 });
   const bareRuns: Loop[] = [];
   try {
     opts.progress('bare TCP round trips');
     for (let r = 0; r < runs; r++) bareRuns.push(await bareRoundTrips(maxOps, maxMs));
     const bareRps = bareRuns.map((b) => b.opsPerSec);
     const bareP50 = bareRuns.map((b) => b.p50us);
+    opts.progress('peer (canned wire server) round trips');
+    const peerInsert: Loop[] = [];
+    const peerFind: Loop[] = [];
+    const pc = peerClient.db('bench').collection('x');
+    for (let r = 0; r < runs; r++) {
+      peerInsert.push(await closedLoop((i) => pc.insertOne({ i, name: `n${i}`, at: new Date() }), maxOps, maxMs));
+      peerFind.push(await closedLoop((i) => pc.findOne({ code: `C${i}` }), maxOps, maxMs));
+    }
+    const peerInsertRps = peerInsert.map((l) => l.opsPerSec);
+    const peerInsertP50 = peerInsert.map((l) => l.p50us);
+    const peerFindRps = peerFind.map((l) => l.opsPerSec);
+    const peerFindP50 = peerFind.map((l) => l.p50us);
 
     const single = async (client: MongoClient, label: string): Promise<Loop[]> => {
       const out: Loop[] = [];
@@ -144,6 +227,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
       unit: 'ops/s',
       better: 'higher',
       product: memSingle.map((l) => l.opsPerSec),
+      peer: peerInsertRps,
       bare: bareRps,
     });
     rows.push({
@@ -152,6 +236,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
       unit: 'us',
       better: 'lower',
       product: memSingle.map((l) => l.p50us),
+      peer: peerInsertP50,
       bare: bareP50,
     });
     const durSingle = await single(durClient, 'durable');
@@ -279,6 +364,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
         unit: 'ops/s',
         better: 'higher',
         product: byId.map((l) => l.opsPerSec),
+        peer: peerFindRps,
         bare: bareRps,
       });
       rows.push({
@@ -287,6 +373,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
         unit: 'us',
         better: 'lower',
         product: byId.map((l) => l.p50us),
+        peer: peerFindP50,
         bare: bareP50,
       });
       rows.push({
@@ -295,6 +382,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
         unit: 'ops/s',
         better: 'higher',
         product: byField.map((l) => l.opsPerSec),
+        peer: peerFindRps,
         bare: bareRps,
       });
       rows.push({
@@ -303,11 +391,14 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
         unit: 'us',
         better: 'lower',
         product: byField.map((l) => l.p50us),
+        peer: peerFindP50,
         bare: bareP50,
       });
       await c.drop();
     }
   } finally {
+    await peerClient.close();
+    await peer.close();
     await memClient.close();
     await durClient.close();
     await mem.stop();
@@ -321,6 +412,7 @@ export async function run(opts: BenchOptions = { quick: false, progress: noop })
     checks,
     notes: [
       'product = embedded server, driven by the mongodb driver from the same process (one client in closed loop unless stated); bare = node:net echo of a 96-byte request, one at a time.',
+      'peer = a wire-protocol server doing no database work (fixed replies), through the same driver: prod/peer is the share of the round trip left to the driver and the wire protocol.',
       'durable = data directory with journal: every acknowledged write is fsynced; concurrent writers share fsyncs (group commit).',
       'The ratio prod/bare shows what the driver + wire protocol + query engine cost over the bare loopback round trip.',
     ],

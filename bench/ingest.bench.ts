@@ -64,12 +64,13 @@ function exactlyOnce(acked: Record<string, number>, sent: Record<string, number>
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const cases: Case[] = opts.quick
     ? [
+        { terminals: 1, perFrame: 1 },
         { terminals: 1, perFrame: 10 },
         { terminals: 20, perFrame: 10 },
       ]
     : [1, 100, 1000].flatMap((terminals) => [1, 10].map((perFrame) => ({ terminals, perFrame })));
   const warmupMs = opts.quick ? 300 : 1000;
-  const durationMs = opts.quick ? 1500 : 4000;
+  const durationMs = opts.quick ? 1500 : 3000;
   const runs = 2;
   const notes: string[] = [];
   const checks: NonNullable<BenchResult['checks']> = [];
@@ -85,9 +86,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     peer = await startBaseline('peer', { durable: true, indexes });
     bare = await startBaseline('bare');
     let seq = 0;
-    for (const c of cases) {
-      const label = `${c.terminals} terminal${c.terminals > 1 ? 's' : ''}, ${c.perFrame} record${c.perFrame > 1 ? 's' : ''}/frame`;
-      const figures: Record<System, IngestSummary[]> = { product: [], peer: [], bare: [] };
+    const counts = [...new Set(cases.map((c) => c.terminals))];
+    for (const terminals of counts) {
+      const frames = cases.filter((c) => c.terminals === terminals).map((c) => c.perFrame);
+      const label = (perFrame: number) =>
+        `${terminals} terminal${terminals > 1 ? 's' : ''}, ${perFrame} record${perFrame > 1 ? 's' : ''}/frame`;
+      const figures = new Map<number, Record<System, IngestSummary[]>>(
+        frames.map((f) => [f, { product: [], peer: [], bare: [] }]),
+      );
       const order: Array<{ sys: System; run: number }> = [];
       for (let r = 0; r < runs; r++) order.push({ sys: 'product', run: r }, { sys: 'peer', run: r });
       order.push({ sys: 'bare', run: 0 });
@@ -99,59 +105,75 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
               ? { wsUrl: peer.wsUrl, dbUri: peer.dbUri! }
               : { wsUrl: bare.wsUrl, dbUri: undefined };
         const prefix = `IG${String(seq++).padStart(3, '0')}X`;
-        const step = `${label}, ${sys}${sys === 'bare' ? '' : ` run ${r + 1}`}`;
-        opts.progress(`${step}: registering`);
-        const conn = await fleet.connect(target.wsUrl, sns(prefix, c.terminals));
+        const who = `${terminals} terminals, ${sys}${sys === 'bare' ? '' : ` run ${r + 1}`}`;
+        opts.progress(`${who}: registering`);
+        const conn = await fleet.connect(target.wsUrl, sns(prefix, terminals));
         if (conn.failed > 0)
-          throw new Error(`${step}: ${conn.failed} terminals failed to register: ${conn.errors.join('; ')}`);
-        const setProgress = (m: string) => opts.progress(`${step}: ${m}`);
-        setProgress('sending');
-        const res = await fleet.ingest({ recordsPerFrame: c.perFrame, warmupMs, durationMs });
+          throw new Error(`${who}: ${conn.failed} terminals failed to register: ${conn.errors.join('; ')}`);
+        // The same terminals send both frame sizes; the second size's records follow the first's.
+        const acked: Record<string, number> = {};
+        const sent: Record<string, number> = {};
+        for (const [i, perFrame] of frames.entries()) {
+          const step = `${label(perFrame)}, ${sys}${sys === 'bare' ? '' : ` run ${r + 1}`}`;
+          opts.progress(`${step}: sending`);
+          const res = await fleet.ingest({
+            recordsPerFrame: perFrame,
+            warmupMs,
+            durationMs,
+            firstRecord: i * 10_000_000,
+          });
+          figures.get(perFrame)![sys].push(res);
+          for (const [sn, n] of Object.entries(res.acked)) acked[sn] = (acked[sn] ?? 0) + n;
+          for (const [sn, n] of Object.entries(res.sent)) sent[sn] = (sent[sn] ?? 0) + n;
+          opts.progress(`${step}: verifying`);
+          const stored = target.dbUri ? await countStored(target.dbUri, prefix) : undefined;
+          const byTerminal = stored ? stored.byTerminal : countFileLines(bare.logFile!, prefix);
+          const { missing, extra } = exactlyOnce(acked, sent, byTerminal);
+          const dup = stored?.dupKeys ?? 0;
+          checks.push({
+            what: `${step}: every acked record stored exactly once`,
+            ok: missing === 0 && extra === 0 && dup === 0 && res.totalAcked > 0,
+            detail: `${res.totalAcked} acked, ${missing} missing, ${extra + dup} duplicated, ${res.refused} refused, ${res.timeouts} ack timeouts`,
+          });
+        }
         await fleet.close();
-        figures[sys].push(res);
-        setProgress('verifying');
-        const stored = target.dbUri ? await countStored(target.dbUri, prefix) : undefined;
-        const byTerminal = stored ? stored.byTerminal : countFileLines(bare.logFile!, prefix);
-        const { missing, extra } = exactlyOnce(res.acked, res.sent, byTerminal);
-        const dup = stored?.dupKeys ?? 0;
-        checks.push({
-          what: `${step}: every acked record stored exactly once`,
-          ok: missing === 0 && extra === 0 && dup === 0 && res.totalAcked > 0,
-          detail: `${res.totalAcked} acked, ${missing} missing, ${extra + dup} duplicated, ${res.refused} refused, ${res.timeouts} ack timeouts`,
-        });
       }
-      const pick = (sys: System, f: (s: IngestSummary) => number) => figures[sys].map((s) => round(f(s), 2));
-      rows.push(
-        {
-          case: label,
-          metric: 'stored+acked',
-          unit: 'records/s',
-          better: 'higher',
-          product: pick('product', (s) => s.recordsPerSecond),
-          peer: pick('peer', (s) => s.recordsPerSecond),
-          bare: pick('bare', (s) => s.recordsPerSecond),
-          target: { vs: 'peer', ratio: 0.5 },
-        },
-        {
-          case: label,
-          metric: 'ack p50',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (s) => s.ack.p50),
-          peer: pick('peer', (s) => s.ack.p50),
-          bare: pick('bare', (s) => s.ack.p50),
-          target: { vs: 'peer', ratio: 2 },
-        },
-        {
-          case: label,
-          metric: 'ack p99',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (s) => s.ack.p99),
-          peer: pick('peer', (s) => s.ack.p99),
-          bare: pick('bare', (s) => s.ack.p99),
-        },
-      );
+      for (const perFrame of frames) {
+        const f = figures.get(perFrame)!;
+        const pick = (sys: System, get: (s: IngestSummary) => number) => f[sys].map((x) => round(get(x), 2));
+        const c = label(perFrame);
+        rows.push(
+          {
+            case: c,
+            metric: 'stored+acked',
+            unit: 'records/s',
+            better: 'higher',
+            product: pick('product', (x) => x.recordsPerSecond),
+            peer: pick('peer', (x) => x.recordsPerSecond),
+            bare: pick('bare', (x) => x.recordsPerSecond),
+            target: { vs: 'peer', ratio: 0.5 },
+          },
+          {
+            case: c,
+            metric: 'ack p50',
+            unit: 'ms',
+            better: 'lower',
+            product: pick('product', (x) => x.ack.p50),
+            peer: pick('peer', (x) => x.ack.p50),
+            bare: pick('bare', (x) => x.ack.p50),
+            target: { vs: 'peer', ratio: 2 },
+          },
+          {
+            case: c,
+            metric: 'ack p99',
+            unit: 'ms',
+            better: 'lower',
+            product: pick('product', (x) => x.ack.p99),
+            peer: pick('peer', (x) => x.ack.p99),
+            bare: pick('bare', (x) => x.ack.p99),
+          },
+        );
+      }
     }
   } finally {
     await fleet.stop();
@@ -164,7 +186,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     'Closed loop: each terminal sends its next sendlog frame only after the ack of the previous one. ' +
       `Measured window ${durationMs / 1000}s after ${warmupMs / 1000}s warm-up; product and peer run twice (pairs), bare once.`,
     'Product and peer write to a data dir (journal fsynced before the ack, group commit); bare appends JSON lines to a file with fsync per group.',
-    'Load: lean ws terminals (bench/load/raw-terminal.ts) in a separate process, on the same 2 cores as the server.',
+    'Load: virtual terminals of libs/device-simulator in a separate process, on the same 2 cores as the server; the same registered terminals send the 1-record then the 10-record frames.',
   );
   return {
     name: 'ingest',
