@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { MongoClient, type Collection, type Document } from 'mongodb';
+import { Long, MongoClient, type Collection, type Document } from 'mongodb';
 import { start } from '../libs/embedded-mongo/src';
 import {
   encodeOpMsg,
@@ -130,7 +130,7 @@ async function cannedServer(doc: Document): Promise<{ uri: string; close(): Prom
     const name = Object.keys(cmd)[0];
     if (name === 'hello' || name === 'isMaster' || name === 'ismaster') return { ...hello, localTime: new Date() };
     if (name === 'find')
-      return { cursor: { firstBatch: [doc], id: 0, ns: `${String(cmd.$db)}.${String(cmd.find)}` }, ok: 1 };
+      return { cursor: { firstBatch: [doc], id: Long.ZERO, ns: `${String(cmd.$db)}.${String(cmd.find)}` }, ok: 1 };
     if (name === 'insert') return { n: Array.isArray(cmd.documents) ? cmd.documents.length : 1, ok: 1 };
     return { ok: 1 };
   };
