@@ -331,6 +331,7 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
     try {
       out = new Aggregator(rest, {
         ...ENGINE_OPTIONS,
+        ...(isPlainObject(cmd.let) ? { variables: cmd.let } : {}),
         collectionResolver: (other: string) => {
           const c = s.store.getCollection(db, other);
           return c ? [...c.docs.values()].map((d) => cloneValue(d)) : [];
@@ -551,6 +552,16 @@ function createCmd(cmd: Doc, db: string, s: ServerState): Doc {
   if (cmd.viewOn !== undefined) throw badValue('views are not supported by the embedded server');
   if (cmd.capped) throw badValue('capped collections are not supported by the embedded server');
   if (cmd.timeseries !== undefined) throw badValue('time series collections are not supported by the embedded server');
+  for (const opt of [
+    'validator',
+    'clusteredIndex',
+    'expireAfterSeconds',
+    'changeStreamPreAndPostImages',
+    'encryptedFields',
+  ]) {
+    if (cmd[opt] !== undefined)
+      throw badValue(`the '${opt}' collection option is not supported by the embedded server`);
+  }
   const existing = s.store.getCollection(db, name);
   if (existing) {
     throw new CommandError(48, 'NamespaceExists', `Collection ${db}.${name} already exists.`);
