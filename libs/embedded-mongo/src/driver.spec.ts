@@ -133,6 +133,20 @@ describe('embedded-mongo via the MongoDB driver', () => {
       expect(await a.collection('things').countDocuments()).toBe(0);
     });
 
+    it('renames collections with their indexes, and counts with the count command', async () => {
+      const src = db('ren').collection('from');
+      await src.createIndex({ k: 1 }, { unique: true });
+      await src.insertMany([{ k: 1 }, { k: 2 }, { k: 3 }]);
+      await src.rename('to');
+      const dst = db('ren').collection('to');
+      expect((await dst.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'k_1']);
+      expect(await db('ren').command({ count: 'to', query: { k: { $gte: 2 } } })).toEqual({ n: 2, ok: 1 });
+      expect(await db('ren').command({ count: 'from' })).toEqual({ n: 0, ok: 1 });
+      await expect(dst.insertOne({ k: 1 })).rejects.toMatchObject({ code: 11000 });
+      await expectServerError(db('ren').createCollection('v', { viewOn: 'to', pipeline: [] }), 2);
+      await expectServerError(db('ren').createCollection('val', { validator: { k: { $type: 'int' } } }), 2);
+    });
+
     it('creates, lists and drops indexes with mongod conflict errors', async () => {
       const c = db().collection('idx');
       expect(await c.createIndex({ a: 1 }, { unique: true })).toBe('a_1');

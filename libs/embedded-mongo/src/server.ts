@@ -98,6 +98,8 @@ class Connection {
         this.socket.pause();
         try {
           await this.handle(msg);
+          // A client that does not read its replies stops being read from, so replies cannot pile up.
+          if (this.socket.writableNeedDrain) await this.drained();
         } finally {
           if (!this.closed) this.socket.resume();
         }
@@ -108,6 +110,18 @@ class Connection {
     } finally {
       this.busy = false;
     }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private async handle(msg: Buffer): Promise<void> {
