@@ -31,7 +31,7 @@ export function toErrorResponse(exception: unknown): { status: number; body: Rec
     const response = exception.getResponse();
     let message = exception.message;
     if (typeof response === 'object' && response !== null && 'message' in response) {
-      const m = (response).message;
+      const m = response.message;
       message = Array.isArray(m) ? m.join('; ') : String(m);
     }
     return { status, body: { success: false, error: codeForStatus(status), message } };
