@@ -16,6 +16,32 @@ const PUBLIC = new Set([
   'POST /api/device-log',
 ]);
 
+/** Routes for the mobile app's employee token; every other non-public route is for admins. */
+const EMPLOYEE = new Set(['POST /api/fingerprints/app', 'GET /api/fingerprints/employee', 'GET /api/employees/me']);
+
+function concretePath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+    name === 'sn' ? 'ZXRE06022863' : '0123456789abcdef01234567',
+  );
+}
+
+function call(t: TestApp, key: string, token?: string) {
+  const [method, path] = key.split(' ');
+  const agent = request(t.httpServer);
+  const url = concretePath(path);
+  const req =
+    method === 'GET'
+      ? agent.get(url)
+      : method === 'POST'
+        ? agent.post(url)
+        : method === 'PUT'
+          ? agent.put(url)
+          : method === 'PATCH'
+            ? agent.patch(url)
+            : agent.delete(url);
+  return token ? req.set('Authorization', `Bearer ${token}`) : req;
+}
+
 describe('OpenAPI document (e2e)', () => {
   let t: TestApp;
   let operations: Array<{ key: string; op: OpenApiOperation }>;
@@ -85,6 +111,39 @@ describe('OpenAPI document (e2e)', () => {
       if (!isPublic && !secured) wrong.push(`${key} lacks the bearer token`);
       if (isPublic && key !== 'POST /api/device-log' && secured) wrong.push(`${key} is public but asks for a token`);
     }
+    expect(wrong).toEqual([]);
+  });
+
+  it('refuses every non-public route without a token (401) and with the wrong role (403)', async () => {
+    const admin = await t.adminToken();
+    await request(t.httpServer)
+      .post('/api/employees')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ enroll_id: '77', username: 'matrix.user', password: 'password123', fullName: 'Matrix' })
+      .expect(201);
+    const login = await request(t.httpServer)
+      .post('/api/employees/login')
+      .send({ username: 'matrix.user', password: 'password123' })
+      .expect(200);
+    const employee = login.body.token as string;
+
+    const wrong: string[] = [];
+    let tested = 0;
+    for (const { key } of operations) {
+      if (PUBLIC.has(key)) continue;
+      tested += 1;
+      const anonymous = await call(t, key);
+      if (anonymous.status !== 401 || anonymous.body.error !== 'unauthorized') {
+        wrong.push(`${key} without token: ${anonymous.status}`);
+      }
+      const garbage = await call(t, key, 'not.a.jwt');
+      if (garbage.status !== 401) wrong.push(`${key} with a garbage token: ${garbage.status}`);
+      const wrongRole = await call(t, key, EMPLOYEE.has(key) ? admin : employee);
+      if (wrongRole.status !== 403 || wrongRole.body.success !== false) {
+        wrong.push(`${key} with the wrong role: ${wrongRole.status}`);
+      }
+    }
+    expect(tested).toBeGreaterThan(25);
     expect(wrong).toEqual([]);
   });
 });
