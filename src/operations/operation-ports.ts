@@ -1,24 +1,12 @@
 import type { Json, LogRecord } from '@app/device-protocol';
+import type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent } from '../devices';
+
+export type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent };
 
 /**
  * What the queue needs of other modules, as interfaces: the module wires the real providers
  * (devices, fingerprints) with `useExisting`, unit tests pass fakes.
  */
-
-export interface TerminalRegisteredEvent {
-  sn: string;
-  devinfo: Record<string, unknown>;
-  firstOnSocket: boolean;
-}
-export interface TerminalDisconnectedEvent {
-  sn: string;
-  reason: string;
-}
-export interface TerminalReplyEvent {
-  sn: string;
-  ret: string;
-  frame: Json;
-}
 
 /** This instance's terminal sockets (the devices module's DeviceConnectionRegistry). */
 export interface TerminalLink {

@@ -109,7 +109,8 @@ function deviceSettings(msg: Json): ParseResult<DeviceSettings> {
   return { ok: true, value };
 }
 
-const DOOR_LOCK_INTS = [
+/** The integer settings of `setdevlock`/`getdevlock` (spelled as the vendor spec spells them). */
+export const DOOR_LOCK_INTS: readonly string[] = [
   'opendelay',
   'doorsensor',
   'alarmdelay',

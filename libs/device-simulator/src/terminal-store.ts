@@ -1,4 +1,5 @@
 import {
+  DOOR_LOCK_INTS,
   type DevInfo,
   type Json,
   LOG_PAGE_SIZE,
@@ -97,24 +98,6 @@ const SETTINGS_RANGES: Record<keyof typeof DEFAULT_SETTINGS, [number, number]> =
   loghint: [0, 2 ** 31],
   reverifytime: [0, 255],
 };
-
-const DEVLOCK_INTS = [
-  'opendelay',
-  'doorsensor',
-  'alarmdelay',
-  'threat',
-  'InputAlarm',
-  'antpass',
-  'interlock',
-  'mutiopen',
-  'tryalarm',
-  'tamper',
-  'wgformat',
-  'wgoutput',
-  'cardoutput',
-  'access_times',
-  'punchtimes',
-];
 
 export interface TerminalStoreOptions {
   sn: string;
@@ -483,7 +466,7 @@ export class TerminalStore {
     },
     setdevlock: (msg) => {
       const next: Json = { ...this.devlock };
-      for (const key of DEVLOCK_INTS) {
+      for (const key of DOOR_LOCK_INTS) {
         if (msg[key] === undefined) continue;
         if (!isInt(msg[key])) return this.fail();
         next[key] = msg[key];
