@@ -14,6 +14,7 @@ const common = {
 
 module.exports = {
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
     {
       ...common,
