@@ -16,6 +16,8 @@ interface Point {
   terminals: number;
   rssMB: number;
   perTerminalKB: number;
+  /** RSS growth from the previous size, per terminal added (less sensitive to the start-up heap). */
+  marginalKB: number;
   idleCpuPct: number;
   regPerSecond: number;
   fds: number;
@@ -45,6 +47,7 @@ async function measure(
     await sleep(1500);
     const rss0 = await sampleRss(server.pid);
     let held = 0;
+    let prevRss = rss0;
     for (const size of sizes) {
       progress(`${sys}: registering up to ${size} terminals`);
       const conn = await fleet.connect(server.wsUrl, sns(`CP${sys[0].toUpperCase()}`, size).slice(held), {
@@ -58,6 +61,7 @@ async function measure(
         );
       }
       const regPerSecond = ((size - held) * 1000) / Math.max(1, conn.ms);
+      const prevHeld = held;
       held = size;
       progress(`${sys}: ${size} terminals held, settling`);
       await sleep(3000);
@@ -72,11 +76,13 @@ async function measure(
         terminals: size,
         rssMB: round(rss / 2 ** 20, 1),
         perTerminalKB: round((rss - rss0) / size / 1024, 2),
+        marginalKB: round((rss - prevRss) / (size - prevHeld) / 1024, 2),
         idleCpuPct: round(idleCpuPct, 2),
         regPerSecond: round(regPerSecond, 0),
         fds: fdCount(server.pid),
         open: st.open,
       });
+      prevRss = rss;
     }
     await whileHeld?.();
   } finally {
@@ -160,6 +166,15 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       },
       {
         case: label,
+        metric: 'RSS per added terminal',
+        unit: 'KB',
+        better: 'lower',
+        product: at('product', (p) => p.marginalKB),
+        peer: at('peer', (p) => p.marginalKB),
+        bare: at('bare', (p) => p.marginalKB),
+      },
+      {
+        case: label,
         metric: 'server RSS',
         unit: 'MB',
         better: 'lower',
@@ -195,7 +210,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     notes: [
       `Liveness: server pings every ${PING_MS / 1000}s (terminal closed after ${(PING_MS * 3) / 1000}s of silence); ` +
         `product and peer write last-seen every ${LAST_SEEN_MS / 1000}s. Idle CPU over ${idleMs / 1000}s per size.`,
-      'RSS per terminal = (RSS with N terminals - RSS before the first) / N; the product and the peer include their in-process embedded database (in memory here).',
+      'RSS per terminal = (RSS with N terminals - RSS before the first) / N; per added terminal = RSS growth since the previous size / terminals added; the product and the peer include their in-process embedded database (in memory here).',
       `Stopped at 10,000 terminals by the per-process open-files limit (${'20,000'} here): each terminal is a socket (fd) in the server, ` +
         'so 20k terminals would need more than the limit; the load generators hold at most 5,000 sockets each. ' +
         'Loopback ephemeral ports (~28k) would be the next limit for one client address.',
