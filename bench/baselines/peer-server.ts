@@ -22,9 +22,23 @@ const connectionIds = new Map<string, string>();
 
 const col = (name: string): Collection<Document> => pdb!.db.collection(name);
 
-/** One unordered insert per frame; duplicates of stored punches are fine (stored once). */
+/** Employee lookup, then one unordered insert per frame; duplicates of stored punches are fine (stored once). */
 async function storeLogs(sn: string, records: LogRecord[]): Promise<void> {
   const docs = records.map((r) => punchDoc(sn, r, hub!.timeZone));
+  // The product stores the punch's employee (enroll_id = enrollid) with it: the same lookup here.
+  const enrollIds = [...new Set(docs.map((d) => d.enrollid as string))];
+  const employees = await col('employees')
+    .find({ enroll_id: { $in: enrollIds } }, { projection: { _id: 1, enroll_id: 1, owner: 1 } })
+    .toArray();
+  const byEnrollId = new Map<string, Document | null>();
+  for (const e of employees) byEnrollId.set(e.enroll_id as string, byEnrollId.has(e.enroll_id as string) ? null : e);
+  for (const d of docs) {
+    const e = byEnrollId.get(d.enrollid as string);
+    if (e) {
+      d.employee = e._id;
+      d.owner = e.owner;
+    }
+  }
   try {
     await col('fingerprintlogs').insertMany(docs, { ordered: false });
   } catch (e) {
