@@ -61,7 +61,10 @@ async function main(): Promise<void> {
   console.log(
     `Timmy benchmarks${quick ? ' (quick smoke sizes: figures not meaningful)' : ''}: ${selected.join(', ')}\n` +
       `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryMB} MB, node ${machine.node}, ` +
-      `database: ${machine.database}, load average ${machine.loadAverage ?? '?'}`,
+      `database: ${machine.database}, load average ${machine.loadAverage ?? '?'}` +
+      (machine.git
+        ? `, code ${machine.git.commit}${machine.git.dirty ? ' + uncommitted changes in src/ or libs/' : ''}`
+        : ''),
   );
   const progress = new ProgressLine();
   const reports: BenchReport[] = [];

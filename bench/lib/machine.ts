@@ -1,4 +1,5 @@
 import { cpus, freemem, totalmem, platform, release } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface MachineInfo {
@@ -11,6 +12,19 @@ export interface MachineInfo {
   fdLimit: number | null;
   loadAverage: string | null;
   database: string;
+  /** The code measured: commit, and whether the working tree had uncommitted changes (dist/ is built from it). */
+  git: { commit: string; dirty: boolean } | null;
+}
+
+function gitState(): MachineInfo['git'] {
+  try {
+    const opts = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'libs'], opts).trim().length > 0;
+    return { commit, dirty };
+  } catch {
+    return null;
+  }
 }
 
 function fdLimit(): number | null {
@@ -43,5 +57,6 @@ export function machineInfo(): MachineInfo {
     fdLimit: fdLimit(),
     loadAverage: load,
     database: process.env.MONGODB_URI ? 'MongoDB (MONGODB_URI)' : 'embedded (libs/embedded-mongo)',
+    git: gitState(),
   };
 }

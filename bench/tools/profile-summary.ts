@@ -1,7 +1,7 @@
 /**
  * Summarises a V8 CPU profile (from BENCH_CPU_PROF=<dir> npm run bench -- <name>): self time by
  * area (our src/, each lib, each npm package, node internals, GC, idle) and the top functions.
- *   node dist/bench/profile-summary.js <file.cpuprofile> [top]
+ *   node dist/bench/tools/profile-summary.js <file.cpuprofile> [top]
  */
 import { readFileSync } from 'node:fs';
 
@@ -35,7 +35,7 @@ function main(): void {
   const file = process.argv[2];
   const top = Number(process.argv[3] ?? 25);
   if (!file) {
-    console.error('usage: node dist/bench/profile-summary.js <file.cpuprofile> [top]');
+    console.error('usage: node dist/bench/tools/profile-summary.js <file.cpuprofile> [top]');
     process.exit(2);
   }
   const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
