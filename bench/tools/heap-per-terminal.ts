@@ -31,7 +31,8 @@ async function takeSnapshot(pid: number, dir: string, label: string): Promise<st
     if (!found) continue;
     const size = statSync(`${dir}/${found}`).size;
     await sleep(1500);
-    if (statSync(`${dir}/${found}`).size === size) {
+    // Written in pieces: done when the size holds and the text ends the JSON document.
+    if (statSync(`${dir}/${found}`).size === size && readFileSync(`${dir}/${found}`, 'utf8').trimEnd().endsWith('}')) {
       const to = `${dir}/${label}.heapsnapshot`;
       renameSync(`${dir}/${found}`, to);
       return to;
