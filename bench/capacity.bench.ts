@@ -3,6 +3,7 @@
  * (pings, last-seen writes). Server RSS per terminal and CPU at idle, vs a bare `ws` server (and
  * the driver peer, which also upserts each terminal and refreshes its lease).
  */
+import { externalMongoUri } from './lib/db';
 import { Baseline, TerminalFleet, readIndexes, sleep, sns, startBaseline } from './lib/harness';
 import { dropProductDb, startProduct, ProductServer } from './lib/product';
 import { cpuMs, fdCount, rssBytes } from './lib/procs';
@@ -232,7 +233,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     notes: [
       `Liveness: server pings every ${PING_MS / 1000}s (terminal closed after ${(PING_MS * 3) / 1000}s of silence); ` +
         `product and peer write last-seen every ${LAST_SEEN_MS / 1000}s. Idle CPU over ${idleMs / 1000}s per size.`,
-      'RSS per terminal = (RSS with N terminals - RSS before the first) / N; per added terminal = RSS growth since the previous size / terminals added; the product and the peer include their in-process embedded database (in memory here).',
+      'RSS per terminal = (RSS with N terminals - RSS before the first) / N; per added terminal = RSS growth since the previous size / terminals added; ' +
+        (externalMongoUri()
+          ? 'the database is MongoDB (MONGODB_URI), outside the measured processes.'
+          : 'the product and the peer include their in-process embedded database (in memory here).'),
       `Stopped at 10,000 terminals by the per-process open-files limit (${'20,000'} here): each terminal is a socket (fd) in the server, ` +
         'so 20k terminals would need more than the limit; the load generators hold at most 5,000 sockets each. ' +
         'Loopback ephemeral ports (~28k) would be the next limit for one client address.',

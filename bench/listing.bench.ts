@@ -5,7 +5,7 @@
  * JSON body of the same size.
  */
 import { ObjectId, type Db, type Document } from 'mongodb';
-import { connectDriver } from './lib/db';
+import { connectDriver, externalMongoUri } from './lib/db';
 import { Baseline, httpLoad, readIndexes, startBaseline } from './lib/harness';
 import { httpJson } from './lib/http';
 import { benchAdminToken } from './lib/jwt';
@@ -212,7 +212,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       `${connections} keep-alive connections in closed loop; measured ${durationMs / 1000}s after ${warmupMs / 1000}s warm-up; product and peer twice (pairs), bare once.`,
       'Peer: JWT check, find + sort + skip/limit with countDocuments in parallel (stats: count + two $group aggregations), JSON answer. ' +
         'Bare: node:http answering a fixed JSON body of the size of the product answer. 100k operations not run (time budget).',
-      'Product and peer use the embedded database in memory here (reads only).',
+      externalMongoUri()
+        ? 'Product and peer use MongoDB (MONGODB_URI), each its own database.'
+        : 'Product and peer use the embedded database in memory here (reads only).',
     ],
     config: { count, connections, warmupMs, durationMs, runs, queries: QUERIES },
   };
