@@ -189,4 +189,36 @@ describe('Collection unique indexes', () => {
     expect(() => coll.insert({ _id: 'y', v: 1000 })).toThrow(/E11000/);
     expect(coll.find({ v: { $gte: 1000 } })).toHaveLength(50);
   });
+
+  it('re-indexes only the indexes whose keys an update changed, and finds every version through each', () => {
+    const { coll } = newCollection();
+    coll.createIndex(normaliseIndexSpec({ key: { sn: 1 }, name: 'sn_1', unique: true }));
+    coll.createIndex(normaliseIndexSpec({ key: { at: -1, sn: 1 }, name: 'at_-1_sn_1' }));
+    coll.createIndex(normaliseIndexSpec({ key: { ref: 1 }, name: 'ref_1' }));
+    coll.createIndex(normaliseIndexSpec({ key: { n: 1 }, name: 'n_1' }));
+    const ref = new ObjectId();
+    for (let i = 0; i < 50; i++) {
+      coll.insert({ _id: i, sn: `s${i}`, at: new Date(1000 + i), ref, n: 1 });
+    }
+    const snIdx = coll.findIndex('sn_1')!;
+    const entry = [...snIdx.entries][0];
+    for (let i = 0; i < 50; i++) {
+      const old = coll.getById(i)!;
+      // Same sn, an equal Date and ObjectId in new objects, a number turned into a string on odd ids.
+      coll.replace(old, {
+        ...old,
+        at: new Date(5000 + i),
+        ref: new ObjectId(ref.toHexString()),
+        n: i % 2 ? '1' : 1,
+      });
+    }
+    expect([...snIdx.entries][0]).toBe(entry);
+    for (const name of ['sn_1', 'at_-1_sn_1', 'ref_1', 'n_1']) expect(coll.findIndex(name)!.entries.size).toBe(50);
+    expect(coll.find({ at: { $gte: new Date(5000) } })).toHaveLength(50);
+    expect(coll.find({ at: { $lt: new Date(5000) } })).toHaveLength(0);
+    expect(coll.find({ ref })).toHaveLength(50);
+    expect(coll.find({ n: 1 })).toHaveLength(25);
+    expect(coll.find({ n: '1' })).toHaveLength(25);
+    expect(() => coll.insert({ _id: 'x', sn: 's3' })).toThrow(/E11000/);
+  });
 });

@@ -20,6 +20,28 @@ interface Pred {
 const MAX_IN_VALUES = 1000;
 const MAX_BOUNDS = 1000;
 
+/** The same stored value for index purposes (strict: a change of type counts as a change). */
+function sameIndexValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  const ta = (a as { _bsontype?: string } | null)?._bsontype;
+  if (ta === 'ObjectId' && (b as { _bsontype?: string } | null)?._bsontype === 'ObjectId') {
+    return (a as { equals(o: unknown): boolean }).equals(b);
+  }
+  return false;
+}
+
+function sameIndexKeys(a: unknown[][], b: unknown[][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (!sameIndexValue(x[j], y[j])) return false;
+  }
+  return true;
+}
+
 function isRegex(v: unknown): boolean {
   return (
     v instanceof RegExp ||
@@ -138,8 +160,12 @@ export class Collection {
     this.checkUnique(newDoc, false);
     const id = valueKey(oldDoc._id);
     for (const idx of this.indexes) {
-      idx.remove(id, idx.keysFor(oldDoc));
-      idx.add(id, idx.keysFor(newDoc));
+      const before = idx.keysFor(oldDoc);
+      const after = idx.keysFor(newDoc);
+      // Most updates touch one or two indexed fields: the other indexes keep their entries.
+      if (sameIndexKeys(before, after)) continue;
+      idx.remove(id, before);
+      idx.add(id, after);
     }
     this.docs.set(id, newDoc);
     this.sink.record({ op: 'put', db: this.db, c: this.name, d: newDoc });
