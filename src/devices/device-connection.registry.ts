@@ -74,7 +74,10 @@ export class DeviceConnectionRegistry extends EventEmitter<DeviceConnectionEvent
   }
 
   connectedSns(): string[] {
-    return [...this.current.entries()].filter(([, c]) => c.ready && c.open).map(([sn]) => sn);
+    // Read every second by the operation queue's poll: one pass, no intermediate arrays.
+    const sns: string[] = [];
+    for (const [sn, c] of this.current) if (c.ready && c.open) sns.push(sn);
+    return sns;
   }
 
   // ---- gateway side ----

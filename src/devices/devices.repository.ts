@@ -4,6 +4,7 @@ import { Model, QueryFilter } from 'mongoose';
 import { Device } from './schemas/device.schema';
 
 export type DeviceRecord = Device & { _id: unknown };
+export type RegisteredDevice = Pick<DeviceRecord, 'timeZone' | 'model' | 'firmware'>;
 
 export interface RegistrationInput {
   sn: string;
@@ -36,8 +37,16 @@ export class DevicesRepository {
     return this.model.findOne({ sn }).lean<DeviceRecord>().exec();
   }
 
-  /** Upserts the terminal as online on this instance's socket and returns it. */
-  async markRegistered(input: RegistrationInput): Promise<DeviceRecord> {
+  /** Only what admission needs: `allowed` (null when the terminal is unknown). */
+  async findAdmission(sn: string): Promise<Pick<DeviceRecord, 'allowed'> | null> {
+    return this.model.findOne({ sn }, { _id: 0, allowed: 1 }).lean<Pick<DeviceRecord, 'allowed'>>().exec();
+  }
+
+  /**
+   * Upserts the terminal as online on this instance's socket; returns the fields the
+   * registration reply and log need (not the whole document with its devinfo).
+   */
+  async markRegistered(input: RegistrationInput): Promise<RegisteredDevice> {
     const set: Record<string, unknown> = {
       devinfo: input.devinfo,
       online: true,
@@ -57,26 +66,35 @@ export class DevicesRepository {
       .findOneAndUpdate(
         { sn: input.sn },
         { $set: set },
-        { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
+        {
+          upsert: true,
+          returnDocument: 'after',
+          setDefaultsOnInsert: true,
+          projection: { _id: 0, timeZone: 1, model: 1, firmware: 1 },
+        },
       )
-      .lean<DeviceRecord>()
+      .lean<RegisteredDevice>()
       .exec();
     if (!doc) throw new Error(`Device ${input.sn} vanished during registration`);
     return doc;
   }
 
   /**
-   * Fresh `lastSeenAt` for a terminal whose socket this instance holds. The write also re-asserts
-   * that socket as the terminal's connection, which heals a registration write that lost a race
-   * with another instance.
+   * Fresh `lastSeenAt` for terminals whose socket this instance holds, in one round trip. Each
+   * write also re-asserts that socket as the terminal's connection, which heals a registration
+   * write that lost a race with another instance.
    */
-  async touchLastSeen(e: { sn: string; connectionId: string; instanceId: string; at: Date }): Promise<void> {
-    await this.model
-      .updateOne(
-        { sn: e.sn },
-        { $set: { lastSeenAt: e.at, online: true, connectionId: e.connectionId, instanceId: e.instanceId } },
-      )
-      .exec();
+  async touchLastSeen(entries: { sn: string; connectionId: string; instanceId: string; at: Date }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.model.bulkWrite(
+      entries.map((e) => ({
+        updateOne: {
+          filter: { sn: e.sn },
+          update: { $set: { lastSeenAt: e.at, online: true, connectionId: e.connectionId, instanceId: e.instanceId } },
+        },
+      })),
+      { ordered: false },
+    );
   }
 
   /** Offline only if this socket is still the one recorded: a newer connection is never overwritten. */

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { devicesConfig } from '../config/devices.config';
 import { DeviceDetailView, DeviceView, isFresh, toDeviceDetailView, toDeviceView } from './device.view';
-import { DeviceRecord, DeviceSettingsPatch, DevicesRepository, RegistrationInput } from './devices.repository';
+import {
+  DeviceRecord,
+  DeviceSettingsPatch,
+  DevicesRepository,
+  RegisteredDevice,
+  RegistrationInput,
+} from './devices.repository';
 
 export interface TerminalContext {
   sn: string;
@@ -11,12 +17,21 @@ export interface TerminalContext {
   name?: string;
 }
 
+/**
+ * How long a terminal's zone and name, read for one of its frames, serve its next frames. A
+ * change made through this instance applies at once; one made through another instance within this.
+ */
+const FRAME_CONTEXT_TTL_MS = 2000;
+/** Past this many cached contexts, a miss first drops the expired ones. */
+const FRAME_CONTEXT_PRUNE_AT = 1024;
+
 /** Terminals: what they reported, whether they are online (across instances), and operator settings. */
 @Injectable()
 export class DevicesService {
   private readonly allowList: ReadonlySet<string>;
   /** Connection-state writes of one sn run in order, so the document ends with the newest state. */
   private readonly writeChains = new Map<string, Promise<unknown>>();
+  private readonly frameContexts = new Map<string, { readAt: number; ctx: Promise<TerminalContext> }>();
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -40,14 +55,31 @@ export class DevicesService {
     return doc !== null && isFresh(doc, this.leaseCutoff());
   }
 
-  async getTimeZone(sn: string): Promise<string> {
-    return (await this.context(sn)).timeZone;
-  }
-
   /** Zone and name the terminal's records are read with. */
   async context(sn: string): Promise<TerminalContext> {
     const doc = await this.repo.findBySn(sn);
     return this.contextOf(sn, doc);
+  }
+
+  /**
+   * The context for a frame of a registered terminal, read at most once per FRAME_CONTEXT_TTL_MS:
+   * reading the document for every sendlog was one more database round trip before each ack.
+   */
+  async frameContext(sn: string, now = Date.now()): Promise<TerminalContext> {
+    const cached = this.frameContexts.get(sn);
+    if (cached && now - cached.readAt < FRAME_CONTEXT_TTL_MS) return cached.ctx;
+    if (this.frameContexts.size >= FRAME_CONTEXT_PRUNE_AT) {
+      for (const [key, entry] of this.frameContexts) {
+        if (now - entry.readAt >= FRAME_CONTEXT_TTL_MS) this.frameContexts.delete(key);
+      }
+    }
+    const ctx = this.context(sn);
+    const entry = { readAt: now, ctx };
+    this.frameContexts.set(sn, entry);
+    ctx.catch(() => {
+      if (this.frameContexts.get(sn) === entry) this.frameContexts.delete(sn);
+    });
+    return ctx;
   }
 
   contextOf(sn: string, doc: DeviceRecord | null): TerminalContext {
@@ -70,7 +102,9 @@ export class DevicesService {
   }
 
   async update(sn: string, patch: DeviceSettingsPatch): Promise<DeviceDetailView | null> {
+    this.frameContexts.delete(sn);
     const doc = await this.repo.updateSettings(sn, patch);
+    this.frameContexts.delete(sn);
     return doc ? toDeviceDetailView(doc, this.cfg.defaultTimeZone, this.leaseCutoff()) : null;
   }
 
@@ -94,13 +128,22 @@ export class DevicesService {
     return this.repo.findBySn(sn);
   }
 
-  async recordRegistration(input: RegistrationInput): Promise<DeviceRecord> {
+  async findAdmission(sn: string): Promise<Pick<DeviceRecord, 'allowed'> | null> {
+    return this.repo.findAdmission(sn);
+  }
+
+  async recordRegistration(input: RegistrationInput): Promise<RegisteredDevice> {
     return this.serialised(input.sn, () => this.repo.markRegistered(input));
   }
 
   /** `lastSeenAt` of terminals whose socket this instance holds (also re-asserts that socket as theirs). */
   async recordLiveness(entries: { sn: string; connectionId: string; instanceId: string; at: Date }[]): Promise<void> {
-    await Promise.all(entries.map((e) => this.serialised(e.sn, () => this.repo.touchLastSeen(e))));
+    // One write for the whole sweep (a round trip per terminal cost more than the sockets at
+    // thousands of terminals), still ordered after and before the other writes of each sn.
+    await this.serialisedMany(
+      entries.map((e) => e.sn),
+      () => this.repo.touchLastSeen(entries),
+    );
   }
 
   /** Offline, unless the terminal has a newer connection than these sockets by now. */
@@ -109,13 +152,22 @@ export class DevicesService {
   }
 
   private serialised<T>(sn: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.writeChains.get(sn) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(task);
-    this.writeChains.set(sn, run);
+    return this.serialisedMany([sn], task);
+  }
+
+  /** Runs `task` after the pending writes of every sn in `sns`; their next writes wait for it. */
+  private serialisedMany<T>(sns: string[], task: () => Promise<T>): Promise<T> {
+    const pending: Promise<unknown>[] = [];
+    for (const sn of sns) {
+      const previous = this.writeChains.get(sn);
+      if (previous) pending.push(previous.catch(() => undefined));
+    }
+    const run = (pending.length === 0 ? Promise.resolve() : Promise.all(pending)).then(task);
+    for (const sn of sns) this.writeChains.set(sn, run);
     void run
       .catch(() => undefined)
       .then(() => {
-        if (this.writeChains.get(sn) === run) this.writeChains.delete(sn);
+        for (const sn of sns) if (this.writeChains.get(sn) === run) this.writeChains.delete(sn);
       });
     return run;
   }

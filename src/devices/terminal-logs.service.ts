@@ -81,7 +81,7 @@ export class TerminalLogsService {
   ) {}
 
   async ingest(records: LogRecord[], ctx: IngestContext): Promise<IngestResult> {
-    const punches: { index: number; rec: LogRecord }[] = [];
+    const punches: { index: number; rec: LogRecord; at: Date }[] = [];
     const doors: NewDoorEvent[] = [];
     records.forEach((rec, index) => {
       const at = parseTerminalTime(rec.time, ctx.timeZone);
@@ -90,7 +90,7 @@ export class TerminalLogsService {
         throw new InvalidLogRecordError(index, `enrollid ${JSON.stringify(rec.enrollid)} is not valid`);
       }
       if (rec.enrollid !== 0) {
-        punches.push({ index, rec });
+        punches.push({ index, rec, at });
         return;
       }
       const event = rec.event ?? 0;
@@ -120,7 +120,7 @@ export class TerminalLogsService {
           ...(ctx.deviceName ? { deviceName: ctx.deviceName } : {}),
           timeZone: ctx.timeZone,
           source: ctx.source,
-          records: punches.map(({ rec }, i) => toPunchInput(rec, photos.ids[i], logindexOf(rec, ctx))),
+          records: punches.map(({ rec, at }, i) => toPunchInput(rec, at, photos.ids[i], logindexOf(rec, ctx))),
         });
         punchIds = res.ids;
         punchCounts = { stored: res.stored, duplicates: res.duplicates };
@@ -165,8 +165,13 @@ function logindexOf(rec: LogRecord, ctx: IngestContext): number | undefined {
   return toInt(rec.raw.logindex) ?? ctx.logindex;
 }
 
-function toPunchInput(rec: LogRecord, imageId: string | undefined, logindex: number | undefined): TerminalPunchInput {
-  const input: TerminalPunchInput = { enrollid: rec.enrollid, time: rec.time, raw: rec.raw };
+function toPunchInput(
+  rec: LogRecord,
+  instant: Date,
+  imageId: string | undefined,
+  logindex: number | undefined,
+): TerminalPunchInput {
+  const input: TerminalPunchInput = { enrollid: rec.enrollid, time: rec.time, instant, raw: rec.raw };
   if (rec.mode !== undefined) input.mode = rec.mode;
   if (rec.inout !== undefined) input.inout = rec.inout;
   if (rec.event !== undefined) input.event = rec.event;

@@ -77,7 +77,7 @@ export class TerminalRequestsService {
       session.warn(`reg for ${sn} on a socket registered as ${session.sn} dropped`);
       return;
     }
-    const existing = await this.devices.findRecord(sn);
+    const existing = await this.devices.findAdmission(sn);
     if (!session.open) return;
     if (!this.devices.isAdmitted(sn, existing)) {
       this.logger.warn(`${sn}: registration refused (allow-list) from ${session.remoteAddress ?? 'unknown address'}`);
@@ -140,7 +140,7 @@ export class TerminalRequestsService {
     const { records, count, logindex } = parsed.value;
     let timeZone = this.cfg.defaultTimeZone;
     try {
-      const ctx = await this.devices.context(sn);
+      const ctx = await this.devices.frameContext(sn);
       timeZone = ctx.timeZone;
       const result = await this.logs.ingest(records, {
         sn,
@@ -179,7 +179,7 @@ export class TerminalRequestsService {
     const u = parsed.value;
     let timeZone = this.cfg.defaultTimeZone;
     try {
-      timeZone = await this.devices.getTimeZone(sn);
+      timeZone = (await this.devices.frameContext(sn)).timeZone;
       const fields = {
         enrollid: u.enrollid,
         ...(u.name !== undefined ? { name: u.name } : {}),

@@ -119,7 +119,8 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     });
     const session = new TerminalSession(ws, remote, path, limiter, this.logger);
     this.sessions.add(session);
-    this.logger.log(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
+    // The registration line names the terminal and where it came from; per-socket noise stays at debug.
+    this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
 
     ws.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
     ws.on('pong', () => {

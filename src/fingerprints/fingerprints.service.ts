@@ -31,6 +31,8 @@ export interface TerminalPunchInput {
   enrollid: number;
   /** Raw `YYYY-MM-DD HH:MM:SS` as sent (lenient forms accepted). */
   time: string;
+  /** The instant `time` means in the input's `timeZone`, when the caller has already read it. */
+  instant?: Date;
   mode?: number;
   inout?: number;
   event?: number;
@@ -300,7 +302,7 @@ export class FingerprintsService {
     if (!Number.isInteger(rec.enrollid) || rec.enrollid <= 0) {
       throw new InvalidPunchError(index, `invalid enrollid ${JSON.stringify(rec.enrollid)}`);
     }
-    const time = readPunchTime(rec.time, input.timeZone);
+    const time = readPunchTime(rec.time, input.timeZone, rec.instant);
     if (!time) throw new InvalidPunchError(index, `invalid time ${JSON.stringify(rec.time)}`);
     if (rec.imageId !== undefined && !Types.ObjectId.isValid(rec.imageId)) {
       throw new InvalidPunchError(index, `invalid imageId ${JSON.stringify(rec.imageId)}`);

@@ -18,6 +18,14 @@ describe('readPunchTime', () => {
     });
   });
 
+  it('takes the instant a caller already read from the text instead of converting it again', () => {
+    const known = new Date('2025-11-08T06:00:00.000Z');
+    const time = readPunchTime('2025-11-08 09:00:00', 'Asia/Baghdad', known);
+    expect(time).toEqual({ instant: known, localTime: '2025-11-08T09:00:00' });
+    expect(time?.instant).toBe(known);
+    expect(readPunchTime(12345, 'UTC', known)).toBeNull();
+  });
+
   it('refuses what is not a time', () => {
     expect(readPunchTime('2025-02-30 10:00:00', 'UTC')).toBeNull();
     expect(readPunchTime('yesterday', 'UTC')).toBeNull();

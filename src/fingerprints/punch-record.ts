@@ -18,12 +18,14 @@ export interface PunchTime {
 }
 
 /**
- * Reads a terminal time in the terminal's zone. The wall time forwarded to HR is the text the
+ * Reads a terminal time in the terminal's zone (`known`: the instant the caller already read
+ * from this text in this zone). The wall time forwarded to HR is the text the
  * terminal sent, padded; only a text that names its own zone is re-expressed in the terminal's zone.
  */
-export function readPunchTime(raw: unknown, timeZone: string): PunchTime | null {
+export function readPunchTime(raw: unknown, timeZone: string, known?: Date): PunchTime | null {
   if (typeof raw !== 'string') return null;
-  const instant = parseTerminalTime(raw, timeZone);
+  // Zone conversion is the costly part of ingest: a caller that already read the text passes it.
+  const instant = known ?? parseTerminalTime(raw, timeZone);
   if (!instant) return null;
   const wall = normaliseWallClockText(raw) ?? formatTerminalTime(instant, timeZone);
   return { instant, localTime: wall.replace(' ', 'T') };

@@ -1,0 +1,100 @@
+import { DevicesRepository } from './devices.repository';
+import { DevicesService } from './devices.service';
+
+type Entry = { sn: string; connectionId: string; instanceId: string; at: Date };
+
+/** A repository standing in for the database: records the calls, resolves writes when told to. */
+class FakeRepository {
+  reads: string[] = [];
+  calls: string[] = [];
+  timeZone: string | undefined = 'Asia/Baghdad';
+  private readonly gates: (() => void)[] = [];
+
+  findBySn(sn: string) {
+    this.reads.push(sn);
+    return Promise.resolve({ _id: sn, sn, timeZone: this.timeZone, name: 'Gate' });
+  }
+
+  updateSettings(sn: string, patch: { timeZone?: string | null }) {
+    this.timeZone = patch.timeZone ?? undefined;
+    return this.findBySn(sn);
+  }
+
+  markOffline(ids: string[]) {
+    this.calls.push(`offline ${ids.join(',')}`);
+    return new Promise<void>((resolve) => this.gates.push(resolve));
+  }
+
+  touchLastSeen(entries: Entry[]) {
+    this.calls.push(`touch ${entries.map((e) => e.sn).join(',')}`);
+    return new Promise<void>((resolve) => this.gates.push(resolve));
+  }
+
+  release(): void {
+    for (const open of this.gates.splice(0)) open();
+  }
+}
+
+function service(repo: FakeRepository): DevicesService {
+  const cfg = { onlineLeaseMs: 90_000, defaultTimeZone: 'UTC', allowList: [] } as unknown as ConstructorParameters<
+    typeof DevicesService
+  >[1];
+  return new DevicesService(repo as unknown as DevicesRepository, cfg);
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('DevicesService.frameContext', () => {
+  it('reads a terminal once for frames close together, again once the reuse window has passed', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo);
+    const t = 1_000_000;
+    expect(await devices.frameContext('S1', t)).toMatchObject({ timeZone: 'Asia/Baghdad', name: 'Gate', known: true });
+    await devices.frameContext('S1', t + 1999);
+    expect(repo.reads).toEqual(['S1']);
+    await devices.frameContext('S1', t + 2000);
+    expect(repo.reads).toEqual(['S1', 'S1']);
+  });
+
+  it('applies a settings change made through this instance to the next frame', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo);
+    expect((await devices.frameContext('S1')).timeZone).toBe('Asia/Baghdad');
+    await devices.update('S1', { timeZone: 'Europe/Paris' });
+    expect((await devices.frameContext('S1')).timeZone).toBe('Europe/Paris');
+  });
+});
+
+describe('DevicesService.recordLiveness', () => {
+  it('writes the whole sweep at once, after the pending writes of its terminals', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo);
+    const offline = devices.recordOffline('S2', ['c2'], 'closed');
+    await until(() => repo.calls.length === 1);
+    const at = new Date();
+    const touched = devices.recordLiveness(
+      ['S1', 'S2', 'S3'].map((sn) => ({ sn, connectionId: `c-${sn}`, instanceId: 'i', at })),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(repo.calls).toEqual(['offline c2']);
+    repo.release();
+    await until(() => repo.calls.length === 2);
+    expect(repo.calls).toEqual(['offline c2', 'touch S1,S2,S3']);
+    // A later write of one of them waits for the sweep's write to end.
+    const after = devices.recordOffline('S3', ['c3'], 'closed');
+    await new Promise((r) => setImmediate(r));
+    expect(repo.calls).toHaveLength(2);
+    repo.release();
+    await Promise.all([offline, touched]);
+    await until(() => repo.calls.length === 3);
+    repo.release();
+    await after;
+    expect(repo.calls[2]).toBe('offline c3');
+  });
+});
