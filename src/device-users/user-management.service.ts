@@ -67,7 +67,11 @@ export class UserManagementService {
     return { success: true, records, raw: op.response ?? {} };
   }
 
-  /** Remote enrolment: the terminal captures the credential itself. `aliasid` stays on the server. */
+  /**
+   * Remote enrolment: the terminal captures the credential itself. `aliasid` stays on the server:
+   * it rides in the operation's payload, and the queue updates the server's copy of the user
+   * (name, admin, aliasid) when the terminal accepts, before the operation finishes.
+   */
   async addUser(sn: string, dto: AddUserDto, requestedBy?: string): Promise<CommandAnswer> {
     const wirePayload = {
       enrollid: dto.enrollid,
@@ -90,12 +94,7 @@ export class UserManagementService {
       }
       throw commandFailed(op, `Adding user ${dto.enrollid} to ${sn}`);
     }
-    await this.deviceUsers.upsertUser(sn, {
-      enrollid: dto.enrollid,
-      name: dto.name,
-      admin: 0,
-      ...(dto.aliasid !== undefined && { aliasid: dto.aliasid }),
-    });
+    // The server's copy (name, admin, aliasid) was written by the queue before the operation finished.
     return answer(op);
   }
 

@@ -234,20 +234,28 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
 
   private async drain(sn: string, lane: Lane): Promise<void> {
     // A command another instance sent to this terminal (before it moved here) must end first:
-    // its lease expires if that instance died.
-    if (await this.repo.hasInFlight(sn)) return;
+    // its lease expires if that instance died. Checked once per drain, with the first claim.
+    let first = true;
     do {
       lane.again = false;
       while (!this.stopped && this.link.isConnected(sn)) {
-        const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
+        const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
+          unlessInFlight: first,
+        });
+        if (claim.kind === 'busy') return;
+        first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
-        await this.run(sn, lane, claim.op);
+        const finished = await this.run(sn, lane, claim.op);
+        // Nothing was queued behind it and it is done: work that arrives later kicks (lane.again),
+        // so the read that would only find the queue empty is skipped.
+        if (finished && !claim.more) break;
       }
     } while (lane.again && !this.stopped && this.link.isConnected(sn));
   }
 
-  private async run(sn: string, lane: Lane, op: OperationRecord): Promise<void> {
+  /** Sends one claimed operation and records the outcome; true when it finished (success or failed). */
+  private async run(sn: string, lane: Lane, op: OperationRecord): Promise<boolean> {
     const fence: LeaseFence = { id: op._id, owner: this.link.instanceId, attemptCount: op.attemptCount };
     const attempt = { framesSent: 0 };
     const ctx: ExecutionContext = {
@@ -270,17 +278,21 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       lane.holding = undefined;
       lane.exchange = undefined;
     }
-    if (failure instanceof DispatchStoppedError) return;
+    if (failure instanceof DispatchStoppedError) return false;
     try {
-      await this.record(sn, lane, op, fence, attempt.framesSent, result, failure);
+      return await this.record(sn, lane, op, fence, attempt.framesSent, result, failure);
     } catch (err) {
       this.logger.error(
         `Outcome of operation ${op._id.toHexString()} not recorded (${describeError(err)}); it is retried when its lease expires`,
       );
+      return false;
     }
   }
 
-  /** Writes what one attempt came to, fenced by the lease so that a stale instance cannot overwrite. */
+  /**
+   * Writes what one attempt came to, fenced by the lease so that a stale instance cannot overwrite;
+   * true when the operation finished.
+   */
   private async record(
     sn: string,
     lane: Lane,
@@ -289,7 +301,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     framesSent: number,
     result: ExecutionResult | undefined,
     failure: unknown,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.clock.now();
     // A command that never left the server is not a send.
     const attemptDelta = framesSent === 0 ? -1 : 0;
@@ -299,13 +311,16 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     let requeued: OperationRecord | null = null;
 
     if (result) {
-      finished = await this.repo.finish(fence, {
-        status: result.status === 'success' ? OperationStatus.Success : OperationStatus.Failed,
-        now,
-        response: result.response,
-        lastError: result.status === 'failed' ? result.lastError : undefined,
-        attemptDelta,
-      });
+      [finished] = await Promise.all([
+        this.repo.finish(fence, {
+          status: result.status === 'success' ? OperationStatus.Success : OperationStatus.Failed,
+          now,
+          response: result.response,
+          lastError: result.status === 'failed' ? result.lastError : undefined,
+          attemptDelta,
+        }),
+        result.status === 'success' ? result.alongside : undefined,
+      ]);
     } else if (failure instanceof ProtocolError) {
       finished = await this.repo.finish(fence, {
         status: OperationStatus.Failed,
@@ -350,6 +365,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
 
     if (finished) await this.deps.finished(finished);
     else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+    return finished !== null;
   }
 
   private async exchange(

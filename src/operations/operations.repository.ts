@@ -38,7 +38,17 @@ export interface OperationFilter {
   createdAt?: { $gte?: Date; $lt?: Date };
 }
 
-export type ClaimResult = { kind: 'claimed'; op: OperationRecord } | { kind: 'wait'; until: Date } | { kind: 'empty' };
+export type ClaimResult =
+  | {
+      kind: 'claimed';
+      op: OperationRecord;
+      /** Another operation was due behind it when it was taken (so the drain must look again). */
+      more: boolean;
+    }
+  | { kind: 'wait'; until: Date }
+  | { kind: 'empty' }
+  /** `unlessInFlight` was asked and some instance has a command in flight to the terminal. */
+  | { kind: 'busy' };
 
 export interface CountBucket {
   _id: string;
@@ -60,14 +70,39 @@ function toQuery(filter: OperationFilter): QueryFilter<Operation> {
   return q;
 }
 
-/** The only class touching the Operation model; returns plain objects. */
+/** The fields of `doc` that have a value (the driver would store an undefined one as null). */
+function definedOnly<T extends object>(doc: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) if (value !== undefined) out[key] = value;
+  return out as T;
+}
+
+/**
+ * The only class touching the Operation model; returns plain objects. The dispatcher's per-command
+ * queries (claim, finish, the in-flight check) go to the driver collection directly: their values
+ * are already of the stored types, and Mongoose's casting of each was a visible share of a command's
+ * CPU. Those writes set `updatedAt` themselves (the schema's timestamps are Mongoose's doing).
+ */
 @Injectable()
 export class OperationsRepository {
   constructor(@InjectModel(OPERATION_MODEL) private readonly model: Model<Operation>) {}
 
+  /**
+   * Stores a new operation as the schema would (every default, both timestamps) but through the
+   * driver: building, validating and converting a hydrated document cost more than the write
+   * itself on the queue's hot path. `NewOperation` is already complete and typed.
+   */
   async insert(doc: NewOperation): Promise<OperationRecord> {
-    const created = await this.model.create(doc);
-    return created.toObject<OperationRecord>();
+    const rec: OperationRecord = {
+      _id: new Types.ObjectId(),
+      attemptCount: 0,
+      hasDependents: false,
+      group: false,
+      ...definedOnly(doc),
+      updatedAt: new Date(),
+    };
+    await this.model.collection.insertOne(rec);
+    return rec;
   }
 
   async findById(id: string | Types.ObjectId): Promise<OperationRecord | null> {
@@ -99,40 +134,53 @@ export class OperationsRepository {
 
   /** Whether some instance has a command in flight to this terminal. */
   async hasInFlight(sn: string): Promise<boolean> {
-    return (await this.model.exists({ sn, status: OperationStatus.Sent }).exec()) !== null;
+    const found = await this.model.collection.findOne({ sn, status: OperationStatus.Sent }, { projection: { _id: 1 } });
+    return found !== null;
   }
 
   /**
    * Takes the oldest pending operation of `sn` whose dependencies have all succeeded, atomically
    * (pending -> sent, leased to `owner`, one more send counted). Strict FIFO: when that operation
-   * waits for its retry backoff, nothing behind it is taken (`wait`).
+   * waits for its retry backoff, nothing behind it is taken (`wait`). With `unlessInFlight`, takes
+   * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head.
    */
-  async claimNext(sn: string, owner: string, now: Date, leaseMs: number): Promise<ClaimResult> {
+  async claimNext(
+    sn: string,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    opts: { unlessInFlight?: boolean } = {},
+  ): Promise<ClaimResult> {
     for (let tries = 0; tries < 5; tries++) {
-      const head = await this.model
-        .findOne({ sn, status: OperationStatus.Pending, depsPending: false, group: false }, { nextAttemptAt: 1 })
-        .sort({ createdAt: 1, _id: 1 })
-        .lean<{ _id: Types.ObjectId; nextAttemptAt: Date }>()
-        .exec();
+      const [inFlight, heads] = await Promise.all([
+        opts.unlessInFlight && tries === 0 ? this.hasInFlight(sn) : false,
+        // Two: whether another one waits behind the head saves the drain a read after this one.
+        this.model.collection
+          .find<{ _id: Types.ObjectId; nextAttemptAt: Date }>(
+            { sn, status: OperationStatus.Pending, depsPending: false, group: false },
+            { projection: { nextAttemptAt: 1 }, sort: { createdAt: 1, _id: 1 }, limit: 2 },
+          )
+          .toArray(),
+      ]);
+      if (inFlight) return { kind: 'busy' };
+      const head = heads[0];
       if (!head) return { kind: 'empty' };
       if (head.nextAttemptAt.getTime() > now.getTime()) return { kind: 'wait', until: head.nextAttemptAt };
-      const claimed = await this.model
-        .findOneAndUpdate(
-          { _id: head._id, status: OperationStatus.Pending, depsPending: false, nextAttemptAt: { $lte: now } },
-          {
-            $set: {
-              status: OperationStatus.Sent,
-              leaseOwner: owner,
-              leaseUntil: new Date(now.getTime() + leaseMs),
-              sentAt: now,
-            },
-            $inc: { attemptCount: 1 },
+      const claimed = await this.model.collection.findOneAndUpdate(
+        { _id: head._id, status: OperationStatus.Pending, depsPending: false, nextAttemptAt: { $lte: now } },
+        {
+          $set: {
+            status: OperationStatus.Sent,
+            leaseOwner: owner,
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            sentAt: now,
+            updatedAt: new Date(),
           },
-          AFTER,
-        )
-        .lean<OperationRecord>()
-        .exec();
-      if (claimed) return { kind: 'claimed', op: claimed };
+          $inc: { attemptCount: 1 },
+        },
+        AFTER,
+      );
+      if (claimed) return { kind: 'claimed', op: claimed as OperationRecord, more: heads.length > 1 };
       // Canceled or taken meanwhile: look at the new head.
     }
     return { kind: 'empty' };
@@ -162,21 +210,19 @@ export class OperationsRepository {
       attemptDelta?: number;
     },
   ): Promise<OperationRecord | null> {
-    const set: Record<string, unknown> = { status: outcome.status, completedAt: outcome.now };
+    const set: Record<string, unknown> = { status: outcome.status, completedAt: outcome.now, updatedAt: new Date() };
     if (outcome.response !== undefined) set.response = outcome.response;
     if (outcome.lastError !== undefined) set.lastError = outcome.lastError;
-    return this.model
-      .findOneAndUpdate(
-        fenceQuery(fence),
-        {
-          $set: set,
-          $unset: { leaseOwner: 1, leaseUntil: 1 },
-          ...(outcome.attemptDelta ? { $inc: { attemptCount: outcome.attemptDelta } } : {}),
-        },
-        AFTER,
-      )
-      .lean<OperationRecord>()
-      .exec();
+    const rec = await this.model.collection.findOneAndUpdate(
+      { _id: fence.id, status: OperationStatus.Sent, leaseOwner: fence.owner, attemptCount: fence.attemptCount },
+      {
+        $set: set,
+        $unset: { leaseOwner: 1, leaseUntil: 1 },
+        ...(outcome.attemptDelta ? { $inc: { attemptCount: outcome.attemptDelta } } : {}),
+      },
+      AFTER,
+    );
+    return rec as OperationRecord | null;
   }
 
   /** Puts a send back in the queue (timeout, lost connection). Null when the lease was lost meanwhile. */

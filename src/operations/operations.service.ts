@@ -58,6 +58,13 @@ export interface OperationStats {
 export const DEFAULT_PAGE_SIZE = 20;
 export const CATCH_UP_REQUESTER = 'system:catch-up';
 
+/** Re-reads of a waited-for operation that another instance runs: quick, the only way to learn the outcome. */
+const REMOTE_FIRST_PAUSE_MS = 100;
+const REMOTE_MAX_PAUSE_MS = 1_000;
+/** Re-reads while the terminal is connected here (the outcome comes as an in-process event). */
+const LOCAL_FIRST_PAUSE_MS = 2_000;
+const LOCAL_MAX_PAUSE_MS = 5_000;
+
 export function deviceOffline(): ContractError {
   return new ContractError(409, { success: false, error: 'device_offline_or_not_registered' });
 }
@@ -84,6 +91,8 @@ function objectId(value: string, field: string): Types.ObjectId {
 export class OperationsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('OperationsService');
   private purging = false;
+  /** Callers of waitFor / enqueueAndWait, by operation id. */
+  private readonly waiters = new Map<string, Set<(rec: OperationRecord) => void>>();
 
   constructor(
     private readonly repo: OperationsRepository,
@@ -179,7 +188,8 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     const { waitMs, ...enqueueOpts } = opts;
     const op = await this.enqueue(sn, type, payload, { ...enqueueOpts, requireOnline: opts.requireOnline ?? true });
     if (isFinished(op.status)) return op;
-    return this.waitFor(op._id, waitMs);
+    // Just stored and still open: no need to read it back before the first pause.
+    return this.awaitOutcome(new Types.ObjectId(op._id), waitMs ?? this.cfg.waitTimeoutMs, op.sn);
   }
 
   /**
@@ -188,22 +198,30 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
    * Rejects with 504 `device_timeout` after `waitMs`, 404 when it does not exist.
    */
   async waitFor(opId: string, waitMs: number = this.cfg.waitTimeoutMs): Promise<OperationView> {
-    const id = objectId(opId, 'id');
+    return this.awaitOutcome(objectId(opId, 'id'), waitMs);
+  }
+
+  /**
+   * `knownOpenOn`: the operation was just stored for this terminal, so the first read is skipped.
+   * While the terminal is connected here, this instance's dispatcher announces the outcome in
+   * process, and the re-reads are only a slow safety net (the terminal may move to another instance).
+   */
+  private awaitOutcome(id: Types.ObjectId, waitMs: number, knownOpenOn?: string): Promise<OperationView> {
+    const key = id.toHexString();
     return new Promise<OperationView>((resolve, reject) => {
       let done = false;
       let cancelRead: () => void = () => undefined;
       let cancelDeadline: () => void = () => undefined;
+      let sn = knownOpenOn;
       const end = (outcome: () => void): void => {
         if (done) return;
         done = true;
-        this.events.off('finished', onFinished);
+        this.removeWaiter(key, onFinished);
         cancelRead();
         cancelDeadline();
         outcome();
       };
-      const onFinished = (rec: OperationRecord): void => {
-        if (rec._id.equals(id)) end(() => resolve(toOperationView(rec)));
-      };
+      const onFinished = (rec: OperationRecord): void => end(() => resolve(toOperationView(rec)));
       const read = async (final: boolean): Promise<void> => {
         let rec: OperationRecord | null;
         try {
@@ -214,24 +232,60 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
         }
         if (!rec) end(() => reject(operationNotFound()));
         else if (isFinished(rec.status)) end(() => resolve(toOperationView(rec)));
-        else if (final) end(() => reject(deviceTimeout(opId)));
+        else if (final) end(() => reject(deviceTimeout(key)));
+        else sn = rec.sn;
       };
-      let pause = 50;
+      let remotePause = REMOTE_FIRST_PAUSE_MS;
+      let localPause = LOCAL_FIRST_PAUSE_MS;
+      const schedule = (): void => {
+        if (done) return;
+        let pause: number;
+        if (sn !== undefined && this.link.isConnected(sn)) {
+          pause = localPause;
+          localPause = Math.min(localPause * 2, LOCAL_MAX_PAUSE_MS);
+        } else {
+          pause = remotePause;
+          remotePause = Math.min(remotePause * 2, REMOTE_MAX_PAUSE_MS);
+        }
+        cancelRead = this.clock.setTimer(pause, poll);
+      };
       const poll = (): void => {
-        void read(false).then(() => {
-          if (done) return;
-          pause = Math.min(pause * 2, 1_000);
-          cancelRead = this.clock.setTimer(pause, poll);
-        });
+        void read(false).then(schedule);
       };
-      this.events.on('finished', onFinished);
+      this.addWaiter(key, onFinished);
       cancelDeadline = this.clock.setTimer(Math.max(0, waitMs), () => {
         cancelRead();
         void read(true);
       });
-      poll();
+      if (knownOpenOn === undefined) poll();
+      else schedule();
     });
   }
+
+  private addWaiter(key: string, waiter: (rec: OperationRecord) => void): void {
+    if (this.waiters.size === 0) this.events.on('finished', this.onFinished);
+    let set = this.waiters.get(key);
+    if (!set) {
+      set = new Set();
+      this.waiters.set(key, set);
+    }
+    set.add(waiter);
+  }
+
+  private removeWaiter(key: string, waiter: (rec: OperationRecord) => void): void {
+    const set = this.waiters.get(key);
+    if (!set) return;
+    set.delete(waiter);
+    if (set.size > 0) return;
+    this.waiters.delete(key);
+    if (this.waiters.size === 0) this.events.off('finished', this.onFinished);
+  }
+
+  /** One listener for every waiter: a finished operation is looked up by id, not offered to each. */
+  private readonly onFinished = (rec: OperationRecord): void => {
+    const set = this.waiters.get(rec._id.toHexString());
+    if (set) for (const waiter of [...set]) waiter(rec);
+  };
 
   // ---------------------------------------------------------------- parents of multi-step work
 

@@ -25,7 +25,16 @@ export interface ExecutionContext {
 }
 
 export type ExecutionResult =
-  { status: 'success'; response: Json } | { status: 'failed'; lastError: string; response?: Json };
+  | {
+      status: 'success';
+      response: Json;
+      /**
+       * Writes that follow from the success (the server's copy of terminal users), already started
+       * and never rejecting: the outcome is written alongside them and announced once both are done.
+       */
+      alongside?: Promise<void>;
+    }
+  | { status: 'failed'; lastError: string; response?: Json };
 
 export interface OperationSpec {
   type: string;

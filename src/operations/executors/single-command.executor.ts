@@ -80,8 +80,8 @@ export class SingleCommandExecutor implements OperationExecutor {
     if (!parsed.value.success) {
       return { status: 'failed', lastError: deviceError(parsed.value.reason), response: auditCopy(reply) };
     }
-    await this.syncServerCopy(ctx, sent, parsed.value);
-    return { status: 'success', response: auditCopy(reply) };
+    // Written together with the outcome (one round of durable writes instead of two in a row).
+    return { status: 'success', response: auditCopy(reply), alongside: this.syncServerCopy(ctx, sent, parsed.value) };
   }
 
   private timeoutFor(cmd: ServerCommand, payload: Json, ctx: ExecutionContext): number {
