@@ -2,7 +2,7 @@
  * `npm run bench` runs every benchmark; `npm run bench -- ingest` one; `--quick` tiny sizes.
  * Each benchmark is bench/<name>.bench.ts (compiled to dist/bench/<name>.bench.js).
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineInfo } from './lib/machine';
@@ -18,6 +18,22 @@ function available(): string[] {
     .filter((f) => f.endsWith('.bench.js'))
     .map((f) => f.slice(0, -'.bench.js'.length));
   return [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()];
+}
+
+/** Every result in the directory (this run's and earlier ones of other benchmarks), in the usual order. */
+function allResults(dir: string): BenchReport[] {
+  const reports = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => {
+      try {
+        return JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchReport;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((r): r is BenchReport => Array.isArray(r?.rows) && typeof r?.name === 'string');
+  const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return reports.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
 class ProgressLine {
@@ -116,7 +132,7 @@ async function main(): Promise<void> {
   const rows = reports.flatMap(tableRows);
   console.log(`\n${textTable(rows)}\n`);
   for (const r of reports) for (const n of r.notes ?? []) console.log(`note (${r.name}): ${n}`);
-  writeFileSync(join(outDir, 'table.md'), `${markdownTable(rows)}\n`);
+  writeFileSync(join(outDir, 'table.md'), `${markdownTable(allResults(outDir).flatMap(tableRows))}\n`);
   console.log(`\nresults written to ${outDir}`);
   removeTempDirs();
   process.exit(failed > 0 ? 1 : 0);
