@@ -42,3 +42,5 @@ export class Employee {
 
 export const EmployeeSchema = SchemaFactory.createForClass(Employee);
 EmployeeSchema.index({ owner: 1, enroll_id: 1 }, { unique: true });
+// Terminal punches find their employee by enroll_id alone (one organisation per installation).
+EmployeeSchema.index({ enroll_id: 1 });
