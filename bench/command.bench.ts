@@ -6,7 +6,7 @@
 import { Baseline, TerminalFleet, httpLoad, readIndexes, sleep, sns, startBaseline } from './lib/harness';
 import { benchAdminToken } from './lib/jwt';
 import { dropProductDb, startProduct, ProductServer } from './lib/product';
-import { round } from './lib/stats';
+import { rateAndLatencyRows } from './lib/rows';
 import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
 
 interface Fig {
@@ -81,37 +81,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
           detail: `${out.measured} measured, ${out.errors} errors${out.samples.length ? `: ${out.samples[0]}` : ''}`,
         });
       }
-      const pick = (sys: System, f: (x: Fig) => number) => figs[sys].map((x) => round(f(x), 2));
       rows.push(
-        {
-          case: label,
-          metric: 'add-user round trips',
-          unit: 'ops/s',
-          better: 'higher',
-          product: pick('product', (x) => x.rps),
-          peer: pick('peer', (x) => x.rps),
-          bare: pick('bare', (x) => x.rps),
-          target: { vs: 'peer', ratio: 0.5 },
-        },
-        {
-          case: label,
-          metric: 'p50',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (x) => x.p50),
-          peer: pick('peer', (x) => x.p50),
-          bare: pick('bare', (x) => x.p50),
-          target: { vs: 'peer', ratio: 2 },
-        },
-        {
-          case: label,
-          metric: 'p99',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (x) => x.p99),
-          peer: pick('peer', (x) => x.p99),
-          bare: pick('bare', (x) => x.p99),
-        },
+        ...rateAndLatencyRows(label, figs, {
+          rate: { metric: 'add-user round trips', unit: 'ops/s', get: (x) => x.rps },
+          p50: { metric: 'p50', get: (x) => x.p50 },
+          p99: { metric: 'p99', get: (x) => x.p99 },
+        }),
       );
     }
   } finally {

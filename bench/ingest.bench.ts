@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { connectDriver } from './lib/db';
 import { Baseline, IngestSummary, TerminalFleet, readIndexes, sns, startBaseline } from './lib/harness';
 import { dropProductDb, startProduct, ProductServer } from './lib/product';
-import { round } from './lib/stats';
+import { rateAndLatencyRows } from './lib/rows';
 import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
 
 interface Case {
@@ -152,38 +152,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       }
       for (const perFrame of frames) {
         const f = figures.get(perFrame)!;
-        const pick = (sys: System, get: (s: IngestSummary) => number) => f[sys].map((x) => round(get(x), 2));
         const c = label(perFrame);
         rows.push(
-          {
-            case: c,
-            metric: 'stored+acked',
-            unit: 'records/s',
-            better: 'higher',
-            product: pick('product', (x) => x.recordsPerSecond),
-            peer: pick('peer', (x) => x.recordsPerSecond),
-            bare: pick('bare', (x) => x.recordsPerSecond),
-            target: { vs: 'peer', ratio: 0.5 },
-          },
-          {
-            case: c,
-            metric: 'ack p50',
-            unit: 'ms',
-            better: 'lower',
-            product: pick('product', (x) => x.ack.p50),
-            peer: pick('peer', (x) => x.ack.p50),
-            bare: pick('bare', (x) => x.ack.p50),
-            target: { vs: 'peer', ratio: 2 },
-          },
-          {
-            case: c,
-            metric: 'ack p99',
-            unit: 'ms',
-            better: 'lower',
-            product: pick('product', (x) => x.ack.p99),
-            peer: pick('peer', (x) => x.ack.p99),
-            bare: pick('bare', (x) => x.ack.p99),
-          },
+          ...rateAndLatencyRows(c, f, {
+            rate: { metric: 'stored+acked', unit: 'records/s', get: (x) => x.recordsPerSecond },
+            p50: { metric: 'ack p50', get: (x) => x.ack.p50 },
+            p99: { metric: 'ack p99', get: (x) => x.ack.p99 },
+          }),
         );
       }
     }

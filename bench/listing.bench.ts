@@ -10,7 +10,7 @@ import { Baseline, httpLoad, readIndexes, startBaseline } from './lib/harness';
 import { httpJson } from './lib/http';
 import { benchAdminToken } from './lib/jwt';
 import { dropProductDb, startProduct, ProductServer } from './lib/product';
-import { round } from './lib/stats';
+import { rateAndLatencyRows } from './lib/rows';
 import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
 
 const TYPES = ['adduserinfo', 'deleteuser', 'getuserlist', 'setuserinfo', 'cleanlog'];
@@ -161,38 +161,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
           detail: `${out.measured} measured, ${out.errors} errors, ${out.avgBytes} bytes avg${out.samples.length ? `: ${out.samples[0]}` : ''}`,
         });
       }
-      const pick = (sys: System, f: (x: Fig) => number) => figs[sys].map((x) => round(f(x), 2));
       const label = `${q.name} (${count.toLocaleString('en-US')} ops, ${connections} conns)`;
       rows.push(
-        {
-          case: label,
-          metric: 'requests',
-          unit: 'req/s',
-          better: 'higher',
-          product: pick('product', (x) => x.rps),
-          peer: pick('peer', (x) => x.rps),
-          bare: pick('bare', (x) => x.rps),
-          target: { vs: 'peer', ratio: 0.5 },
-        },
-        {
-          case: label,
-          metric: 'p50',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (x) => x.p50),
-          peer: pick('peer', (x) => x.p50),
-          bare: pick('bare', (x) => x.p50),
-          target: { vs: 'peer', ratio: 2 },
-        },
-        {
-          case: label,
-          metric: 'p99',
-          unit: 'ms',
-          better: 'lower',
-          product: pick('product', (x) => x.p99),
-          peer: pick('peer', (x) => x.p99),
-          bare: pick('bare', (x) => x.p99),
-        },
+        ...rateAndLatencyRows(label, figs, {
+          rate: { metric: 'requests', unit: 'req/s', get: (x) => x.rps },
+          p50: { metric: 'p50', get: (x) => x.p50 },
+          p99: { metric: 'p99', get: (x) => x.p99 },
+        }),
       );
     }
   } finally {
