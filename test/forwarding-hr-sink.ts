@@ -22,6 +22,8 @@ export type HrMode = 'ok' | 'unconfirmed' | 'error' | 'drop' | 'hang';
 export class HrSink {
   readonly requests: HrRequest[] = [];
   mode: HrMode = 'ok';
+  /** Records the HR server refuses (200 `{ success: false }`) whatever the mode, like an unknown employee. */
+  refuse?: (record: HrRequest['body']['record'][number]) => boolean;
   private server?: Server;
   private readonly hanging = new Set<ServerResponse>();
 
@@ -45,6 +47,7 @@ export class HrSink {
   reset(mode: HrMode = 'ok'): void {
     this.requests.length = 0;
     this.mode = mode;
+    this.refuse = undefined;
   }
 
   async stop(): Promise<void> {
@@ -58,13 +61,10 @@ export class HrSink {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const answered = this.mode;
-      this.requests.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as HrRequest['body'],
-        answered,
-      });
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as HrRequest['body'];
+      const refused = this.refuse !== undefined && (body.record ?? []).some(this.refuse);
+      const answered: HrMode = refused ? 'unconfirmed' : this.mode;
+      this.requests.push({ path: req.url ?? '', headers: req.headers, body, answered });
       switch (answered) {
         case 'ok':
           res

@@ -49,6 +49,38 @@ describe('Forwarding outbox (real HR endpoint on 127.0.0.1)', () => {
   const pendingCount = () => logs().countDocuments({ forward_pending: true });
   const allDelivered = async () => (await pendingCount()) === 0;
 
+  it('isolates a record the HR server always refuses, so the other punches of that terminal still arrive', async () => {
+    hr.refuse = (record) => Number(record.enrollid) === 666;
+    const batch = records(12, 7);
+    batch.splice(4, 0, { enrollid: 666, time: '2025-11-08 08:00:04', mode: 8, inout: 1, event: 0, raw: {} });
+    await service.storeTerminalPunches({ sn: 'POISON01', timeZone: 'UTC', source: 'sendlog', records: batch });
+
+    await waitFor(async () => (await pendingCount()) === 1, {
+      timeoutMs: 20_000,
+      message: 'all but the poison delivered',
+    });
+    const poison = await logs().findOne({ enrollid: '666' });
+    expect(poison).toMatchObject({
+      forward_pending: true,
+      forward_isolated: true,
+      is_send: true,
+      send_failed: true,
+      last_attempt_error: 'Remote server did not confirm receipt',
+    });
+    const delivered = hr.deliveredRecords();
+    expect(delivered).toHaveLength(12);
+    expect(new Set(delivered).size).toBe(12);
+    expect(delivered.some((r) => r.includes('|666|'))).toBe(false);
+    // The punches before the poison were delivered in order, ahead of those after it.
+    const times = delivered.map((r) => r.split('|')[2]);
+    expect(times).toEqual([...times].sort());
+
+    // Once the HR server accepts it, the isolated punch is delivered too.
+    hr.refuse = undefined;
+    await waitFor(allDelivered, { timeoutMs: 10_000, message: 'poison delivered after HR accepted it' });
+    expect(hr.deliveredRecords().filter((r) => r.includes('|666|'))).toHaveLength(1);
+  });
+
   it('forwards terminal punches in the background with the terminal wall time, token and idempotency key', async () => {
     const res = await service.storeTerminalPunches({
       sn: 'ZXRE06022863',

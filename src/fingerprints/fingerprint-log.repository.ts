@@ -17,6 +17,9 @@ export interface OutboxPunch {
   local_time: string | null;
   forward_attempts: number;
   forward_pending: boolean;
+  /** Refused by the HR server on its own: sent alone, and does not hold back later punches. */
+  forward_isolated?: boolean;
+  forward_rejections?: number;
   next_attempt_at: Date | null;
   lease_until: Date;
 }
@@ -53,6 +56,8 @@ const OUTBOX_FIELDS = {
   local_time: 1,
   forward_attempts: 1,
   forward_pending: 1,
+  forward_isolated: 1,
+  forward_rejections: 1,
   next_attempt_at: 1,
   lease_until: 1,
 } as const;
@@ -244,7 +249,7 @@ export class FingerPrintLogRepository {
   async markFailed(
     ids: string[],
     token: string,
-    failure: { error: string; response: unknown; at: Date; nextAttemptAt: Date },
+    failure: { error: string; response: unknown; at: Date; nextAttemptAt: Date; rejected?: boolean; isolate?: boolean },
   ): Promise<number> {
     const res = await this.model.updateMany(
       { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true },
@@ -258,8 +263,9 @@ export class FingerPrintLogRepository {
           next_attempt_at: failure.nextAttemptAt,
           claim_token: null,
           lease_until: UNCLAIMED,
+          ...(failure.isolate ? { forward_isolated: true } : {}),
         },
-        $inc: { forward_attempts: 1 },
+        $inc: { forward_attempts: 1, forward_rejections: failure.rejected ? 1 : 0 },
       },
     );
     return res.modifiedCount;

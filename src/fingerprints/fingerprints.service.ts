@@ -167,6 +167,8 @@ export class FingerprintsService {
           local_time: null,
           forward_attempts: 0,
           forward_pending: true,
+          forward_isolated: false,
+          forward_rejections: 0,
           next_attempt_at: now,
           lease_until: doc.lease_until,
         },
@@ -352,6 +354,8 @@ function pendingForwardState(now: Date) {
     last_attempt_at: null,
     forward_attempts: 0,
     forward_pending: true,
+    forward_isolated: false,
+    forward_rejections: 0,
     next_attempt_at: now,
   };
 }

@@ -1,4 +1,4 @@
-import { claimablePrefix, contiguousClaim, QueuedPunch } from './forward-batch';
+import { batchLimit, claimablePrefix, contiguousClaim, isContentRejection, QueuedPunch } from './forward-batch';
 
 const now = new Date('2025-11-08T10:00:00Z');
 const past = new Date(now.getTime() - 1);
@@ -32,6 +32,48 @@ describe('claimablePrefix', () => {
 
   it('never takes a delivered punch (no next attempt)', () => {
     expect(claimablePrefix([punch('a', null)], now)).toEqual([]);
+  });
+});
+
+describe('poison records', () => {
+  const isolated = (id: string, next: Date = past, lease: Date = free): QueuedPunch => ({
+    ...punch(id, next, lease),
+    forward_isolated: true,
+  });
+  const ids = (q: QueuedPunch[], max?: number) => claimablePrefix(q, now, max).map((p) => p._id);
+
+  it('halves the batch at each refusal of its first punch, down to one', () => {
+    expect(batchLimit(0, 100)).toBe(100);
+    expect(batchLimit(1, 100)).toBe(50);
+    expect(batchLimit(3, 100)).toBe(12);
+    expect(batchLimit(7, 100)).toBe(1);
+    expect(batchLimit(40, 100)).toBe(1);
+    const q = ['a', 'b', 'c', 'd'].map((id) => ({ ...punch(id), forward_rejections: 1 }));
+    expect(ids(q, 4)).toEqual(['a', 'b']);
+  });
+
+  it('skips an isolated punch that waits for its backoff instead of holding the queue', () => {
+    expect(ids([isolated('a', future), punch('b'), punch('c')])).toEqual(['b', 'c']);
+    expect(ids([isolated('a', past, future), punch('b')])).toEqual(['b']);
+  });
+
+  it('sends a due isolated punch alone, and ends a batch before one', () => {
+    expect(ids([isolated('a'), punch('b')])).toEqual(['a']);
+    expect(ids([punch('a'), isolated('b'), punch('c')])).toEqual(['a']);
+  });
+
+  it('still keeps order behind an ordinary punch that waits', () => {
+    expect(ids([punch('a', future), isolated('b'), punch('c')])).toEqual([]);
+  });
+
+  it('counts only a refusal of the content as a reason to isolate, never an outage', () => {
+    expect(isContentRejection(200)).toBe(true);
+    expect(isContentRejection(422)).toBe(true);
+    expect(isContentRejection(undefined)).toBe(false);
+    expect(isContentRejection(500)).toBe(false);
+    expect(isContentRejection(503)).toBe(false);
+    expect(isContentRejection(408)).toBe(false);
+    expect(isContentRejection(429)).toBe(false);
   });
 });
 

@@ -3,21 +3,52 @@ export interface QueuedPunch {
   _id: string;
   next_attempt_at: Date | null;
   lease_until: Date;
+  /** Attempts the HR server refused (an outage does not count: the batch and its key stay the same). */
+  forward_rejections?: number;
+  /** Refused by the HR server when sent on its own (see `claimablePrefix`). */
+  forward_isolated?: boolean;
+}
+
+/**
+ * How many punches the next attempt may carry when the HR server already refused the first of them
+ * `rejections` times: the batch is halved at each refusal, so a punch it refuses ends up on its own.
+ */
+export function batchLimit(rejections: number, maxBatch: number): number {
+  return Math.max(1, Math.floor(maxBatch / 2 ** rejections));
 }
 
 /**
  * The punches one attempt may take from the head of a terminal's queue (ordered oldest first): the
- * run of due, unclaimed punches from the very first one. A head that waits for its backoff or is
- * in flight elsewhere holds the whole queue back, so a terminal's punches reach HR in order.
+ * run of due, unclaimed punches from the very first one, at most `batchLimit` of them. A head that
+ * waits for its backoff or is in flight elsewhere holds the whole queue back, so a terminal's
+ * punches reach HR in order. The one exception is an isolated punch (the HR server refused it when
+ * it was sent alone): it waits on its own schedule without holding back the punches after it, and
+ * is always sent alone, so one poison record cannot stall a terminal's attendance forever.
  */
-export function claimablePrefix<T extends QueuedPunch>(queue: T[], now: Date): T[] {
+export function claimablePrefix<T extends QueuedPunch>(queue: T[], now: Date, maxBatch = Infinity): T[] {
   const out: T[] = [];
   for (const punch of queue) {
     const due = punch.next_attempt_at !== null && punch.next_attempt_at.getTime() <= now.getTime();
-    if (!due || punch.lease_until.getTime() > now.getTime()) break;
+    const ready = due && punch.lease_until.getTime() <= now.getTime();
+    if (punch.forward_isolated) {
+      if (!ready) continue;
+      if (out.length === 0) return [punch];
+      break;
+    }
+    if (!ready) break;
     out.push(punch);
   }
-  return out;
+  return out.slice(0, batchLimit(out[0]?.forward_rejections ?? 0, maxBatch));
+}
+
+/**
+ * Whether the HR server answered and refused the content (2xx without confirmation, or a 4xx other
+ * than timeout / rate limit), as opposed to being down, overloaded or unreachable.
+ */
+export function isContentRejection(status: number | undefined): boolean {
+  if (status === undefined) return false;
+  if (status >= 200 && status < 300) return true;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   idempotencyKeyFor,
   targetFor,
 } from '../forwarding';
-import { claimablePrefix, contiguousClaim } from './forward-batch';
+import { claimablePrefix, contiguousClaim, isContentRejection } from './forward-batch';
 import { forwardRetryDelayMs } from './forward-backoff';
 import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
@@ -225,7 +225,9 @@ export class ForwardOutboxService implements OnModuleDestroy {
     let attempted = false;
     while (!this.stopped) {
       const now = new Date();
-      const wanted = claimablePrefix(await this.logs.streamHead(stream, this.cfg.batchSize), now);
+      // Twice the batch: isolated punches waiting for their backoff are skipped, not sent.
+      const head = await this.logs.streamHead(stream, this.cfg.batchSize * 2);
+      const wanted = claimablePrefix(head, now, this.cfg.batchSize);
       if (wanted.length === 0) break;
       const token = randomUUID();
       const claimed = await this.logs.claim(
@@ -287,6 +289,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
       if (result.ok) {
         await this.logs.markDelivered(ids, token, result.response, at);
       } else {
+        const rejected = isContentRejection(result.status);
         const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
         const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
         await this.logs.markFailed(ids, token, {
@@ -294,6 +297,8 @@ export class ForwardOutboxService implements OnModuleDestroy {
           response: result.response,
           at,
           nextAttemptAt: new Date(at.getTime() + delay),
+          rejected,
+          isolate: rejected && batch.length === 1,
         });
       }
     } catch (err) {

@@ -126,6 +126,17 @@ export class FingerPrintLog {
   @Prop({ type: Boolean, default: true })
   forward_pending: boolean;
 
+  /**
+   * The HR server refused this punch when it was sent on its own: it is retried on its own schedule
+   * and no longer holds back the punches after it (a poison record must not stall a terminal).
+   */
+  @Prop({ type: Boolean, default: false })
+  forward_isolated: boolean;
+
+  /** Attempts the HR server answered with a refusal (not an outage): each one halves the next batch. */
+  @Prop({ type: Number, default: 0 })
+  forward_rejections: number;
+
   /** Earliest time the outbox may try again (backoff); null once delivered. */
   @Prop({ type: Date, default: null })
   next_attempt_at: Date | null;
