@@ -68,6 +68,9 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
  * State lives in the punch documents (claims with leases, attempts, next attempt time), so it
  * survives restarts and several instances can drain the same collection.
  */
+/** Isolated punches (refused by HR on their own) a stream's head read may have to look past. */
+const ISOLATED_LOOKAHEAD = 20;
+
 @Injectable()
 export class ForwardOutboxService implements OnModuleDestroy {
   private readonly logger = new Logger(ForwardOutboxService.name);
@@ -225,8 +228,8 @@ export class ForwardOutboxService implements OnModuleDestroy {
     let attempted = false;
     while (!this.stopped) {
       const now = new Date();
-      // Twice the batch: isolated punches waiting for their backoff are skipped, not sent.
-      const head = await this.logs.streamHead(stream, this.cfg.batchSize * 2);
+      // A little more than a batch: isolated punches waiting for their backoff are skipped, not sent.
+      const head = await this.logs.streamHead(stream, this.cfg.batchSize + ISOLATED_LOOKAHEAD);
       const wanted = claimablePrefix(head, now, this.cfg.batchSize);
       if (wanted.length === 0) break;
       const token = randomUUID();
