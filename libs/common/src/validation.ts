@@ -17,11 +17,17 @@ function isLenient(object: object): boolean {
   return Reflect.getMetadata(LENIENT, object.constructor) === true;
 }
 
+/** "must be an array" says more about `"record": "garbage"` than "no more than 1000 elements". */
+function typeErrorsFirst(messages: string[]): string[] {
+  const isTypeError = (m: string) => /must be (a|an) /.test(m);
+  return [...messages.filter(isTypeError), ...messages.filter((m) => !isTypeError(m))];
+}
+
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    if (error.constraints) out.push({ field, messages: Object.values(error.constraints) });
+    if (error.constraints) out.push({ field, messages: typeErrorsFirst(Object.values(error.constraints)) });
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
   return out;
