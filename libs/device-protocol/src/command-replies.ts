@@ -12,7 +12,7 @@ import {
   toStr,
 } from './coerce';
 import { readCredentialRecord } from './credentials';
-import { isServerCommand, replyHasResult, replyMatchesCommand } from './server-commands';
+import { SETDEVLOCK_RULES, isServerCommand, replyHasResult, replyMatchesCommand } from './server-commands';
 import { parseLogRecords } from './terminal-requests';
 import {
   type CommandReply,
@@ -109,24 +109,8 @@ function deviceSettings(msg: Json): ParseResult<DeviceSettings> {
   return { ok: true, value };
 }
 
-/** The integer settings of `setdevlock`/`getdevlock` (spelled as the vendor spec spells them). */
-export const DOOR_LOCK_INTS: readonly string[] = [
-  'opendelay',
-  'doorsensor',
-  'alarmdelay',
-  'threat',
-  'InputAlarm',
-  'antpass',
-  'interlock',
-  'mutiopen',
-  'tryalarm',
-  'tamper',
-  'wgformat',
-  'wgoutput',
-  'cardoutput',
-  'access_times',
-  'punchtimes',
-];
+/** The integer settings of `setdevlock`/`getdevlock`, read back from a `getdevlock` reply. */
+export const DOOR_LOCK_INTS: readonly string[] = Object.keys(SETDEVLOCK_RULES);
 
 function doorLock(msg: Json): ParseResult<DoorLockSettings> {
   const { ret: _ret, sn: _sn, result: _result, ...rest } = msg;

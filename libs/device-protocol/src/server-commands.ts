@@ -229,7 +229,8 @@ function setdevinfo(r: PayloadReader): Json {
   return frame;
 }
 
-const SETDEVLOCK_RULES: Record<string, IntRule> = {
+/** The integer settings of `setdevlock`/`getdevlock` with their ranges (spelled as the vendor spec spells them). */
+export const SETDEVLOCK_RULES: Record<string, IntRule> = {
   opendelay: { min: 0, max: 255 },
   doorsensor: { min: 0, max: 2 },
   alarmdelay: { min: 0, max: 255 },
