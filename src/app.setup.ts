@@ -1,10 +1,11 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, RequestMethod } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { appConfig } from './config/app.config';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 
 export const API_PREFIX = 'api';
 
@@ -40,12 +41,14 @@ export function configureApp(app: INestApplication): void {
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
   expressApp.set('trust proxy', 'loopback');
+  app.use(httpMetricsMiddleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(jsonBody(cfg.bodyLimit));
   if (cfg.corsOrigins.length > 0) {
     app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
   }
-  app.setGlobalPrefix(API_PREFIX);
+  // Prometheus scrapes /metrics by default: it stays outside the API prefix.
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   if (cfg.swaggerEnabled) setupSwagger(app);
 }
 

@@ -14,6 +14,7 @@ import {
   toStr,
 } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
+import { countPunches } from '../metrics/hooks';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
@@ -153,6 +154,7 @@ export class TerminalRequestsService {
         `${sn}: sendlog of ${records.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates})`,
       );
     } catch (err) {
+      if (err instanceof InvalidLogRecordError) countPunches('sendlog', { rejected: records.length });
       if (err instanceof InvalidLogRecordError) session.warn(`sendlog refused (result:false): ${err.message}`);
       else this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));

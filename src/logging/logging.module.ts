@@ -1,0 +1,15 @@
+import { Module, RequestMethod } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { httpLoggingOptions } from './http-logging';
+import { rootLogger } from './root-logger';
+
+/** Structured logs (pino) for Nest's loggers and one access line per HTTP request. */
+@Module({
+  imports: [
+    LoggerModule.forRoot({
+      pinoHttp: httpLoggingOptions(rootLogger()),
+      forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    }),
+  ],
+})
+export class LoggingModule {}
