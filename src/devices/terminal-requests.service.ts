@@ -124,7 +124,8 @@ export class TerminalRequestsService {
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
     session.ready = true;
     if (firstOnSocket) {
-      this.logger.log(
+      // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
+      this.logger.debug(
         `${sn}: registered (${doc.model ?? 'unknown model'}, firmware ${doc.firmware ?? '?'}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
       );
     }

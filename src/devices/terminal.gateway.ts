@@ -200,7 +200,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     this.sessions.delete(session);
     countSocket(-1);
     const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
-    if (session.sn) this.logger.log(`${session.sn}: connection ended: ${why}`);
+    if (session.sn) this.logger.debug(`${session.sn}: connection ended: ${why}`);
     if (!this.release(session, why) || !session.sn) return;
     this.devices.recordOffline(session.sn, [session.id, ...session.supersedes], why).catch((err: unknown) => {
       this.logger.warn(`${session.label}: could not record offline: ${String(err)}`);

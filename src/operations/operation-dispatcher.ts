@@ -380,6 +380,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       }
     }
 
+    if (finished) this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${sends} send(s)`);
     if (finished) await this.deps.finished(finished);
     else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
     return finished !== null;
@@ -493,7 +494,9 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
         exhausted ? { status: OperationStatus.Failed, lastError } : { status: OperationStatus.Pending, lastError },
       );
       if (!rec) continue;
-      this.logger.warn(`Operation ${id} on ${rec.sn}: ${lastError}; now ${rec.status}`);
+      withLogFields({ sn: rec.sn, opId: id }, () =>
+        this.logger.warn(`Operation ${id} on ${rec.sn}: ${lastError}; now ${rec.status}`),
+      );
       if (rec.status === OperationStatus.Failed) await this.deps.finished(rec);
       else this.kick(rec.sn);
     }
