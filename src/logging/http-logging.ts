@@ -39,7 +39,9 @@ export function httpLoggingOptions(logger: PinoInstance): Options {
     quietReqLogger: true,
     autoLogging: { ignore: (req) => isProbe(req.url) },
     customLogLevel: (req, res, err) => {
-      if (err || res.statusCode >= 500) return 'error';
+      // A 500 is a fault of ours; 502-504 (a terminal that did not answer in time) is an outcome.
+      if (err || res.statusCode === 500) return 'error';
+      if (res.statusCode > 500) return 'warn';
       if (res.statusCode < 400 && pathOf(req.url) === '/api/device-log') return 'debug';
       return 'info';
     },
@@ -52,6 +54,8 @@ export function httpLoggingOptions(logger: PinoInstance): Options {
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      // pino-http makes up an Error for every 5xx; the real one, if any, is logged by the exception filter.
+      err: (err: { type?: string; message?: string }) => ({ type: err.type, message: err.message }),
     },
   };
 }
