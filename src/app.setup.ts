@@ -1,11 +1,12 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { appConfig } from './config/app.config';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export const API_PREFIX = 'api';
 
@@ -35,6 +36,11 @@ function jsonBody(limit: string) {
   };
 }
 
+/** `/api` before every route but the Prometheus scrape, which stays at /metrics, where scrapers look by default. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
+}
+
 /** Everything main.ts and the e2e tests share: prefix, body limits, security headers, CORS, Swagger. */
 export function configureApp(app: INestApplication): void {
   const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
@@ -47,25 +53,12 @@ export function configureApp(app: INestApplication): void {
   if (cfg.corsOrigins.length > 0) {
     app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
   }
-  // Prometheus scrapes /metrics by default: it stays outside the API prefix.
-  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
-  if (cfg.swaggerEnabled) setupSwagger(app);
+  applyApiPrefix(app);
+  if (cfg.swaggerEnabled) setupSwagger(app, cfg.swaggerServers);
 }
 
-function setupSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Timmy Device Manager')
-      .setDescription(
-        'Device manager for biometric attendance terminals. Admin routes need an admin JWT from ' +
-          '`POST /api/auth/login`; employee routes need an employee JWT from `POST /api/employees/login`. ' +
-          'Terminals connect to the WebSocket gateway (default port 9091).',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
+function setupSwagger(app: INestApplication, servers: string[]): void {
+  const document = createOpenApiDocument(app, { servers });
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
     jsonDocumentUrl: `${API_PREFIX}/docs-json`,
     swaggerOptions: { persistAuthorization: true },

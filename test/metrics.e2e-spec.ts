@@ -17,8 +17,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return 0;
 }
 
-jest.setTimeout(60_000);
-
 const FAMILIES = [
   'timmy_terminal_sockets',
   'timmy_terminals_online',
