@@ -59,7 +59,7 @@ export class TerminalRequestsService {
       case 'sendqrcode':
         return this.handleQrcode(session, sn, frame);
       default:
-        this.logger.log(`${sn}: unknown request "${cmd}" answered with result:true`);
+        this.logger.debug(`${sn}: unknown request "${cmd}" answered with result:true`);
         session.sendFrame(buildUnknownRequestReply(cmd));
     }
   }
@@ -97,7 +97,7 @@ export class TerminalRequestsService {
         previous.released = true;
         previous.closeReason = 'replaced';
         session.supersedes.push(previous.id, ...previous.supersedes);
-        this.logger.log(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
+        this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
         previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new connection');
       }
     }
@@ -219,7 +219,9 @@ export class TerminalRequestsService {
       session.sendFrame(buildQrcodeReply({ ok: false, sn, reason: 1 }));
       return;
     }
-    this.logger.log(`${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`);
+    this.logger.debug(
+      `${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`,
+    );
     session.sendFrame(
       buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
     );
