@@ -10,7 +10,6 @@ import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
-// After the config module: loading .env comes first, the loggers read LOG_LEVEL and LOG_FORMAT.
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics';
 import { OperationsModule } from './operations';
