@@ -182,6 +182,10 @@ describe('Start-up that speaks (spawned app, e2e)', () => {
         expect(gatewayLines.every((l) => l.sn === 'LOGSN0001')).toBe(true);
         // No colour codes in JSON output.
         expect(app.text.join('\n')).not.toContain('\u001b[');
+        // The embedded database runs in this process, on disk: its journal is measured.
+        const metrics = await request(http).get('/metrics').expect(200);
+        expect(metrics.text).toMatch(/^timmy_embedded_journal_fsync_seconds_count [1-9]\d*$/m);
+        expect(metrics.text).toMatch(/^timmy_embedded_journal_bytes [1-9]\d*$/m);
       } finally {
         await vt.close();
       }
