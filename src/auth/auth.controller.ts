@@ -7,6 +7,7 @@ import type { AuthUser } from './auth-user';
 import { CurrentUser } from './current-user.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
+import { PasswordChangeRoute } from './password-change-route.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -41,7 +42,12 @@ export class AuthController {
   @Post('change-password')
   @HttpCode(HttpStatus.OK)
   @AdminAuth()
-  @ApiOperation({ summary: "Change the logged-in admin's password. Admin token." })
+  @PasswordChangeRoute()
+  @ApiOperation({
+    summary:
+      "Change the logged-in admin's password. Admin token (also a password-change-only token). The admin's " +
+      'older tokens, this one included, are refused afterwards (401 token_revoked): log in again.',
+  })
   @ApiOkResponse({ description: 'Changed', schema: { example: { success: true, message: 'Password changed' } } })
   @ApiErrorResponse(400, 'Wrong current password, or a new password shorter than 8 characters', {
     success: false,
