@@ -19,7 +19,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Admin login: returns an admin JWT. Public (no token).' })
   @ApiBody({ type: LoginDto, examples: { admin: { value: { email: 'admin@timmy.local', password: 'admin123' } } } })
   @ApiOkResponse({
-    description: 'Logged in',
+    description:
+      'Logged in. With NODE_ENV=production and the default admin password, the answer adds ' +
+      '"passwordChangeRequired": true and the token is accepted by POST /api/auth/change-password alone.',
     schema: {
       example: {
         success: true,
@@ -34,7 +36,12 @@ export class AuthController {
     error: 'invalid_credentials',
     message: INVALID_ADMIN_CREDENTIALS,
   })
-  @ApiErrorResponse(429, 'Too many failed logins for this email or from this address', ERROR_EXAMPLES.tooManyAttempts)
+  @ApiErrorResponse(
+    429,
+    'Too many failed logins for this email from this address, or from this address on any email ' +
+      '(failures of one email from many addresses only slow its logins down)',
+    ERROR_EXAMPLES.tooManyAttempts,
+  )
   login(@Body() body: LoginDto, @Ip() ip: string | undefined) {
     return this.auth.login(body.email, body.password, ip);
   }
