@@ -35,7 +35,12 @@ export interface ServerState {
   startedAt: number;
   connections: () => number;
   totalConnections: () => number;
+  /** Refuses writes that add data when the memory budget is spent (see memory-budget.ts). */
+  budget?: { admitWrite(): void };
 }
+
+/** Commands that can add data; deletes, drops and index changes are always allowed. */
+const GROWING_WRITES = new Set(['insert', 'update', 'findAndModify']);
 
 type Handler = (cmd: Doc, db: string, state: ServerState, conn: ConnectionInfo) => Doc;
 
@@ -813,6 +818,7 @@ export function runCommand(cmd: Doc, dbName: unknown, state: ServerState, conn: 
     if (!handler) throw new CommandError(59, 'CommandNotFound', `no such command: '${first}'`);
     const db = checkDbName(dbName);
     if (name !== 'hello' && name !== 'isMaster') rejectTransactions(cmd);
+    if (state.budget && GROWING_WRITES.has(name) && cmd.remove !== true) state.budget.admitWrite();
     return handler(cmd, db, state, conn);
   } catch (e) {
     return toCommandError(e).toReply();
