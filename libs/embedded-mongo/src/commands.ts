@@ -1,6 +1,7 @@
 import { Long, ObjectId } from 'bson';
 import { Aggregator, Query } from 'mingo';
 import type { Collection } from './collection';
+import { backupCmd } from './backup';
 import { CursorRegistry } from './cursors';
 import { badValue, CommandError, failedToParse, notFound, toCommandError, typeMismatch } from './errors';
 import { normaliseIndexSpec } from './indexes';
@@ -793,6 +794,7 @@ const HANDLERS: Record<string, Handler> = {
   listIndexes: listIndexesCmd,
   dropIndexes: dropIndexesCmd,
   renameCollection: renameCollectionCmd,
+  embeddedBackup: backupCmd,
   abortTransaction: transactionsUnsupported,
   commitTransaction: transactionsUnsupported,
 };
