@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CursorRegistry } from './cursors';
 import { openJournal, type Journal, type JournalTuning } from './journal';
-import { checkDataFits } from './load-check';
+import { checkDataFits, DataTooLargeError, loadGuard } from './load-check';
+import { releaseLock } from './lock';
 import { MemoryBudget, type MemoryBudgetOptions, type MemoryStatus } from './memory-budget';
 import { listen, type WireServer } from './server';
 import { Store } from './store';
@@ -51,6 +52,8 @@ export interface Tuning extends JournalTuning {
   /** How often expired documents of TTL indexes are removed (mongod: 60 s). */
   ttlIntervalMs?: number;
   budget?: Omit<MemoryBudgetOptions, 'limitBytes' | 'log'>;
+  /** Heap in use while loading (tests stand in a figure to trigger the load guard). */
+  loadHeapUsed?: () => number;
 }
 
 export const SOCKET_NAME = 'mongod.sock';
@@ -90,8 +93,22 @@ export async function launch(opts: EmbeddedMongoOptions = {}, tuning: Tuning = {
     await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     // The directory holds the socket and every document: nobody else needs to read it.
     await fsp.chmod(opts.dataDir, 0o700);
-    await checkDataFits(opts.dataDir);
-    journal = await openJournal(opts.dataDir, store, log, tuning);
+    const bytes = await checkDataFits(opts.dataDir);
+    // Recovery applies every record through store.apply: watch the heap while it does.
+    const apply = store.apply.bind(store);
+    const guard = loadGuard(opts.dataDir, bytes, undefined, tuning.loadHeapUsed);
+    store.apply = (entry) => {
+      apply(entry);
+      guard();
+    };
+    try {
+      journal = await openJournal(opts.dataDir, store, log, tuning);
+    } catch (e) {
+      if (e instanceof DataTooLargeError) await releaseLock(opts.dataDir);
+      throw e;
+    } finally {
+      store.apply = apply;
+    }
     store.journal = journal;
   }
   const cursors = new CursorRegistry();

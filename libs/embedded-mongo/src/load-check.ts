@@ -6,15 +6,16 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatMb, heapLimitBytes } from './memory-budget';
+import { formatMb, fullGc, heapLimitBytes } from './memory-budget';
 
 /**
  * Heap bytes per byte of snapshot/journal once loaded (documents as JavaScript objects plus
  * their index entries). Measured: 100,000 punch documents with the app's 9 indexes, 80 MB of
- * snapshot, 509 MB of live heap once loaded (6.35). Change it with the in-memory representation.
+ * snapshot, 509 MB of live heap once loaded (6.35). Binary data (photos) costs far less, so this
+ * only estimates the heap to ask for; the load itself is watched (see `loadGuard`).
  */
 export const LOAD_FACTOR = 6.5;
-/** Part of the heap the loaded data may take; the rest is for the app and for loading itself. */
+/** Part of the heap the loading data may fill before the load is stopped. */
 const LOADABLE_SHARE = 0.9;
 
 const DATA_FILE = /^(snapshot\.bson|journal\.\d{10})$/;
@@ -36,22 +37,57 @@ export async function dataBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Heap needed to load a data directory of `bytes` on disk. */
+/** Heap to ask for to load a data directory of `bytes` on disk (an estimate, see LOAD_FACTOR). */
 export function heapNeededFor(bytes: number): number {
   return Math.ceil((bytes * LOAD_FACTOR) / LOADABLE_SHARE);
 }
 
 export class DataTooLargeError extends Error {}
 
-export async function checkDataFits(dir: string, heapLimit = heapLimitBytes()): Promise<void> {
-  const bytes = await dataBytes(dir);
-  const needed = heapNeededFor(bytes);
-  if (needed <= heapLimit) return;
-  const neededMb = Math.ceil(needed / 1048576);
-  throw new DataTooLargeError(
-    `data directory ${path.resolve(dir)} holds ${formatMb(bytes)} on disk and needs about ${neededMb} MB of heap to load, ` +
-      `but this process may use ${formatMb(heapLimit)} (machine: ${formatMb(os.totalmem())}): ` +
+function tooLarge(dir: string, bytes: number, heapLimit: number, how: string): DataTooLargeError {
+  const neededMb = Math.ceil(Math.max(heapNeededFor(bytes), heapLimit * 1.25) / 1048576);
+  return new DataTooLargeError(
+    `data directory ${path.resolve(dir)} holds ${formatMb(bytes)} on disk and ${how}; it needs about ${neededMb} MB of heap, ` +
+      `this process may use ${formatMb(heapLimit)} (machine: ${formatMb(os.totalmem())}): ` +
       `raise HEAP_MEMORY_SHARE (npm start / npm run db) or start node with --max-old-space-size=${neededMb}, ` +
       'use a machine with more memory, or move to MongoDB (npm run db:export)',
   );
+}
+
+/**
+ * Before loading: data that cannot fit whatever its shape (more bytes than the heap) is refused at
+ * once; anything else is loaded under `loadGuard`.
+ */
+export async function checkDataFits(dir: string, heapLimit = heapLimitBytes()): Promise<number> {
+  const bytes = await dataBytes(dir);
+  if (bytes > heapLimit * LOADABLE_SHARE) {
+    throw tooLarge(dir, bytes, heapLimit, 'cannot fit in this heap');
+  }
+  return bytes;
+}
+
+/**
+ * Watches a load: called once per applied record, it measures the heap every few thousand records
+ * and stops the load (DataTooLargeError, one line) before the heap is exhausted, instead of dying.
+ */
+export function loadGuard(
+  dir: string,
+  bytes: number,
+  heapLimit = heapLimitBytes(),
+  measure: () => number = () => process.memoryUsage().heapUsed,
+): () => void {
+  let n = 0;
+  return () => {
+    if (++n % 5000 !== 0) return;
+    if (measure() < heapLimit * LOADABLE_SHARE) return;
+    fullGc();
+    if (measure() >= heapLimit * LOADABLE_SHARE) {
+      throw tooLarge(
+        dir,
+        bytes,
+        heapLimit,
+        `filled ${Math.round(LOADABLE_SHARE * 100)}% of the heap before it was loaded`,
+      );
+    }
+  };
 }

@@ -3,8 +3,9 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MongoClient, MongoServerError } from 'mongodb';
+import { launch } from './launcher';
 import { checkDataFits, DataTooLargeError, heapNeededFor } from './load-check';
-import { MemoryBudget, parseSize, STORAGE_FULL_CODE } from './memory-budget';
+import { heapLimitBytes, MemoryBudget, parseSize, STORAGE_FULL_CODE } from './memory-budget';
 
 jest.setTimeout(120_000);
 
@@ -49,20 +50,53 @@ describe('MemoryBudget', () => {
   });
 });
 
-describe('pre-load check', () => {
-  it('refuses, in one line, a data directory that does not fit the heap', async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'embedded-mongo-fit-'));
-    try {
-      await fsp.writeFile(path.join(dir, 'snapshot.bson'), Buffer.alloc(1048576));
-      await expect(checkDataFits(dir, heapNeededFor(1048576))).resolves.toBeUndefined();
-      const err = await checkDataFits(dir, heapNeededFor(1048576) - 1).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(DataTooLargeError);
-      const msg = (err as Error).message;
-      expect(msg.split('\n')).toHaveLength(1);
-      expect(msg).toMatch(/holds 1\.0 MB on disk and needs about \d+ MB of heap.*HEAP_MEMORY_SHARE.*db:export/);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+describe('pre-load check and load guard', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'embedded-mongo-fit-'));
+  });
+  afterEach(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses at once, in one line, a data directory larger than the heap', async () => {
+    await fsp.writeFile(path.join(dir, 'snapshot.bson'), Buffer.alloc(1048576));
+    await expect(checkDataFits(dir, 2 * 1048576)).resolves.toBe(1048576);
+    const err = await checkDataFits(dir, 1048576).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataTooLargeError);
+    const msg = (err as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toMatch(
+      /holds 1\.0 MB on disk and cannot fit.*needs about \d+ MB of heap.*HEAP_MEMORY_SHARE.*db:export/,
+    );
+    expect(heapNeededFor(1048576)).toBeGreaterThan(1048576);
+  });
+
+  it('stops a load that fills the heap with one line, releases the directory and leaves the data intact', async () => {
+    const first = await launch({ port: 0, dataDir: dir, quiet: true });
+    const c = await MongoClient.connect(first.uri);
+    await c
+      .db('fit')
+      .collection('docs')
+      .insertMany(Array.from({ length: 6000 }, (_, i) => ({ i })));
+    await c.close();
+    await first.stop();
+
+    const heap = heapLimitBytes();
+    const err = await launch({ port: 0, dataDir: dir, quiet: true }, { loadHeapUsed: () => heap }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DataTooLargeError);
+    expect((err as Error).message).toMatch(
+      /filled 90% of the heap before it was loaded; it needs about \d+ MB of heap/,
+    );
+    expect(await fsp.readdir(dir)).not.toContain('LOCK');
+
+    const again = await launch({ port: 0, dataDir: dir, quiet: true });
+    const c2 = await MongoClient.connect(again.uri);
+    expect(await c2.db('fit').collection('docs').countDocuments()).toBe(6000);
+    await c2.close();
+    await again.stop();
   });
 });
 

@@ -45,7 +45,8 @@ export interface MemoryBudgetOptions {
 }
 
 let gcFn: (() => void) | undefined;
-function fullGc(): void {
+/** A full garbage collection (exposes V8's gc to this process on first use). */
+export function fullGc(): void {
   if (!gcFn) {
     const exposed = (globalThis as { gc?: () => void }).gc;
     if (exposed) gcFn = exposed;
