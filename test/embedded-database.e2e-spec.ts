@@ -41,9 +41,12 @@ const describeLinux = process.platform === 'linux' ? describe : describe.skip;
 describeLinux('Embedded database in the app (e2e)', () => {
   let t: TestApp;
   let dataDir: string;
+  let portsBefore: number[];
   const sims: VirtualTerminal[] = [];
 
   beforeAll(async () => {
+    // Ports this process listened on before the app (the harness's database, earlier test files).
+    portsBefore = ownListeningTcpPorts();
     // MONGODB_URI empty: the app starts its own embedded database, as on a fresh install.
     t = await createTestApp({ env: { MONGODB_URI: '', DEVICE_DEFAULT_TIMEZONE: 'UTC' } });
     dataDir = t.env.DATA_DIR;
@@ -65,12 +68,11 @@ describeLinux('Embedded database in the app (e2e)', () => {
     expect((await fsp.stat(path.join(dataDir, 'db'))).mode & 0o777).toBe(0o700);
     // Mongoose talks to it through the socket.
     expect(t.connection.getClient().options.hosts.map((h) => h.socketPath)).toEqual([socket]);
-    // The only TCP ports this process listens on are the HTTP API and the terminal gateway (and, when
-    // jest runs this file in its own process, the test harness's shared database).
+    // The app opened exactly two TCP ports: the HTTP API and the terminal gateway.
     const httpPort = (t.httpServer.address() as { port: number }).port;
     const wsPort = Number(new URL(t.wsUrl).port);
-    const harness = Number(/:(\d+)/.exec(process.env.TEST_MONGODB_URI ?? '')?.[1] ?? -1);
-    expect(ownListeningTcpPorts().filter((p) => p !== harness)).toEqual([httpPort, wsPort].sort((a, b) => a - b));
+    const opened = ownListeningTcpPorts().filter((p) => !portsBefore.includes(p));
+    expect(opened).toEqual([httpPort, wsPort].sort((a, b) => a - b));
     // The owner of the directory can still reach it with the plain driver, through the socket.
     const client = await MongoClient.connect(db.uri);
     expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
