@@ -2,7 +2,7 @@ import { ObjectId } from 'bson';
 import { Collection } from './collection';
 import { CommandError } from './errors';
 import { normaliseIndexSpec } from './indexes';
-import { parseSort } from './values';
+import { compareValues, parseSort } from './values';
 
 function newCollection(): { coll: Collection; records: unknown[] } {
   const records: unknown[] = [];
@@ -84,7 +84,8 @@ describe('Collection query planning', () => {
     expect(examined).toBe(3);
     const desc = examine(() => coll.findSorted({}, parseSort({ n: -1 }), 10, 5));
     expect(desc.result.map((d) => d.n)).toEqual([9989, 9988, 9987, 9986, 9985]);
-    expect(desc.examined).toBe(15);
+    // The ten skipped matches are passed by index position: only the page is read.
+    expect(desc.examined).toBe(5);
   });
 
   it('unions index lookups for $or', () => {
@@ -140,7 +141,7 @@ describe('Collection unique indexes', () => {
     expect(() => coll.replace(old, { _id: 2, email: 'a' })).toThrow(
       /E11000 duplicate key error collection: db.c index: email_1 dup key: \{ email: "a" \}/,
     );
-    expect(coll.getById(2)).toBe(old);
+    expect(coll.getById(2)).toEqual(old);
     expect(coll.find({ email: 'a' }).map((d) => d._id)).toEqual([1]);
     expect(records.filter((r) => (r as { op: string }).op === 'put')).toHaveLength(2);
   });
@@ -220,5 +221,129 @@ describe('Collection unique indexes', () => {
     expect(coll.find({ n: 1 })).toHaveLength(25);
     expect(coll.find({ n: '1' })).toHaveLength(25);
     expect(() => coll.insert({ _id: 'x', sn: 's3' })).toThrow(/E11000/);
+  });
+});
+
+describe('Collection counting and paging from indexes', () => {
+  const N = 20_000;
+  const base = 1_700_000_000_000;
+  let coll: Collection;
+  let all: Array<Record<string, unknown>>;
+
+  beforeAll(() => {
+    coll = newCollection().coll;
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, time: -1, _id: -1 }, name: 'kind_time' }));
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, sn: 1, time: -1, _id: -1 }, name: 'kind_sn_time' }));
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, sent: 1, time: -1, _id: -1 }, name: 'kind_sent_time' }));
+    all = [];
+    for (let i = 0; i < N; i++) {
+      const doc = {
+        _id: new ObjectId(),
+        kind: i % 5 === 0 ? 'app' : 'terminal',
+        sn: `SN${i % 40}`,
+        sent: i % 3 === 0,
+        // Several punches share an instant, and a few rows hold a string instead of a date.
+        time: i % 997 === 0 ? `text-${i}` : new Date(base + Math.floor(i / 4) * 60_000),
+        payload: 'x'.repeat(50),
+      };
+      all.push(doc);
+      coll.insert(doc);
+    }
+  });
+
+  function measure<T>(fn: () => T): { result: T; examined: number; keys: number } {
+    const e = coll.examined;
+    const k = coll.keysExamined;
+    const result = fn();
+    return { result, examined: coll.examined - e, keys: coll.keysExamined - k };
+  }
+
+  const isDate = (v: unknown): v is Date => v instanceof Date;
+  const from = new Date(base + 1000 * 60_000);
+  const to = new Date(base + 3000 * 60_000);
+
+  it('counts an equality prefix plus a date range from index positions, reading nothing', () => {
+    const filter = { kind: 'terminal', sn: 'SN7', time: { $gte: from, $lt: to } };
+    const want = all.filter(
+      (d) => d.kind === 'terminal' && d.sn === 'SN7' && isDate(d.time) && d.time >= from && d.time < to,
+    ).length;
+    const { result, examined, keys } = measure(() => coll.count(filter));
+    expect(want).toBeGreaterThan(0);
+    expect(result).toBe(want);
+    expect(examined).toBe(0);
+    expect(keys).toBe(0);
+  });
+
+  it('counts a $and of conditions like the plain conjunction', () => {
+    const { result, examined } = measure(() =>
+      coll.count({ $and: [{ kind: 'terminal' }, { sent: false }, { time: { $lte: to } }] }),
+    );
+    const want = all.filter((d) => d.kind === 'terminal' && d.sent === false && isDate(d.time) && d.time <= to);
+    expect(result).toBe(want.length);
+    expect(examined).toBe(0);
+  });
+
+  it('keeps type bracketing: a date bound never counts the rows holding strings', () => {
+    const lower = measure(() => coll.count({ kind: 'terminal', time: { $gt: new Date(0) } }));
+    const upper = measure(() => coll.count({ kind: 'terminal', time: { $lt: new Date(base * 2) } }));
+    const dates = all.filter((d) => d.kind === 'terminal' && isDate(d.time)).length;
+    expect(lower.result).toBe(dates);
+    expect(upper.result).toBe(dates);
+    expect(lower.examined + upper.examined).toBe(0);
+    const strings = coll.count({ kind: 'terminal', time: { $gte: '' } });
+    expect(strings).toBe(all.filter((d) => d.kind === 'terminal' && typeof d.time === 'string').length);
+  });
+
+  it('honours exclusive and inclusive bounds on shared instants', () => {
+    const at = new Date(base + 500 * 60_000);
+    const inclusive = coll.count({ kind: 'terminal', time: { $gte: at, $lte: at } });
+    const exclusive = coll.count({ kind: 'terminal', time: { $gt: at, $lt: new Date(at.getTime() + 60_000) } });
+    expect(inclusive).toBe(all.filter((d) => d.kind === 'terminal' && isDate(d.time) && +d.time === +at).length);
+    expect(exclusive).toBe(0);
+  });
+
+  it('reads only the page of a deep, sorted page and matches a full sort', () => {
+    const filter = { kind: 'terminal', sent: true };
+    const skip = 2000;
+    const limit = 25;
+    const { result, examined } = measure(() => coll.findSorted(filter, parseSort({ time: -1, _id: -1 }), skip, limit));
+    const reference = coll
+      .find({ $expr: { $and: [{ $eq: ['$kind', 'terminal'] }, { $eq: ['$sent', true] }] } })
+      .sort((a, b) => compareValues(b.time, a.time) || compareValues(b._id, a._id))
+      .slice(skip, skip + limit);
+    expect(result.map((d) => String(d._id))).toEqual(reference.map((d) => String(d._id)));
+    expect(examined).toBe(limit);
+  });
+
+  it('reads only the page past the end of one prefix when the range is open below', () => {
+    const { result, examined } = measure(() =>
+      coll.findSorted({ kind: 'app', time: { $lt: to } }, parseSort({ time: -1, _id: -1 }), 100, 10),
+    );
+    expect(result).toHaveLength(10);
+    expect(result.every((d) => d.kind === 'app' && isDate(d.time) && d.time < to)).toBe(true);
+    expect(examined).toBe(10);
+  });
+
+  it('still answers a filter an index cannot answer exactly, reading documents', () => {
+    const { result, examined } = measure(() => coll.count({ kind: 'terminal', payload: { $regex: '^x' } }));
+    expect(result).toBe(all.filter((d) => d.kind === 'terminal').length);
+    expect(examined).toBeGreaterThan(0);
+  });
+
+  it('lists the distinct values after an equality prefix by jumping through the index', () => {
+    const { result, keys, examined } = measure(() => coll.distinctFromIndex('sn', { kind: 'app' }));
+    expect(new Set(result as string[])).toEqual(new Set(all.filter((d) => d.kind === 'app').map((d) => d.sn)));
+    expect(examined).toBe(0);
+    expect(keys).toBe((result as unknown[]).length);
+    expect(coll.distinctFromIndex('payload', {})).toBeUndefined();
+  });
+
+  it('keeps documents as bytes and reports a memory estimate without visiting them', () => {
+    expect(coll.size).toBe(N);
+    expect(coll.storageBytes).toBeGreaterThan(N * 100);
+    expect(coll.approximateMemoryBytes()).toBeGreaterThan(coll.storageBytes);
+    const d = coll.getById(all[5]._id)!;
+    d.kind = 'changed';
+    expect(coll.getById(all[5]._id)!.kind).toBe(all[5].kind);
   });
 });

@@ -1,7 +1,7 @@
 import { Query } from 'mingo';
 import { CommandError } from './errors';
 import { type Cursor, SortedList } from './sorted-list';
-import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber } from './values';
+import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber, typeRank } from './values';
 
 export interface IndexSpec extends Doc {
   v: number;
@@ -20,9 +20,43 @@ export interface IndexEntry {
 
 const MAX_KEYS_PER_DOC = 1000;
 
+type Quad = { i0: number; i1: number; i2: number; i3: number; _bsontype?: string };
+
+/** `compareValues` with shortcuts for the key types indexes hold most (a sort of a million keys). */
+function compareKey(a: unknown, b: unknown): number {
+  const ta = typeof a;
+  if (ta === typeof b) {
+    if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    if (ta === 'number' && a === a && b === b) return (a as number) < (b as number) ? -1 : a === b ? 0 : 1;
+    if (a instanceof Date && b instanceof Date) {
+      const x = a.getTime();
+      const y = b.getTime();
+      if (x === x && y === y) return x < y ? -1 : x > y ? 1 : 0;
+    } else if (ta === 'object' && a !== null && b !== null) {
+      const x = a as Quad;
+      const y = b as Quad;
+      if (
+        x._bsontype === 'ObjectId' &&
+        y._bsontype === 'ObjectId' &&
+        typeof x.i0 === 'number' &&
+        typeof y.i0 === 'number'
+      ) {
+        return cmpU32(x.i0, y.i0) || cmpU32(x.i1, y.i1) || cmpU32(x.i2, y.i2) || cmpU32(x.i3, y.i3);
+      }
+    }
+  }
+  return compareValues(a, b);
+}
+
+function cmpU32(a: number, b: number): number {
+  const x = a >>> 0;
+  const y = b >>> 0;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function compareKeys(a: unknown[], b: unknown[], n: number): number {
   for (let i = 0; i < n; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = compareKey(a[i], b[i]);
     if (c !== 0) return c;
   }
   return 0;
@@ -60,7 +94,7 @@ export class Index {
   readonly entries = new SortedList<IndexEntry>(compareEntries);
   /** Set once any document had an array on an indexed path (then ranges cannot be intersected). */
   multikey = false;
-  private readonly partial?: Query;
+  readonly partial?: Query;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -106,16 +140,65 @@ export class Index {
     return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) <= 0);
   }
 
-  add(id: string, keys: unknown[][]): void {
-    for (const k of keys) this.entries.insert({ k, id });
+  /**
+   * First position of a range over field `prefix.length` under an equality prefix. Bounds keep
+   * MongoDB's type bracketing: with only an upper bound, the range starts at that bound's type.
+   */
+  rangeStart(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown }): Cursor {
+    const p = prefix.length;
+    if (r.lo !== undefined) {
+      const lo = r.lo;
+      const inc = r.loInc === true;
+      return this.entries.search((e) => {
+        const c = compareKeys(e.k, prefix, p);
+        if (c !== 0) return c < 0;
+        const d = compareKey(e.k[p], lo);
+        return inc ? d < 0 : d <= 0;
+      });
+    }
+    const rank = typeRank(r.hi);
+    return this.entries.search((e) => {
+      const c = compareKeys(e.k, prefix, p);
+      if (c !== 0) return c < 0;
+      return typeRank(e.k[p]) < rank;
+    });
   }
 
-  /** Replaces all entries at once (one sort instead of one insertion per key). */
-  rebuild(docs: Iterable<[string, Doc]>): void {
-    const all: IndexEntry[] = [];
-    for (const [id, doc] of docs) for (const k of this.keysFor(doc)) all.push({ k, id });
-    all.sort(compareEntries);
-    this.entries.load(all);
+  /** First position past a range (see `rangeStart`). */
+  rangeEnd(prefix: unknown[], r: { lo?: unknown; hi?: unknown; hiInc?: boolean }): Cursor {
+    const p = prefix.length;
+    if (r.hi !== undefined) {
+      const hi = r.hi;
+      const inc = r.hiInc === true;
+      return this.entries.search((e) => {
+        const c = compareKeys(e.k, prefix, p);
+        if (c !== 0) return c < 0;
+        const d = compareKey(e.k[p], hi);
+        return inc ? d <= 0 : d < 0;
+      });
+    }
+    const rank = typeRank(r.lo);
+    return this.entries.search((e) => {
+      const c = compareKeys(e.k, prefix, p);
+      if (c !== 0) return c < 0;
+      return typeRank(e.k[p]) <= rank;
+    });
+  }
+
+  /** The record id string stored in this index for a single-field key (shared with the document map). */
+  sharedId(value: unknown): string | undefined {
+    const e = this.entries.at(this.lowerBound([value]));
+    return e && compareKey(e.k[0], value) === 0 ? e.id : undefined;
+  }
+
+  /** Replaces all entries with `entries` (sorted here: one sort instead of one insertion each). */
+  load(entries: IndexEntry[]): void {
+    entries.sort(compareEntries);
+    this.entries.load(entries);
+  }
+
+  add(id: string, keys: unknown[][]): void {
+    for (const k of keys) this.entries.insert({ k, id });
   }
 
   /** First key held by two different records. */
