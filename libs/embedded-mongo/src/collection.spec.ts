@@ -315,6 +315,19 @@ describe('Collection counting and paging from indexes', () => {
     expect(examined).toBe(limit);
   });
 
+  it('merges several equality values into one sort order, reading only the page', () => {
+    const filter = { kind: 'terminal', sent: { $in: [true, false] }, time: { $lt: to } };
+    const { result, examined } = measure(() => coll.findSorted(filter, parseSort({ time: -1, _id: -1 }), 40, 20));
+    const reference = all
+      .filter((d) => d.kind === 'terminal' && isDate(d.time) && d.time < to)
+      .sort((a, b) => compareValues(b.time, a.time) || compareValues(b._id, a._id))
+      .slice(40, 60);
+    expect(result.map((d) => String(d._id))).toEqual(reference.map((d) => String(d._id)));
+    expect(examined).toBe(20);
+    expect(coll.explain(filter, parseSort({ time: -1, _id: -1 }))).toMatchObject({ sorted: true, exact: true });
+    expect(coll.count(filter)).toBe(all.filter((d) => d.kind === 'terminal' && isDate(d.time) && d.time < to).length);
+  });
+
   it('reads only the page past the end of one prefix when the range is open below', () => {
     const { result, examined } = measure(() =>
       coll.findSorted({ kind: 'app', time: { $lt: to } }, parseSort({ time: -1, _id: -1 }), 100, 10),

@@ -1,7 +1,7 @@
 import { UUID } from 'bson';
 import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
-import { Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { compareEntrySuffix, Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
 import { decodeDoc, encodeDoc, extractTop } from './raw-doc';
 import type { Cursor } from './sorted-list';
 import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
@@ -21,6 +21,7 @@ export interface Pred {
 
 const MAX_IN_VALUES = 1000;
 const MAX_BOUNDS = 1000;
+const MAX_MERGED_PREFIXES = 64;
 
 /** The same stored value for index purposes (strict: a change of type counts as a change). */
 function sameIndexValue(a: unknown, b: unknown): boolean {
@@ -514,17 +515,66 @@ export class Collection {
     return limit > 0 ? sorted.slice(skip, skip + limit) : skip > 0 ? sorted.slice(skip) : sorted;
   }
 
-  /** Reads an exact index plan's matches in its order, skipping by position. */
+  /** Reads an exact index plan's matches in its order, skipping by position where it can. */
   private readSpans(plan: IndexPlan, skip: number, limit: number): Doc[] {
     const out: Doc[] = [];
+    const seen = plan.idx.multikey ? new Set<string>() : undefined;
+    let toSkip = skip;
+    for (const e of this.planEntries(plan, seen ? 0 : skip)) {
+      if (seen) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+      }
+      const buf = this.docs.get(e.id);
+      if (!buf) continue;
+      this.examined++;
+      out.push(decodeDoc(buf));
+      if (limit > 0 && out.length >= limit) return out;
+    }
+    return out;
+  }
+
+  /**
+   * An index plan's entries in the plan's order, the first `skip` passed over: by position when
+   * the spans are read one after another, entry by entry when several equality prefixes are
+   * merged into one sort order (MongoDB's SORT_MERGE of an exploded `$in`).
+   */
+  private *planEntries(plan: IndexPlan, skip = 0): Generator<IndexEntry> {
     const entries = plan.idx.entries;
     const reverse = plan.ordered < 0;
     let spans = this.spans(plan);
+    if (plan.ordered !== 0 && spans.length > 1) {
+      const p = plan.prefixes[0].length;
+      const sign = reverse ? -1 : 1;
+      const its = spans.map(([from, to]) => entries.range(from, to, reverse));
+      const heads = its.map((it) => it.next());
+      let toSkip = skip;
+      for (;;) {
+        let best = -1;
+        for (let i = 0; i < heads.length; i++) {
+          const h = heads[i];
+          if (h.done) continue;
+          if (best < 0 || sign * compareEntrySuffix(h.value, heads[best].value as IndexEntry, p) < 0) best = i;
+        }
+        if (best < 0) return;
+        const e = heads[best].value as IndexEntry;
+        heads[best] = its[best].next();
+        this.keysExamined++;
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+        yield e;
+      }
+    }
     if (reverse) spans = spans.reverse();
     let toSkip = skip;
-    const seen = plan.idx.multikey ? new Set<string>() : undefined;
     for (let [from, to] of spans) {
-      if (toSkip > 0 && !seen) {
+      if (toSkip > 0) {
         const n = entries.countBetween(from, to);
         if (n <= toSkip) {
           toSkip -= n;
@@ -536,22 +586,9 @@ export class Collection {
       }
       for (const e of entries.range(from, to, reverse)) {
         this.keysExamined++;
-        if (seen) {
-          if (seen.has(e.id)) continue;
-          seen.add(e.id);
-        }
-        if (toSkip > 0) {
-          toSkip--;
-          continue;
-        }
-        const buf = this.docs.get(e.id);
-        if (!buf) continue;
-        this.examined++;
-        out.push(decodeDoc(buf));
-        if (limit > 0 && out.length >= limit) return out;
+        yield e;
       }
     }
-    return out;
   }
 
   /** Explains how a filter (and sort) would be served; used by tests and the benchmark. */
@@ -603,16 +640,9 @@ export class Collection {
       for (const p of plan.plans) yield* this.planIds(p);
       return;
     }
-    const { idx, range } = plan;
+    const { range } = plan;
     const p = plan.prefixes[0]?.length ?? 0;
-    let spans = this.spans(plan);
-    if (plan.ordered < 0) spans = spans.reverse();
-    for (const [from, to] of spans) {
-      for (const e of idx.entries.range(from, to, plan.ordered < 0)) {
-        this.keysExamined++;
-        if (!range || inRange(e.k[p], range)) yield e.id;
-      }
-    }
+    for (const e of this.planEntries(plan)) if (!range || inRange(e.k[p], range)) yield e.id;
   }
 
   /**
@@ -647,8 +677,10 @@ export class Collection {
         eqCount + sort.length <= idx.fields.length &&
         sort.every(([f], i) => idx.fields[eqCount + i] === f)
       ) {
-        const single = idx.fields.slice(0, eqCount).every((f) => preds.get(f)!.eq!.length === 1);
-        if (single) ordered = sortDir;
+        // Several equality values are merged into one order when there are few combinations.
+        let combos = 1;
+        for (const f of idx.fields.slice(0, eqCount)) combos *= preds.get(f)!.eq!.length;
+        if (combos <= MAX_MERGED_PREFIXES) ordered = sortDir;
       }
       const score = eqCount * 4 + (range ? 2 : 0) + (ordered !== 0 ? 1 : 0);
       if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, ordered, score };

@@ -62,6 +62,15 @@ function compareKeys(a: unknown[], b: unknown[], n: number): number {
   return 0;
 }
 
+/** Compares entries on their key fields from `from` on, then record id (merging equality prefixes). */
+export function compareEntrySuffix(a: IndexEntry, b: IndexEntry, from: number): number {
+  for (let i = from; i < a.k.length; i++) {
+    const c = compareKey(a.k[i], b.k[i]);
+    if (c !== 0) return c;
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 function compareEntries(a: IndexEntry, b: IndexEntry): number {
   const c = compareKeys(a.k, b.k, a.k.length);
   if (c !== 0) return c;
