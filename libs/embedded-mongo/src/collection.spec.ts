@@ -360,3 +360,58 @@ describe('Collection counting and paging from indexes', () => {
     expect(coll.getById(all[5]._id)!.kind).toBe(all[5].kind);
   });
 });
+
+describe('Collection indexes with mixed directions', () => {
+  const { coll } = newCollection();
+  const all: Array<Record<string, unknown>> = [];
+  beforeAll(() => {
+    coll.createIndex(normaliseIndexSpec({ key: { seen: -1, sn: 1 }, name: 'seen_-1_sn_1' }));
+    for (let i = 0; i < 3000; i++) {
+      const doc = {
+        _id: i,
+        sn: `S${String(i).padStart(5, '0')}`,
+        seen: i % 7 === 0 ? null : new Date(1e12 + (i % 500) * 1000),
+      };
+      all.push(doc);
+      coll.insert(doc);
+    }
+  });
+
+  const ref = (dirSeen: number, dirSn: number) =>
+    [...all].sort((a, b) => dirSeen * compareValues(a.seen, b.seen) || dirSn * compareValues(a.sn, b.sn));
+
+  it('serves a sort that follows the index directions, or inverts all of them, reading only the page', () => {
+    for (const [seen, sn] of [
+      [-1, 1],
+      [1, -1],
+    ]) {
+      const before = coll.examined;
+      const page = coll.findSorted({}, parseSort({ seen, sn }), 300, 10);
+      expect(coll.examined - before).toBe(10);
+      expect(page.map((d) => d._id)).toEqual(
+        ref(seen, sn)
+          .slice(300, 310)
+          .map((d) => d._id),
+      );
+    }
+    expect(coll.explain({}, parseSort({ seen: -1, sn: -1 })).stage).toBe('COLLSCAN');
+  });
+
+  it('counts and reads a range on a descending field', () => {
+    const lo = new Date(1e12 + 100_000);
+    const hi = new Date(1e12 + 200_000);
+    const filter = { seen: { $gt: lo, $lte: hi } };
+    const want = all.filter((d) => d.seen instanceof Date && d.seen > lo && d.seen <= hi);
+    const before = coll.examined;
+    expect(coll.count(filter)).toBe(want.length);
+    expect(coll.count({ seen: { $gte: lo } })).toBe(all.filter((d) => d.seen instanceof Date && d.seen >= lo).length);
+    expect(coll.examined).toBe(before);
+    const page = coll.findSorted(filter, parseSort({ seen: -1, sn: 1 }), 0, 5);
+    expect(page.map((d) => d._id)).toEqual(
+      ref(-1, 1)
+        .filter((d) => want.includes(d))
+        .slice(0, 5)
+        .map((d) => d._id),
+    );
+  });
+});

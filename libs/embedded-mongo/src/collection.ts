@@ -1,7 +1,7 @@
 import { UUID } from 'bson';
 import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
-import { compareEntrySuffix, Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
 import { decodeDoc, encodeDoc, extractTop } from './raw-doc';
 import type { Cursor } from './sorted-list';
 import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
@@ -558,7 +558,7 @@ export class Collection {
         for (let i = 0; i < heads.length; i++) {
           const h = heads[i];
           if (h.done) continue;
-          if (best < 0 || sign * compareEntrySuffix(h.value, heads[best].value as IndexEntry, p) < 0) best = i;
+          if (best < 0 || sign * plan.idx.compareSuffix(h.value, heads[best].value as IndexEntry, p) < 0) best = i;
         }
         if (best < 0) return;
         const e = heads[best].value as IndexEntry;
@@ -663,7 +663,6 @@ export class Collection {
       }
       return { kind: 'ids', ids, exact: simple?.size === 1 && simple.get('_id') === 'eq' };
     }
-    const sortDir = sort.length > 0 && sort.every(([, d]) => d === sort[0][1]) ? sort[0][1] : 0;
     let best: Candidate | undefined;
     for (const idx of this.indexes) {
       if (!idx.complete) continue;
@@ -672,10 +671,12 @@ export class Collection {
       const next = eqCount < idx.fields.length ? preds.get(idx.fields[eqCount]) : undefined;
       const range = next !== undefined && (next.lo !== undefined || next.hi !== undefined);
       let ordered = 0;
+      // Walked forwards when the sort follows the index's directions, backwards when it inverts all of them.
+      const sortDir = sort.length > 0 && eqCount < idx.fields.length ? sort[0][1] * idx.dirs[eqCount] : 0;
       if (
         sortDir !== 0 &&
         eqCount + sort.length <= idx.fields.length &&
-        sort.every(([f], i) => idx.fields[eqCount + i] === f)
+        sort.every(([f, d], i) => idx.fields[eqCount + i] === f && d * idx.dirs[eqCount + i] === sortDir)
       ) {
         // Several equality values are merged into one order when there are few combinations.
         let combos = 1;

@@ -62,19 +62,13 @@ function compareKeys(a: unknown[], b: unknown[], n: number): number {
   return 0;
 }
 
-/** Compares entries on their key fields from `from` on, then record id (merging equality prefixes). */
-export function compareEntrySuffix(a: IndexEntry, b: IndexEntry, from: number): number {
-  for (let i = from; i < a.k.length; i++) {
-    const c = compareKey(a.k[i], b.k[i]);
-    if (c !== 0) return c;
+/** Compares keys in an index's order: each field ascending or descending as the index declares. */
+function compareDirected(a: unknown[], b: unknown[], n: number, dirs: number[]): number {
+  for (let i = 0; i < n; i++) {
+    const c = compareKey(a[i], b[i]);
+    if (c !== 0) return dirs[i] < 0 ? -c : c;
   }
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-function compareEntries(a: IndexEntry, b: IndexEntry): number {
-  const c = compareKeys(a.k, b.k, a.k.length);
-  if (c !== 0) return c;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return 0;
 }
 
 /** Renders a key the way mongod prints `dup key: { ... }`. */
@@ -100,13 +94,24 @@ function renderValue(v: unknown): string {
 export class Index {
   readonly paths: string[][];
   readonly fields: string[];
-  readonly entries = new SortedList<IndexEntry>(compareEntries);
+  /** Per field: 1 ascending, -1 descending (entries are kept in that order, like mongod's). */
+  readonly dirs: number[];
+  readonly entries: SortedList<IndexEntry>;
+  private readonly compareEntries: (a: IndexEntry, b: IndexEntry) => number;
   /** Set once any document had an array on an indexed path (then ranges cannot be intersected). */
   multikey = false;
   readonly partial?: Query;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
+    this.dirs = this.fields.map((f) => (toNumber(spec.key[f]) < 0 ? -1 : 1));
+    const dirs = this.dirs;
+    this.compareEntries = (a, b) => {
+      const c = compareDirected(a.k, b.k, a.k.length, dirs);
+      if (c !== 0) return c;
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    };
+    this.entries = new SortedList<IndexEntry>(this.compareEntries);
     this.paths = this.fields.map((f) => f.split('.'));
     if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, ENGINE_OPTIONS);
   }
@@ -141,57 +146,61 @@ export class Index {
 
   /** First position whose key prefix is >= `prefix` (compared on prefix.length fields). */
   lowerBound(prefix: unknown[]): Cursor {
-    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) < 0);
+    return this.entries.search((e) => compareDirected(e.k, prefix, prefix.length, this.dirs) < 0);
   }
 
   /** First position whose key prefix is > `prefix`. */
   upperBound(prefix: unknown[]): Cursor {
-    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) <= 0);
+    return this.entries.search((e) => compareDirected(e.k, prefix, prefix.length, this.dirs) <= 0);
   }
 
   /**
    * First position of a range over field `prefix.length` under an equality prefix. Bounds keep
-   * MongoDB's type bracketing: with only an upper bound, the range starts at that bound's type.
+   * MongoDB's type bracketing: with one bound only, the range stops at the end of that bound's type.
+   * On a descending field the range starts at its upper bound.
    */
-  rangeStart(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown }): Cursor {
+  rangeStart(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown; hiInc?: boolean }): Cursor {
     const p = prefix.length;
-    if (r.lo !== undefined) {
-      const lo = r.lo;
-      const inc = r.loInc === true;
-      return this.entries.search((e) => {
-        const c = compareKeys(e.k, prefix, p);
-        if (c !== 0) return c < 0;
-        const d = compareKey(e.k[p], lo);
-        return inc ? d < 0 : d <= 0;
-      });
-    }
-    const rank = typeRank(r.hi);
+    const dir = this.dirs[p] ?? 1;
+    const first = dir > 0 ? r.lo : r.hi;
+    const firstInc = dir > 0 ? r.loInc === true : r.hiInc === true;
+    const other = dir > 0 ? r.hi : r.lo;
     return this.entries.search((e) => {
-      const c = compareKeys(e.k, prefix, p);
+      const c = compareDirected(e.k, prefix, p, this.dirs);
       if (c !== 0) return c < 0;
-      return typeRank(e.k[p]) < rank;
+      if (first !== undefined) {
+        const d = dir * compareKey(e.k[p], first);
+        return firstInc ? d < 0 : d <= 0;
+      }
+      return dir * (typeRank(e.k[p]) - typeRank(other)) < 0;
     });
   }
 
   /** First position past a range (see `rangeStart`). */
-  rangeEnd(prefix: unknown[], r: { lo?: unknown; hi?: unknown; hiInc?: boolean }): Cursor {
+  rangeEnd(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown; hiInc?: boolean }): Cursor {
     const p = prefix.length;
-    if (r.hi !== undefined) {
-      const hi = r.hi;
-      const inc = r.hiInc === true;
-      return this.entries.search((e) => {
-        const c = compareKeys(e.k, prefix, p);
-        if (c !== 0) return c < 0;
-        const d = compareKey(e.k[p], hi);
-        return inc ? d <= 0 : d < 0;
-      });
-    }
-    const rank = typeRank(r.lo);
+    const dir = this.dirs[p] ?? 1;
+    const last = dir > 0 ? r.hi : r.lo;
+    const lastInc = dir > 0 ? r.hiInc === true : r.loInc === true;
+    const other = dir > 0 ? r.lo : r.hi;
     return this.entries.search((e) => {
-      const c = compareKeys(e.k, prefix, p);
+      const c = compareDirected(e.k, prefix, p, this.dirs);
       if (c !== 0) return c < 0;
-      return typeRank(e.k[p]) <= rank;
+      if (last !== undefined) {
+        const d = dir * compareKey(e.k[p], last);
+        return lastInc ? d <= 0 : d < 0;
+      }
+      return dir * (typeRank(e.k[p]) - typeRank(other)) <= 0;
     });
+  }
+
+  /** Compares entries on their key fields from `from` on (in index order), then record id. */
+  compareSuffix(a: IndexEntry, b: IndexEntry, from: number): number {
+    for (let i = from; i < a.k.length; i++) {
+      const c = compareKey(a.k[i], b.k[i]);
+      if (c !== 0) return this.dirs[i] < 0 ? -c : c;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   }
 
   /** The record id string stored in this index for a single-field key (shared with the document map). */
@@ -202,7 +211,7 @@ export class Index {
 
   /** Replaces all entries with `entries` (sorted here: one sort instead of one insertion each). */
   load(entries: IndexEntry[]): void {
-    entries.sort(compareEntries);
+    entries.sort(this.compareEntries);
     this.entries.load(entries);
   }
 
