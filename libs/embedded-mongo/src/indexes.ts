@@ -132,6 +132,18 @@ export class Index {
   keysFor(doc: Doc): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
     if (this.spec.sparse && this.fields.every((f) => !hasPath(doc, f))) return [];
+    // Common case, one value per field: one key array of exactly the index's width (keys built by
+    // spreading carry spare capacity, which a million entries per index would keep).
+    const n = this.paths.length;
+    const single: unknown[] = new Array<unknown>(n);
+    let simple = true;
+    const arrays = { array: false };
+    for (let i = 0; i < n && simple; i++) {
+      const vals = indexValuesAt(doc, this.paths[i], arrays);
+      if (arrays.array || vals.length !== 1) simple = false;
+      else single[i] = vals[0];
+    }
+    if (simple) return [single];
     let combos: unknown[][] = [[]];
     for (const p of this.paths) {
       const seen = { array: false };

@@ -168,4 +168,3 @@ FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -
 FingerPrintLogSchema.index({ device_type: 1, device_sn: 1, time: -1, _id: -1 });
 FingerPrintLogSchema.index({ device_type: 1, enrollid: 1, time: -1, _id: -1 });
 FingerPrintLogSchema.index({ device_type: 1, employee: 1, time: -1, _id: -1 });
-FingerPrintLogSchema.index({ device_type: 1, event: 1, time: -1, _id: -1 });
