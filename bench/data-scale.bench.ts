@@ -348,7 +348,12 @@ async function waitStarted(plan: ProductDbPlan, name: string): Promise<{ product
 export const limitMs = { quick: 600_000, full: 3_600_000 };
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
-  const sizes = opts.quick ? [2000, 20_000] : [10_000, 100_000, 1_000_000];
+  // BENCH_DATA_SCALE_SIZES=10000,100000 runs other sizes (the ratio is always largest / smallest).
+  const fromEnv = (process.env.BENCH_DATA_SCALE_SIZES ?? '')
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => Number.isInteger(v) && v > 0);
+  const sizes = fromEnv.length > 0 ? fromEnv : opts.quick ? [2000, 20_000] : [10_000, 100_000, 1_000_000];
   const samples = opts.quick ? 5 : 15;
   const ingest = {
     terminals: opts.quick ? 4 : 10,
@@ -430,6 +435,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       await dropProductDb(product).catch(() => undefined);
       await product.stop();
     }
+    // Each size's figures as soon as they are known (a long run stays useful if a later size fails).
+    console.log(`\ndata-scale ${tag}: ${JSON.stringify(fig)}`);
   }
 
   // Rows: one per measured figure, the sizes side by side in the notes' table; the product column
