@@ -284,6 +284,19 @@ export class FingerPrintLogRepository {
 
   // ---- listings ----
 
+  /** Punches not yet confirmed by the HR server, and when the oldest of them was stored (health, metrics). */
+  async outboxBacklog(): Promise<{ count: number; oldestAt?: Date }> {
+    const [count, oldest] = await Promise.all([
+      this.model.countDocuments({ forward_pending: true }).exec(),
+      this.model
+        .findOne({ forward_pending: true }, { createdAt: 1 })
+        .sort({ createdAt: 1 })
+        .lean<{ createdAt?: Date }>()
+        .exec(),
+    ]);
+    return { count, ...(oldest?.createdAt ? { oldestAt: oldest.createdAt } : {}) };
+  }
+
   /**
    * One page, newest first, and the total. Every filter the listings offer is an equality prefix of
    * one index followed by the sort, so the page and the count are read from that index's range

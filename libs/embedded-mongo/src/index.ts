@@ -10,3 +10,4 @@ export function start(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   return launch(opts);
 }
 export { encodeRecord } from './journal';
+export { journalObserver } from './journal-observer';

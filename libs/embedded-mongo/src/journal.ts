@@ -5,6 +5,7 @@ import type { Store } from './store';
 import type { Doc } from './values';
 import { encodePutEntry, parsePutEntry } from './raw-doc';
 import { crc32c } from './wire';
+import { journalObserver } from './journal-observer';
 
 const SNAPSHOT = 'snapshot.bson';
 const SNAPSHOT_TMP = 'snapshot.bson.tmp';
@@ -295,7 +296,9 @@ export class Journal {
       const upTo = this.appended;
       this.pending = [];
       await this.writeAll(bufs);
+      const syncStarted = process.hrtime.bigint();
       await this.fh.datasync();
+      journalObserver.onFsync?.(Number(process.hrtime.bigint() - syncStarted) / 1e9, this.bytes);
       this.stats.fsyncs++;
       this.durable = upTo;
       this.release();

@@ -158,6 +158,8 @@ export const FingerPrintLogSchema = SchemaFactory.createForClass(FingerPrintLog)
 FingerPrintLogSchema.index({ dedupe_key: 1 }, { unique: true });
 // Outbox: due undelivered punches, then the head of one terminal's stream in order.
 FingerPrintLogSchema.index({ forward_pending: 1, next_attempt_at: 1 });
+// The forwarding backlog's age (health, metrics): the oldest pending punch without a scan.
+FingerPrintLogSchema.index({ forward_pending: 1, createdAt: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
 // Listings (newest first) and each filter they offer: the filter's fields as an equality prefix,
 // then the sort, so a page and its total are read from one index range (embedded and MongoDB).
