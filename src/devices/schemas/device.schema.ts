@@ -75,6 +75,6 @@ export class Device {
 export type DeviceDocument = HydratedDocument<Device>;
 export const DeviceSchema = SchemaFactory.createForClass(Device);
 DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
-DeviceSchema.index({ online: 1, lastSeenAt: -1 });
+DeviceSchema.index({ online: 1, lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ instanceId: 1, online: 1 });
 DeviceSchema.index({ connectionId: 1 });

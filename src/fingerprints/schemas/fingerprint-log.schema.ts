@@ -161,9 +161,12 @@ FingerPrintLogSchema.index({ forward_pending: 1, next_attempt_at: 1 });
 // The forwarding backlog's age (health, metrics): the oldest pending punch without a scan.
 FingerPrintLogSchema.index({ forward_pending: 1, createdAt: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
-// Listings (newest first) and their filters.
+// Listings (newest first) and each filter they offer: the filter's fields as an equality prefix,
+// then the sort, so a page and its total are read from one index range (embedded and MongoDB).
+// is_send and send_failed are always stored as booleans: a listing filtering one of them asks for
+// both values of the other, which MongoDB and the embedded server merge in sort order.
 FingerPrintLogSchema.index({ device_type: 1, time: -1, _id: -1 });
-FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -1 });
-FingerPrintLogSchema.index({ device_type: 1, device_sn: 1, time: -1 });
-FingerPrintLogSchema.index({ enrollid: 1, time: -1 });
-FingerPrintLogSchema.index({ employee: 1, time: -1 });
+FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, device_sn: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, enrollid: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, employee: 1, time: -1, _id: -1 });

@@ -116,6 +116,11 @@ OperationSchema.index({ createdAt: -1, _id: -1 });
 OperationSchema.index({ sn: 1, createdAt: -1, _id: -1 });
 OperationSchema.index({ type: 1, createdAt: -1, _id: -1 });
 OperationSchema.index({ status: 1, createdAt: -1, _id: -1 });
+// Combinations of the listing's filters (sn + status is served by the dispatcher's index above),
+// and the counts of GET /api/operations/stats, one index range per status and per type.
+OperationSchema.index({ sn: 1, type: 1, createdAt: -1, _id: -1 });
+OperationSchema.index({ type: 1, status: 1, createdAt: -1, _id: -1 });
+OperationSchema.index({ sn: 1, type: 1, status: 1, createdAt: -1, _id: -1 });
 // Expired leases, retention, dependency resolution, children of a parent.
 OperationSchema.index({ status: 1, leaseUntil: 1 });
 OperationSchema.index({ status: 1, completedAt: 1 });
