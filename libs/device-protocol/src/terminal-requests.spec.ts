@@ -147,7 +147,7 @@ describe('parseLogRecord', () => {
     expect(ok(parseLogRecord({ enrollid: 0, time: '2024-05-01 08:00:00', mode: 0, inout: 1, event: 6 })).event).toBe(6);
   });
 
-  it.each([[-1], [100_000_000], ['abc'], [1.5], [''], [null], [undefined], [true]])(
+  it.each([[-1], [1_000_000_000_000], ['abc'], [1.5], [''], [null], [undefined], [true]])(
     'rejects enrollid %p',
     (enrollid) => {
       expect(reason(parseLogRecord({ enrollid, time: '2024-05-01 08:00:00' }))).toMatch(/^enrollid /);
@@ -155,7 +155,7 @@ describe('parseLogRecord', () => {
   );
 
   it('accepts the highest 8-digit enrollid', () => {
-    expect(ok(parseLogRecord({ enrollid: '99999999', time: '2024-05-01 08:00:00' })).enrollid).toBe(99_999_999);
+    expect(ok(parseLogRecord({ enrollid: '123456789012', time: '2024-05-01 08:00:00' })).enrollid).toBe(123_456_789_012);
   });
 
   it.each([[undefined], [''], ['not a time'], [1714550400], ['2024-02-30 08:00:00']])('rejects time %p', (time) => {
@@ -193,7 +193,7 @@ describe('parseSendlog', () => {
 
   it('rejects the whole frame when one record has an invalid enrollid', () => {
     const r = parseSendlog({ sn: 'ZX1', count: 3, logindex: 1, record: [rec(1), rec(-5), rec(3)] });
-    expect(reason(r)).toBe('record[1]: enrollid -5 is out of range 0..99999999');
+    expect(reason(r)).toBe('record[1]: enrollid -5 is out of range 0..999999999999');
   });
 
   it('rejects the whole frame when one record has an unusable time', () => {
@@ -244,8 +244,12 @@ describe('parseSenduser', () => {
     expect(v).toEqual({ sn: 'ZX1', enrollid: 9, name: '12', raw: { sn: 'ZX1', enrollid: 9, name: 12 } });
   });
 
-  it.each([[0], [-1], ['x'], [123_456_789]])('rejects enrollid %p', (enrollid) => {
+  it.each([[0], [-1], ['x'], [1_234_567_890_123]])('rejects enrollid %p', (enrollid) => {
     expect(reason(parseSenduser({ sn: 'ZX1', enrollid }))).toMatch(/^enrollid /);
+  });
+
+  it('accepts a 12-digit enrollid (Topdata readers)', () => {
+    expect(ok(parseSenduser({ sn: 'ZX1', enrollid: 999_999_999_999 })).enrollid).toBe(999_999_999_999);
   });
 
   it('rejects a negative or non-numeric backupnum', () => {
