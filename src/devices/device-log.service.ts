@@ -1,15 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseLogRecords } from '@app/device-protocol';
+import { splitLogRecords } from '@app/device-protocol';
 import { ApiError } from '@app/common';
 import { FingerprintsService } from '../fingerprints';
 import { DevicesService } from './devices.service';
 import type { DeviceLogDto } from './dto/device-log.dto';
-import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
+import { TerminalLogsService } from './terminal-logs.service';
 
 export interface DeviceLogResult {
   success: true;
   forwarded: boolean;
   retryLater: boolean;
+  /** Records of the body that could not be stored (kept as rejected records); absent when none. */
+  rejected?: number;
 }
 
 function invalidRecord(field: string, message: string): ApiError {
@@ -34,26 +36,21 @@ export class DeviceLogService {
         sn: body.sn,
       });
     }
-    // The same lenient reading as the gateway's sendlog, so both paths store identical records.
-    const parsed = parseLogRecords({ record: body.record.map((r) => ({ ...r })) });
+    // The same lenient reading as the gateway's sendlog, so both paths store identical records;
+    // records that cannot be stored are kept as rejected records and counted in the answer.
+    const parsed = splitLogRecords({ record: body.record.map((r) => ({ ...r })) });
     if (!parsed.ok) throw invalidRecord('record', parsed.reason);
     const ctx = this.devices.contextOf(body.sn, doc);
-    let result;
-    try {
-      result = await this.logs.ingest(parsed.value, {
-        sn: body.sn,
-        source: 'device-log',
-        timeZone: ctx.timeZone,
-        ...(ctx.name ? { deviceName: ctx.name } : {}),
-      });
-    } catch (err) {
-      if (err instanceof InvalidLogRecordError) throw invalidRecord(`record.${err.index}`, err.reason);
-      throw err;
-    }
+    const result = await this.logs.ingest(
+      parsed.value.records,
+      { sn: body.sn, source: 'device-log', timeZone: ctx.timeZone, ...(ctx.name ? { deviceName: ctx.name } : {}) },
+      parsed.value.rejected,
+    );
+    const rejected = result.rejected > 0 ? { rejected: result.rejected } : {};
     await this.devices.recordDeviceLog(body.sn).catch((err: unknown) => {
       this.logger.warn(`${body.sn}: could not note the device-log time: ${String(err)}`);
     });
-    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false };
+    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false, ...rejected };
     let forwarded = false;
     try {
       forwarded = (await this.fingerprints.forwardNow(result.punchIds)).forwarded;
@@ -61,6 +58,6 @@ export class DeviceLogService {
       // Stored already: the outbox delivers it later.
       this.logger.warn(`${body.sn}: inline forward failed, the outbox takes over: ${String(err)}`);
     }
-    return { success: true, forwarded, retryLater: !forwarded };
+    return { success: true, forwarded, retryLater: !forwarded, ...rejected };
   }
 }

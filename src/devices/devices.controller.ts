@@ -9,6 +9,7 @@ import { DevicesService } from './devices.service';
 import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { ParseSnPipe } from './parse-sn.pipe';
+import { TerminalFieldService } from './terminal-field.service';
 
 const SN_EXAMPLE = 'ZXRE06022863';
 const DEVICE_EXAMPLE = {
@@ -53,6 +54,9 @@ const DEVICE_DETAIL_EXAMPLE = {
   disconnectReason: null,
   lastDeviceLogAt: null,
   createdAt: '2025-10-01T08:00:00.000Z',
+  clock: { offsetSeconds: 2, measuredAt: '2025-11-08T07:59:12.000Z', source: 'reg' },
+  catchUp: { supported: true, lastError: null },
+  rejectedLogs: 0,
 };
 const NOT_FOUND_EXAMPLE = { success: false, error: 'device_not_found', message: `No terminal with sn ${SN_EXAMPLE}` };
 const INVALID_SN_EXAMPLE = {
@@ -90,6 +94,7 @@ export class DevicesController {
     private readonly devices: DevicesService,
     private readonly doorEvents: DoorEventsRepository,
     private readonly deviceUsers: DeviceUsersService,
+    private readonly field: TerminalFieldService,
   ) {}
 
   @Get()
@@ -122,7 +127,7 @@ export class DevicesController {
   async get(@Param('sn', ParseSnPipe) sn: string) {
     const item = await this.devices.findBySn(sn);
     if (!item) throw notFound(sn);
-    return { success: true, item };
+    return { success: true, item: { ...item, rejectedLogs: await this.field.rejectedCount(sn) } };
   }
 
   @Patch(':sn')

@@ -15,6 +15,10 @@ import { DoorEventsRepository } from './door-events.repository';
 import { Device, DeviceSchema } from './schemas/device.schema';
 import { DeviceUser, DeviceUserSchema } from './schemas/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
+import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.schema';
+import { RejectedLogsController } from './rejected-logs.controller';
+import { RejectedRecordsRepository } from './rejected-records.repository';
+import { TerminalFieldService } from './terminal-field.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalRequestsService } from './terminal-requests.service';
 import { TerminalGateway } from './terminal.gateway';
@@ -27,9 +31,10 @@ import { TerminalGateway } from './terminal.gateway';
       { name: Device.name, schema: DeviceSchema },
       { name: DoorEvent.name, schema: DoorEventSchema },
       { name: DeviceUser.name, schema: DeviceUserSchema },
+      { name: RejectedRecord.name, schema: RejectedRecordSchema },
     ]),
   ],
-  controllers: [DevicesController, DeviceLogController],
+  controllers: [DevicesController, RejectedLogsController, DeviceLogController],
   providers: [
     DeviceConnectionRegistry,
     DevicesRepository,
@@ -42,7 +47,16 @@ import { TerminalGateway } from './terminal.gateway';
     TerminalGateway,
     DeviceLogService,
     DeviceLogTokenGuard,
+    RejectedRecordsRepository,
+    TerminalFieldService,
   ],
-  exports: [DeviceConnectionRegistry, DevicesService, DeviceUsersService, TerminalLogsService, TerminalGateway],
+  exports: [
+    DeviceConnectionRegistry,
+    DevicesService,
+    DeviceUsersService,
+    TerminalLogsService,
+    TerminalGateway,
+    TerminalFieldService,
+  ],
 })
 export class DevicesModule {}

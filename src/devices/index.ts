@@ -18,12 +18,6 @@ export {
   type RosterRowInput,
   type UserInput,
 } from './device-users.service';
-export {
-  TerminalLogsService,
-  InvalidLogRecordError,
-  type IngestContext,
-  type IngestResult,
-  type LogSource,
-} from './terminal-logs.service';
+export { TerminalLogsService, type IngestContext, type IngestResult, type LogSource } from './terminal-logs.service';
 export { TerminalGateway } from './terminal.gateway';
 export { DOOR_EVENTS, doorEventMeaning } from './door-events';

@@ -139,6 +139,7 @@ const directory: TerminalDirectory = {
 const CFG: OperationsConfig = {
   replyTimeoutMs: 10_000,
   pageTimeoutMs: 60_000,
+  catchUpPageTimeoutMs: 15_000,
   retryBaseMs: 2_000,
   retryMaxMs: 60_000,
   maxAttempts: 3,

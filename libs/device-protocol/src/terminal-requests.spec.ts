@@ -155,7 +155,9 @@ describe('parseLogRecord', () => {
   );
 
   it('accepts the highest 8-digit enrollid', () => {
-    expect(ok(parseLogRecord({ enrollid: '123456789012', time: '2024-05-01 08:00:00' })).enrollid).toBe(123_456_789_012);
+    expect(ok(parseLogRecord({ enrollid: '123456789012', time: '2024-05-01 08:00:00' })).enrollid).toBe(
+      123_456_789_012,
+    );
   });
 
   it.each([[undefined], [''], ['not a time'], [1714550400], ['2024-02-30 08:00:00']])('rejects time %p', (time) => {
@@ -188,16 +190,22 @@ describe('parseSendlog', () => {
   });
 
   it('accepts an empty record list and leaves count/logindex out when absent', () => {
-    expect(ok(parseSendlog({ sn: 'ZX1', record: [] }))).toEqual({ sn: 'ZX1', records: [] });
+    expect(ok(parseSendlog({ sn: 'ZX1', record: [] }))).toEqual({ sn: 'ZX1', records: [], rejected: [] });
   });
 
-  it('rejects the whole frame when one record has an invalid enrollid', () => {
-    const r = parseSendlog({ sn: 'ZX1', count: 3, logindex: 1, record: [rec(1), rec(-5), rec(3)] });
-    expect(reason(r)).toBe('record[1]: enrollid -5 is out of range 0..999999999999');
+  it('splits a frame: a record with an invalid enrollid is rejected, the others kept', () => {
+    const v = ok(parseSendlog({ sn: 'ZX1', count: 3, logindex: 1, record: [rec(1), rec(-5), rec(3)] }));
+    expect(v.records.map((r) => r.enrollid)).toEqual([1, 3]);
+    expect(v.rejected).toEqual([{ index: 1, raw: rec(-5), reason: 'enrollid -5 is out of range 0..999999999999' }]);
+    expect(v).toMatchObject({ count: 3, logindex: 1 });
   });
 
-  it('rejects the whole frame when one record has an unusable time', () => {
-    expect(reason(parseSendlog({ sn: 'ZX1', record: [rec(1), rec(2, '31/12/2024')] }))).toMatch(/^record\[1\]: time /);
+  it('splits a frame: a record with an unusable time is rejected, the others kept', () => {
+    const v = ok(parseSendlog({ sn: 'ZX1', record: [rec(1), rec(2, '31/12/2024'), 'junk'] }));
+    expect(v.records.map((r) => r.enrollid)).toEqual([1]);
+    expect(v.rejected.map((r) => r.index)).toEqual([1, 2]);
+    expect(v.rejected[0].reason).toMatch(/^time /);
+    expect(v.rejected[1]).toEqual({ index: 2, raw: 'junk', reason: 'record is "junk", not an object' });
   });
 
   it('rejects a sendlog without records, with a non-list record or without sn', () => {
