@@ -20,4 +20,5 @@ export {
 } from './device-users.service';
 export { TerminalLogsService, type IngestContext, type IngestResult, type LogSource } from './terminal-logs.service';
 export { TerminalGateway } from './terminal.gateway';
+export { TerminalFieldService } from './terminal-field.service';
 export { DOOR_EVENTS, doorEventMeaning } from './door-events';

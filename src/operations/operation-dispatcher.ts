@@ -262,7 +262,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       op,
       sn,
       replyTimeoutMs: this.cfg.replyTimeoutMs,
-      pageTimeoutMs: this.cfg.pageTimeoutMs,
+      // Housekeeping must not hold a terminal's queue for long when the terminal ignores it.
+      pageTimeoutMs: op.background === true ? this.cfg.catchUpPageTimeoutMs : this.cfg.pageTimeoutMs,
       exchange: (cmd, payload, timeoutMs) =>
         this.exchange(sn, lane, attempt, cmd, payload, timeoutMs ?? this.cfg.replyTimeoutMs),
       sendOnly: (cmd, payload) => this.sendOnly(sn, attempt, cmd, payload),
