@@ -37,7 +37,7 @@ export class RejectedLogsController {
             _id: '6910a8c2f1d2c3b4a5968779',
             sn: SN_EXAMPLE,
             raw: { enrollid: 22, time: '0000-00-00 00:00:00', mode: 1, inout: 0, event: 0 },
-            reason: 'time "0000-00-00 00:00:00" is not a valid time',
+            reason: 'time "0000-00-00 00:00:00" is not a terminal time',
             source: 'sendlog',
             receivedAt: '2026-05-01T08:00:01.000Z',
           },
