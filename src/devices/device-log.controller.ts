@@ -46,7 +46,7 @@ export class DeviceLogController {
   @ApiErrorResponse(
     400,
     'Missing or wrongly typed sn, record, enrollid or time',
-    validationExample('record.0.time', 'time must be a date and time like 2025-11-08 09:00:00 or 2025-11-08T09:00:00'),
+    validationExample('record', 'each record must be an object'),
   )
   @ApiErrorResponse(401, 'DEVICE_LOG_TOKEN is set and the bearer token is missing or wrong', {
     success: false,

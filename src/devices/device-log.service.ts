@@ -18,6 +18,17 @@ function invalidRecord(field: string, message: string): ApiError {
   return new ApiError(400, 'validation_failed', `${field}: ${message}`, { errors: [{ field, messages: [message] }] });
 }
 
+const RECORD_FIELDS = ['enrollid', 'time', 'event', 'mode', 'inout', 'verifymode', 'temp', 'logindex', 'name', 'image'];
+
+/** The record fields of a posted record (unknown keys are dropped, as the body's other unknown keys). */
+function knownFields(record: unknown): unknown {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return record;
+  const source = record as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of RECORD_FIELDS) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}
+
 /** POST /api/device-log: punches from terminals or gateways over HTTP, stored like sendlog, forwarded once inline. */
 @Injectable()
 export class DeviceLogService {
@@ -38,8 +49,10 @@ export class DeviceLogService {
     }
     // The same lenient reading as the gateway's sendlog, so both paths store identical records;
     // records that cannot be stored are kept as rejected records and counted in the answer.
-    const parsed = splitLogRecords({ record: body.record.map((r) => ({ ...r })) });
+    const parsed = splitLogRecords({ record: body.record.map(knownFields) });
     if (!parsed.ok) throw invalidRecord('record', parsed.reason);
+    // A rejected record is kept as it was posted, unknown keys included.
+    for (const r of parsed.value.rejected) r.raw = body.record[r.index];
     const ctx = this.devices.contextOf(body.sn, doc);
     const result = await this.logs.ingest(
       parsed.value.records,

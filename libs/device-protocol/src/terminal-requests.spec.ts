@@ -143,6 +143,16 @@ describe('parseLogRecord', () => {
     expect(rec.raw.mode).toBe('face');
   });
 
+  it('rejects a record whose event or inout is there but no integer (never stored as 0)', () => {
+    expect(reason(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', event: 'in' }))).toBe(
+      'event "in" is not an integer',
+    );
+    expect(reason(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', inout: [] }))).toBe(
+      'inout an array is not an integer',
+    );
+    expect(ok(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', event: '2', inout: null })).event).toBe(2);
+  });
+
   it('accepts enrollid 0 (door events)', () => {
     expect(ok(parseLogRecord({ enrollid: 0, time: '2024-05-01 08:00:00', mode: 0, inout: 1, event: 6 })).event).toBe(6);
   });

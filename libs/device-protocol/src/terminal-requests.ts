@@ -69,6 +69,13 @@ export function parseLogRecord(v: unknown): ParseResult<LogRecord> {
   const enrollid = parseEnrollId(v.enrollid, { allowZero: true });
   if (!enrollid.ok) return enrollid;
   if (!isTerminalTimeSyntax(v.time)) return fail(`time ${describe(v.time)} is not a terminal time`);
+  // event and inout reach the HR server and the dedupe key: one that is there but no integer makes
+  // the record rejected (kept with its reason), never silently 0. An unreadable mode stays in raw.
+  for (const key of ['inout', 'event'] as const) {
+    if (v[key] !== undefined && v[key] !== null && toInt(v[key]) === undefined) {
+      return fail(`${key} ${describe(v[key])} is not an integer`);
+    }
+  }
   const mode = optionalInt(v, 'mode') ?? optionalInt(v, 'attmode') ?? optionalInt(v, 'verify');
   const temp = v.temp === undefined || v.temp === null ? undefined : toNumber(v.temp);
   const { image, ...raw } = v;
