@@ -746,6 +746,26 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect((await service.list({ type: 'getnewlog' })).items).toHaveLength(1);
   });
 
+  it('gives up a catch-up page in flight when an admin command arrives, sends the command now, then resumes', async () => {
+    link.connect('SN1', { usednewlog: 4 });
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getnewlog', stn: true });
+    const [catchUp] = (await service.list({ type: 'getnewlog' })).items;
+    const admin = await service.enqueue('SN1', 'getdevinfo', {});
+    // No clock advance: the admin's command does not wait for the catch-up's page timeout.
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true, volume: 3 });
+    expect((await until(admin._id, (o) => (o.status as string) === 'success')).response).toMatchObject({ volume: 3 });
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: true });
+    const resumed = await get(catchUp._id);
+    expect(resumed).toMatchObject({ status: 'sent', attemptCount: 1 });
+    // The terminal's late answer to the abandoned getnewlog does not pass for the answer to the resend.
+    link.reply('SN1', logPage(1, 0, 1));
+    link.reply('SN1', { ret: 'getnewlog', result: true, count: 0, record: [] });
+    const done = await until(catchUp._id, (o) => (o.status as string) === 'success');
+    expect(done.response).toMatchObject({ received: 0, pages: 1 });
+    expect(logs.pages).toEqual([]);
+  });
+
   it('remembers that a terminal answers getnewlog once one succeeds', async () => {
     memory.states.set('SN1', { supported: false, lastError: 'device_timeout' });
     link.connect('SN1');

@@ -190,6 +190,22 @@ export class OperationsRepository {
     return { kind: 'empty' };
   }
 
+  /** Whether an operation asked through the API (not background work) may be sent to `sn` now. */
+  async hasDueInteractive(sn: string, now: Date): Promise<boolean> {
+    const found = await this.model.collection.findOne(
+      {
+        sn,
+        status: OperationStatus.Pending,
+        depsPending: false,
+        group: false,
+        background: { $ne: true },
+        nextAttemptAt: { $lte: now },
+      },
+      { projection: { _id: 1 } },
+    );
+    return found !== null;
+  }
+
   /** Extends the leases this instance holds; returns how many still held. */
   async renewLeases(ids: Types.ObjectId[], owner: string, until: Date): Promise<number> {
     if (ids.length === 0) return 0;
