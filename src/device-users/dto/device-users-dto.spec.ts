@@ -78,6 +78,7 @@ describe('TransferUsersDto', () => {
   it('accepts with and without enrollIds', async () => {
     expect(await fieldsOf(valid, TransferUsersDto)).toEqual([]);
     expect(await fieldsOf({ ...valid, enrollIds: [2, 3], deleteFromSource: true }, TransferUsersDto)).toEqual([]);
+    expect(await fieldsOf({ ...valid, enrollIds: [123_456_789_012, 999_999_999_999] }, TransferUsersDto)).toEqual([]);
   });
 
   it.each([
@@ -86,6 +87,7 @@ describe('TransferUsersDto', () => {
     [{ ...valid, enrollIds: [] }, 'enrollIds'],
     [{ ...valid, enrollIds: [3, 3] }, 'enrollIds'],
     [{ ...valid, enrollIds: ['3'] }, 'enrollIds'],
+    [{ ...valid, enrollIds: [1_000_000_000_000] }, 'enrollIds'],
     [{ ...valid, deleteFromSource: 'yes' }, 'deleteFromSource'],
     [{ fromSn: 'A1', toSn: 'B2' }, 'deleteFromSource'],
   ])('refuses %j (field %s)', async (input, field) => {
