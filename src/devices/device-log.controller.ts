@@ -40,8 +40,10 @@ export class DeviceLogController {
   @ApiOkResponse({
     description:
       'Stored. forwarded=true, retryLater=false when the HR server confirmed; forwarded=false, retryLater=true ' +
-      'otherwise (the outbox delivers later); both false when the records were only door events (nothing to forward).',
-    schema: { example: { success: true, forwarded: false, retryLater: true } },
+      'otherwise (the outbox delivers later); both false when the records were only door events (nothing to forward). ' +
+      '`rejected: N` when N records could not be stored (an impossible time, an id out of range...): the others are ' +
+      'stored, those are listed at GET /api/devices/:sn/rejected-logs.',
+    schema: { example: { success: true, forwarded: false, retryLater: true, rejected: 1 } },
   })
   @ApiErrorResponse(
     400,

@@ -56,7 +56,6 @@ const DEVICE_DETAIL_EXAMPLE = {
   createdAt: '2025-10-01T08:00:00.000Z',
   clock: { offsetSeconds: 2, measuredAt: '2025-11-08T07:59:12.000Z', source: 'reg' },
   catchUp: { supported: true, lastError: null },
-  rejectedLogs: 0,
 };
 const NOT_FOUND_EXAMPLE = { success: false, error: 'device_not_found', message: `No terminal with sn ${SN_EXAMPLE}` };
 const INVALID_SN_EXAMPLE = {
@@ -121,7 +120,12 @@ export class DevicesController {
   @Get(':sn')
   @ApiOperation({ summary: 'One terminal with everything it reported at registration (devinfo). Admin token.' })
   @ApiParam({ name: 'sn', example: SN_EXAMPLE })
-  @ApiOkResponse({ description: 'The terminal', schema: { example: { success: true, item: DEVICE_DETAIL_EXAMPLE } } })
+  @ApiOkResponse({
+    description:
+      'The terminal; `rejectedLogs` counts the log records it sent that could not be stored (see rejected-logs), ' +
+      '`clock` its measured clock offset, `catchUp` whether it answers the background getnewlog',
+    schema: { example: { success: true, item: { ...DEVICE_DETAIL_EXAMPLE, rejectedLogs: 0 } } },
+  })
   @ApiErrorResponse(400, 'Malformed serial number', INVALID_SN_EXAMPLE)
   @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
   async get(@Param('sn', ParseSnPipe) sn: string) {
