@@ -184,7 +184,11 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       await this.reclaimExpiredLeases();
       await this.deps.sweep();
       const due = await this.repo.snsWithDueWork(this.link.connectedSns(), this.clock.now());
-      for (const sn of due) this.kick(sn);
+      for (const sn of due) {
+        this.kick(sn);
+        // An API operation created on another instance is learnt here, not from an in-process event.
+        this.preemptBackground(sn);
+      }
     } catch (err) {
       this.logger.warn(`Queue poll failed: ${describeError(err)}`);
     } finally {
