@@ -187,6 +187,8 @@ describe('terminals in the field (e2e)', () => {
 
     it('answers /api/device-log with rejected: N and stores the good records', async () => {
       const sn = nextSn('HTTPLOG');
+      // An HTTP-only terminal the admin vouched for (unknown serials may not post).
+      await auth(api().post('/api/devices')).send({ sn }).expect(201);
       const res = await api()
         .post('/api/device-log')
         .send({
