@@ -13,6 +13,7 @@ import { doorEventMeaning } from './door-events';
 import { DoorEventsRepository, NewDoorEvent } from './door-events.repository';
 import { NewRejectedRecord, RejectedRecordsRepository } from './rejected-records.repository';
 import { storable, storableObject } from './storable';
+import { countPunches } from '../metrics/hooks';
 
 export type LogSource = 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
 
@@ -165,6 +166,7 @@ export class TerminalLogsService {
       doors.length > 0 ? await this.doorEvents.insertDeduplicated(doors) : { stored: 0, duplicates: 0 };
     if (rejected.length > 0) {
       await this.rejectedRecords.insertDeduplicated(rejected);
+      countPunches(ctx.source, { rejected: rejected.length });
       this.logger.warn(
         `${ctx.sn}: ${rejected.length} record(s) of a ${ctx.source} frame rejected (listed in rejected-logs): ${rejected[0].reason}`,
       );

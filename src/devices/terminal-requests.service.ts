@@ -70,7 +70,7 @@ export class TerminalRequestsService {
       case 'checklive':
         return this.handleChecklive(session, sn);
       default:
-        this.logger.log(`${sn}: unknown request "${cmd}" answered with result:true`);
+        this.logger.debug(`${sn}: unknown request "${cmd}" answered with result:true`);
         session.sendFrame(buildUnknownRequestReply(cmd));
     }
   }
@@ -110,7 +110,7 @@ export class TerminalRequestsService {
         previous.released = true;
         previous.closeReason = 'replaced';
         session.supersedes.push(previous.id, ...previous.supersedes);
-        this.logger.log(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
+        this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
         previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new connection');
       }
     }
@@ -137,7 +137,8 @@ export class TerminalRequestsService {
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
     session.ready = true;
     if (firstOnSocket) {
-      this.logger.log(
+      // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
+      this.logger.debug(
         `${sn}: registered (${doc.model ?? 'unknown model'}, firmware ${doc.firmware ?? '?'}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
       );
     }
@@ -251,7 +252,9 @@ export class TerminalRequestsService {
       session.sendFrame(buildQrcodeReply({ ok: false, sn, reason: 1 }));
       return;
     }
-    this.logger.log(`${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`);
+    this.logger.debug(
+      `${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`,
+    );
     session.sendFrame(
       buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
     );
