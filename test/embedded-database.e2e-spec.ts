@@ -112,6 +112,17 @@ describeLinux('Embedded database in the app (e2e)', () => {
     // Reads keep working.
     const list = await request(t.httpServer).get('/api/employees').set(auth);
     expect(list.status).toBe(200);
+    // The operator sees why: health is degraded with the figures, and the metric says the same.
+    const health = await request(t.httpServer).get('/api/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'degraded',
+      checks: { embeddedDatabaseMemory: 'full' },
+      embeddedDatabase: { state: 'full', limitMB: 1 },
+    });
+    const metrics = await request(t.httpServer).get('/metrics');
+    expect(metrics.text).toMatch(/^timmy_embedded_memory_ratio \d+(\.\d+)?(e\+\d+)?$/m);
+    expect(metrics.text).toMatch(/^timmy_embedded_memory_bytes\{kind="limit"\} 1048576$/m);
 
     // A terminal's punches are not acknowledged (result:false): it keeps them and resends.
     const ackedBefore = sim.stats.logsAcked;
