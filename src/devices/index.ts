@@ -18,12 +18,7 @@ export {
   type RosterRowInput,
   type UserInput,
 } from './device-users.service';
-export {
-  TerminalLogsService,
-  InvalidLogRecordError,
-  type IngestContext,
-  type IngestResult,
-  type LogSource,
-} from './terminal-logs.service';
+export { TerminalLogsService, type IngestContext, type IngestResult, type LogSource } from './terminal-logs.service';
 export { TerminalGateway } from './terminal.gateway';
+export { TerminalFieldService } from './terminal-field.service';
 export { DOOR_EVENTS, doorEventMeaning } from './door-events';

@@ -24,3 +24,14 @@ export class DispatchStoppedError extends Error {
     this.name = 'DispatchStoppedError';
   }
 }
+
+/**
+ * A background operation's exchange was given up because an operation asked through the API is
+ * waiting for the same terminal: it goes back to the queue, behind it, without counting a send.
+ */
+export class PreemptedError extends Error {
+  constructor() {
+    super('preempted by an operation asked through the API');
+    this.name = 'PreemptedError';
+  }
+}

@@ -26,6 +26,8 @@ export interface NewOperation {
   depsPending: boolean;
   group?: boolean;
   requestedBy?: string;
+  /** Housekeeping (catch-up, scheduled work): claimed after every interactive operation of the terminal. */
+  background?: boolean;
   wireCmd?: string;
   wirePayload?: Record<string, unknown>;
 }
@@ -104,6 +106,7 @@ export class OperationsRepository {
       attemptCount: 0,
       hasDependents: false,
       group: false,
+      background: false,
       ...definedOnly(doc),
       updatedAt: new Date(),
     };
@@ -146,7 +149,8 @@ export class OperationsRepository {
 
   /**
    * Takes the oldest pending operation of `sn` whose dependencies have all succeeded, atomically
-   * (pending -> sent, leased to `owner`, one more send counted). Strict FIFO: when that operation
+   * (pending -> sent, leased to `owner`, one more send counted). Operations asked through the API
+   * come before background ones (catch-up, scheduled work); FIFO within each class. When the head
    * waits for its retry backoff, nothing behind it is taken (`wait`). With `unlessInFlight`, takes
    * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head.
    */
@@ -164,7 +168,7 @@ export class OperationsRepository {
         this.model.collection
           .find<{ _id: Types.ObjectId; nextAttemptAt: Date }>(
             { sn, status: OperationStatus.Pending, depsPending: false, group: false },
-            { projection: { nextAttemptAt: 1 }, sort: { createdAt: 1, _id: 1 }, limit: 2 },
+            { projection: { nextAttemptAt: 1 }, sort: { background: 1, createdAt: 1, _id: 1 }, limit: 2 },
           )
           .toArray(),
       ]);
@@ -190,6 +194,22 @@ export class OperationsRepository {
       // Canceled or taken meanwhile: look at the new head.
     }
     return { kind: 'empty' };
+  }
+
+  /** Whether an operation asked through the API (not background work) may be sent to `sn` now. */
+  async hasDueInteractive(sn: string, now: Date): Promise<boolean> {
+    const found = await this.model.collection.findOne(
+      {
+        sn,
+        status: OperationStatus.Pending,
+        depsPending: false,
+        group: false,
+        background: { $ne: true },
+        nextAttemptAt: { $lte: now },
+      },
+      { projection: { _id: 1 } },
+    );
+    return found !== null;
   }
 
   /** Extends the leases this instance holds; returns how many still held. */

@@ -2,6 +2,7 @@
  * Runs virtual terminals against a gateway for demos and manual tests:
  *   npm run simulate -- --sn ZXRE06022863 --users 200 --server ws://127.0.0.1:9091
  */
+import type { TerminalQuirks } from './terminal-store';
 import { VirtualTerminal } from './virtual-terminal';
 
 export interface CliOptions {
@@ -15,6 +16,7 @@ export interface CliOptions {
   resendUnackedMs: number;
   autoReconnect: boolean;
   timeZone: string;
+  quirks: TerminalQuirks;
   help: boolean;
 }
 
@@ -29,6 +31,9 @@ const USAGE = `Usage: npm run simulate -- [options]
   --resend-unacked <ms>  resend an unacknowledged sendlog after ms (default 20000)
   --time-zone <tz>       zone of the terminal clock before the server sets it (default UTC)
   --no-reconnect         exit instead of reconnecting when the connection drops
+  --quirk <name[=n]>     behave like a unit in the field (repeatable): long-ids (12-digit ids),
+                         bad-record (a "0000-00-00" record in each frame), count-page-size[=10],
+                         ignore-getnewlog, send-name, clock-ahead[=days, default 1095]
   --help                 show this text`;
 
 export class CliUsageError extends Error {}
@@ -53,6 +58,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     resendUnackedMs: 20_000,
     autoReconnect: true,
     timeZone: 'UTC',
+    quirks: {},
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -90,6 +96,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case '--time-zone':
         opts.timeZone = value() ?? '';
         break;
+      case '--quirk':
+        addQuirk(opts.quirks, value());
+        break;
       case '--no-reconnect':
         opts.autoReconnect = false;
         break;
@@ -112,6 +121,32 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (url.pathname === '/' && opts.path) url.pathname = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   opts.server = url.toString();
   return opts;
+}
+
+function addQuirk(quirks: TerminalQuirks, raw: string | undefined): void {
+  const [name, arg] = (raw ?? '').split('=', 2);
+  switch (name) {
+    case 'long-ids':
+      quirks.firstEnrollId = 123_456_789_012;
+      return;
+    case 'bad-record':
+      quirks.badRecordInFrames = true;
+      return;
+    case 'count-page-size':
+      quirks.countIsPageSize = arg === undefined ? 10 : Math.floor(numberArg('quirk count-page-size', arg, 1));
+      return;
+    case 'ignore-getnewlog':
+      quirks.ignoresGetnewlog = true;
+      return;
+    case 'send-name':
+      quirks.sendsName = true;
+      return;
+    case 'clock-ahead':
+      quirks.clockAheadMs = (arg === undefined ? 1095 : numberArg('quirk clock-ahead', arg, 0)) * 86_400_000;
+      return;
+    default:
+      throw new CliUsageError(`unknown --quirk ${raw ?? ''}`);
+  }
 }
 
 export function serialNumbers(sn: string, count: number): string[] {
@@ -164,6 +199,7 @@ export async function runCli(argv: string[]): Promise<number> {
         replyDelayMs: opts.replyDelayMs,
         resendUnackedAfterMs: opts.resendUnackedMs,
         timeZone: opts.timeZone,
+        quirks: opts.quirks,
       }),
   );
   let stopping = false;

@@ -91,6 +91,14 @@ export class FingerPrintLog {
   @Prop({ type: Number, default: null })
   logindex: number | null;
 
+  /** The name the terminal sent with the punch; listings show it when no employee matches. */
+  @Prop({ type: String, default: null })
+  device_user_name?: string | null;
+
+  /** Dated more than DEVICE_MAX_FUTURE_SKEW ahead of the server clock when received (a terminal's clock is wrong). */
+  @Prop({ type: Boolean, default: false })
+  clock_suspect?: boolean;
+
   @Prop({ type: String, required: true })
   source: PunchSource;
 
