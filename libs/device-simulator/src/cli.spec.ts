@@ -50,4 +50,10 @@ describe('simulator CLI arguments', () => {
     expect(serialNumbers('ZX1', 1)).toEqual(['ZX1']);
     expect(serialNumbers('ZX1', 3)).toEqual(['ZX1001', 'ZX1002', 'ZX1003']);
   });
+
+  it('takes --enrol-every for keypad enrolments and refuses a bad value', () => {
+    expect(parseCliArgs(['--enrol-every', '5']).enrolEverySec).toBe(5);
+    expect(parseCliArgs([]).enrolEverySec).toBe(0);
+    expect(() => parseCliArgs(['--enrol-every', 'soon'])).toThrow(CliUsageError);
+  });
 });
