@@ -45,7 +45,7 @@ export class DeviceGroupsRepository {
 
   async update(id: string, set: Partial<Pick<DeviceGroup, 'name' | 'sns' | 'syncUsers'>>) {
     return this.groups
-      .findOneAndUpdate({ _id: new Types.ObjectId(id) }, { $set: set }, { new: true })
+      .findOneAndUpdate({ _id: new Types.ObjectId(id) }, { $set: set }, { returnDocument: 'after' })
       .lean<DeviceGroupRecord>()
       .exec();
   }
@@ -66,7 +66,7 @@ export class DeviceGroupsRepository {
       .findOneAndUpdate(
         { $or: [{ driftDueAt: { $lte: now } }, { driftDueAt: { $exists: false } }] },
         { $set: { driftDueAt: next } },
-        { new: true, sort: { driftDueAt: 1 } },
+        { returnDocument: 'after', sort: { driftDueAt: 1 } },
       )
       .lean<DeviceGroupRecord>()
       .exec();

@@ -64,7 +64,8 @@ function errorText(err: unknown): string {
  * offline member gets its pushes when it reconnects.
  *
  * Ordering: per group, enroll id and slot, the change the server received last wins. An older change
- * arriving later is not propagated; a newer one cancels the older one's unsent pushes.
+ * arriving later is not propagated; a newer one cancels the older one's unsent pushes, and when an
+ * older push already reached the newer change's source, the newest version is pushed there as well.
  */
 @Injectable()
 export class GroupPropagationService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -314,9 +315,10 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     }
     const targets = [...progress.targets];
     if (previous && previous.propagationId !== parent._id) {
-      const inFlight = await this.cancelOpenSteps(previous.propagationId);
-      // An older push already on its way to this change's source may overwrite it there: send it back.
-      if (inFlight.includes(progress.sourceSn)) targets.push(progress.sourceSn);
+      const reached = await this.cancelOpenSteps(previous.propagationId);
+      // The older version reached this change's source, possibly after the newer one was enrolled
+      // there and before its senduser arrived: the source gets the newest version too.
+      if (reached.includes(progress.sourceSn)) targets.push(progress.sourceSn);
     }
     for (const sn of targets) {
       await this.operations.enqueue(
@@ -334,22 +336,24 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     });
   }
 
-  /** Cancels the unsent steps of a propagation; returns the terminals of its steps already sent. */
+  /**
+   * Cancels the unsent steps of a propagation; returns the terminals its steps already reached or
+   * are reaching (sent or succeeded): there the older version may have landed after a newer local one.
+   */
   private async cancelOpenSteps(propagationId: string): Promise<string[]> {
-    const inFlight: string[] = [];
+    const reached: string[] = [];
     for (const child of await this.operations.findChildStatuses(propagationId)) {
-      if (child.status !== OperationStatus.Pending && child.status !== OperationStatus.Sent) continue;
       if (child.status === OperationStatus.Pending) {
         const canceled = await this.operations.cancel(child._id).then(
           () => true,
           () => false,
         );
         if (canceled) continue;
-      }
+      } else if (child.status !== OperationStatus.Sent && child.status !== OperationStatus.Success) continue;
       const op = await this.operations.findById(child._id);
-      if (op?.status === OperationStatus.Sent) inFlight.push(op.sn);
+      if (op && (op.status === OperationStatus.Sent || op.status === OperationStatus.Success)) reached.push(op.sn);
     }
-    return inFlight;
+    return reached;
   }
 
   private async createParent(

@@ -43,7 +43,7 @@ export class DeviceSyncRepository {
       .findOneAndUpdate(
         { planId: new Types.ObjectId(planId), kind: { $in: kinds }, state: { $in: states } },
         { $set: { state: 'queueing' } },
-        { new: true, sort: { enrollid: 1 } },
+        { returnDocument: 'after', sort: { enrollid: 1 } },
       )
       .lean<SyncItemRecord>()
       .exec();
