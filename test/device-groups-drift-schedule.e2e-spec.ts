@@ -3,6 +3,8 @@ import { generateUsers, VirtualTerminal } from '@app/device-simulator';
 import { waitFor } from '@app/testing';
 import { createTestApp, TestApp } from './support/test-app';
 
+jest.setTimeout(60_000);
+
 describe('Scheduled group drift check (e2e)', () => {
   let t: TestApp;
   const terminals: VirtualTerminal[] = [];

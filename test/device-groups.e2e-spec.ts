@@ -32,6 +32,8 @@ function kindsUser(enrollid: number): SimUser {
   };
 }
 
+jest.setTimeout(60_000);
+
 describe('Terminal groups: propagation, drift, device-sync (e2e)', () => {
   let t: TestApp;
   let token: string;
