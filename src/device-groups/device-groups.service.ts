@@ -132,7 +132,7 @@ export class DeviceGroupsService {
   private async memberStatus(sn: string, drift: StoredDrift | undefined): Promise<MemberStatus> {
     const [device, users, stats] = await Promise.all([
       this.devices.findBySn(sn),
-      this.deviceUsers.findBySn(sn),
+      this.deviceUsers.countOnDevice(sn),
       this.operations.stats({ sn, status: OperationStatus.Pending }),
     ]);
     const d = drift?.members.find((m) => m.sn === sn);
@@ -141,7 +141,7 @@ export class DeviceGroupsService {
       name: device?.name ?? null,
       online: device?.online ?? false,
       lastSeenAt: device?.lastSeenAt ?? null,
-      users: users.filter((u) => u.onDevice).length,
+      users,
       pendingOperations: stats.total,
       drift: d ? { missing: d.missing, extra: d.extra, differing: d.differing } : null,
     };

@@ -72,6 +72,8 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger('GroupPropagation');
   /** Changes are handled one at a time, in arrival order, so the newest-wins marks see them in order. */
   private chain: Promise<void> = Promise.resolve();
+  /** Types of recently seen parents: the steps of one transfer or sync finish by the thousand. */
+  private readonly parentTypes = new Map<string, string | null>();
 
   constructor(
     private readonly repo: DeviceGroupsRepository,
@@ -209,8 +211,15 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
 
   /** A transfer pushed a credential to a member: the other members get it too (not the transfer's source). */
   private async afterTransferPush(op: OperationRecord): Promise<void> {
-    const parent = await this.operations.findById(op.parentId!.toHexString());
-    if (!parent || parent.type !== TRANSFER_TYPE) return;
+    const parentId = op.parentId!.toHexString();
+    let type = this.parentTypes.get(parentId);
+    const parent = type === undefined || type === TRANSFER_TYPE ? await this.operations.findById(parentId) : null;
+    if (type === undefined) {
+      type = parent?.type ?? null;
+      if (this.parentTypes.size >= 1_000) this.parentTypes.clear();
+      this.parentTypes.set(parentId, type);
+    }
+    if (!parent || type !== TRANSFER_TYPE) return;
     const group = await this.syncingGroup(op.sn);
     if (!group) return;
     const p = op.payload;
