@@ -160,15 +160,12 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     const targets = group.sns.filter((sn) => sn !== op.sn);
     if (targets.length === 0) return;
     const parent = await this.createParent(group, 'adduser', op.sn, enrollid, op.completedAt ?? new Date(), targets);
-    const fetch = await this.operations.enqueue(
+    await this.operations.enqueue(
       op.sn,
       'getuserinfo',
       { enrollid, backupnum },
       { parentId: parent._id, requestedBy: PROPAGATION_REQUESTER },
     );
-    await this.operations.updateParent(parent._id, {
-      response: { ...(parent.response ?? {}), fetchOpId: fetch._id },
-    });
   }
 
   /** The source answered the read: push what it holds (the server's copy was refreshed by the read). */
@@ -176,8 +173,9 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     const parent = await this.operations.findById(parentId);
     if (!parent || parent.type !== PROPAGATION_TYPE || parent.status !== OperationStatus.Pending) return;
     const progress = parent.response as PropagationProgress | undefined;
-    if (!progress || progress.stage !== 'fetch' || !progress.fetchOpId) return;
-    const fetch = await this.operations.findById(progress.fetchOpId);
+    if (!progress || progress.stage !== 'fetch') return;
+    const [step] = await this.operations.findChildStatuses(parentId);
+    const fetch = step ? await this.operations.findById(step._id) : null;
     if (!fetch || fetch.status === OperationStatus.Pending || fetch.status === OperationStatus.Sent) return;
     if (fetch.status !== OperationStatus.Success) {
       await this.operations.updateParent(parentId, {
@@ -200,13 +198,19 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     }
     const group = await this.repo.findById(progress.groupId);
     if (!group) return;
-    await this.queuePushes(group, parent, progress, new Date(fetch.completedAt ?? Date.now()), {
-      enrollid: progress.enrollid,
-      name: user.name ?? '',
-      admin: toAdmin(user.admin),
-      backupnum,
-      record: normaliseCredentialRecord(backupnum, cred.record),
-    });
+    await this.queuePushes(
+      group,
+      parent,
+      { ...progress, fetchOpId: fetch._id },
+      new Date(fetch.completedAt ?? Date.now()),
+      {
+        enrollid: progress.enrollid,
+        name: user.name ?? '',
+        admin: toAdmin(user.admin),
+        backupnum,
+        record: normaliseCredentialRecord(backupnum, cred.record),
+      },
+    );
   }
 
   /** A transfer pushed a credential to a member: the other members get it too (not the transfer's source). */
@@ -261,7 +265,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     for (const mark of await this.repo.takeMarksOfUser(group._id, enrollid, at)) {
       await this.cancelOpenSteps(mark.propagationId);
     }
-    const parent = await this.createParent(group, 'delete', op.sn, enrollid, at, targets);
+    const parent = await this.createParent(group, 'delete', op.sn, enrollid, at, targets, 'push');
     for (const sn of targets) {
       await this.operations.enqueue(
         sn,
@@ -270,9 +274,6 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
         { parentId: parent._id, requestedBy: PROPAGATION_REQUESTER },
       );
     }
-    await this.operations.updateParent(parent._id, {
-      response: { ...(parent.response as unknown as PropagationProgress), stage: 'push', total: targets.length },
-    });
   }
 
   private async propagatePush(
@@ -329,6 +330,10 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
       // there and before its senduser arrived: the source gets the newest version too.
       if (reached.includes(progress.sourceSn)) targets.push(progress.sourceSn);
     }
+    // Recorded first: a step finishing before the last one is queued must not finish the parent.
+    await this.operations.updateParent(parent._id, {
+      response: { ...progress, stage: 'push', total: targets.length, done: 0 },
+    });
     for (const sn of targets) {
       await this.operations.enqueue(
         sn,
@@ -340,9 +345,6 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
         },
       );
     }
-    await this.operations.updateParent(parent._id, {
-      response: { ...progress, stage: 'push', total: targets.length, done: 0 },
-    });
   }
 
   /**
@@ -389,10 +391,13 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
       targets,
       stage,
       done: 0,
-      total: 0,
+      total: stage === 'push' ? targets.length : 0,
       finished: false,
     };
-    return { ...parent, response: progress as unknown as Record<string, unknown> };
+    const response = progress as unknown as Record<string, unknown>;
+    // Stored at once: the reconciler tells a propagation being set up from one whose handler died.
+    await this.operations.updateParent(parent._id, { response });
+    return { ...parent, response };
   }
 
   /**
@@ -404,7 +409,8 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     const progress = parent.response as PropagationProgress | undefined;
     if (!progress) return this.recoverUnrecorded(parent);
     if (progress.stage === 'fetch') {
-      await this.continueAfterFetch(parent._id);
+      // Through the chain, so it never runs twice at once with the handler of the read's end.
+      this.enqueueWork(`read ${parent._id}`, () => this.continueAfterFetch(parent._id));
       return false;
     }
     const children = (await this.operations.findChildStatuses(parent._id)).filter((c) => c._id !== progress.fetchOpId);

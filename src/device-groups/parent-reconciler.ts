@@ -8,9 +8,6 @@ import {
   type OperationView,
 } from '../operations';
 
-/** Steps of one parent finish in bursts: one check per burst is enough. */
-const DEBOUNCE_MS = 100;
-
 /**
  * Keeps parents of one operation type up to date: promptly when one of their steps finishes on this
  * instance, and on an interval (and at start) for steps finished elsewhere or before a restart.
@@ -32,6 +29,11 @@ export class ParentReconciler {
     private readonly scheduler: SchedulerRegistry,
     private readonly intervalMs: number,
     private readonly reconcile: (parent: OperationView) => Promise<boolean>,
+    /**
+     * Steps finish in bursts: one check per burst is enough. A check reads the status of every step,
+     * so parents with thousands of steps (a device-sync apply) are checked less often.
+     */
+    private readonly debounceMs = 100,
   ) {
     this.logger = new Logger(name);
   }
@@ -59,7 +61,7 @@ export class ParentReconciler {
     this.debounce ??= setTimeout(() => {
       this.debounce = undefined;
       this.request(false);
-    }, DEBOUNCE_MS);
+    }, this.debounceMs);
   }
 
   private readonly onFinished = (...[op]: OperationEventMap['finished']): void => {

@@ -6,6 +6,9 @@ import { ParentReconciler } from '../device-groups';
 import { OperationEvents, OperationsService } from '../operations';
 import { DEVICE_SYNC_TYPE, DeviceSyncService } from './device-sync.service';
 
+/** An apply has up to thousands of steps: its progress is counted at most about once a second. */
+const PROGRESS_CHECK_MS = 1_000;
+
 /** Progress and completion of applies; resumes one whose queueing a restart interrupted. */
 @Injectable()
 export class DeviceSyncReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,6 +29,7 @@ export class DeviceSyncReconciler implements OnApplicationBootstrap, OnApplicati
       scheduler,
       cfg.reconcileIntervalMs,
       (parent) => sync.reconcile(parent),
+      PROGRESS_CHECK_MS,
     );
   }
 
