@@ -119,13 +119,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
           }
           const seconds = (performance.now() - started) / 1000;
           (sys === 'product' ? repair : transfer).push(Math.round(seconds * 100) / 100);
-          opts.progress(`${step}: converged in ${seconds.toFixed(1)} s (${pushed} credential pushes)`);
           if (cut.includes(step)) {
             opts.progress(`${step}: not converged after ${seconds.toFixed(1)} s (cut)`);
             // The next case starts from a converged C, whatever the cut run left.
             for (const u of a.users.values()) c.store.putUser(u);
             continue;
           }
+          opts.progress(`${step}: converged in ${seconds.toFixed(1)} s (${pushed} credential pushes)`);
           const ok = sameUsers(a, c);
           checks.push({
             what: `${step}: C holds exactly A's ${userCount} users afterwards`,
@@ -145,7 +145,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       });
     }
     for (const step of cut) {
-      notes.push(`${step}: not finished within ${capMs / 1000} s and canceled; its figure is that cap, a lower bound.`);
+      notes.push(
+        `${step}: its parent operation had not finished ${capMs / 1000} s after the route answered; canceled, and the time until then is given (a lower bound).`,
+      );
     }
     notes.push(
       'The "peer" column of this benchmark is not the driver peer: it is the existing POST /api/transfer-users ' +
