@@ -12,11 +12,14 @@ import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics';
 import { OperationsModule } from './operations';
 
 @Module({
   imports: [
     AppConfigModule,
+    LoggingModule,
     DatabaseModule,
     ScheduleModule.forRoot(),
     HealthModule,
@@ -28,6 +31,7 @@ import { OperationsModule } from './operations';
     OperationsModule,
     DeviceGroupsModule,
     DeviceSyncModule,
+    MetricsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },

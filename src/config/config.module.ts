@@ -8,6 +8,7 @@ import { deviceUsersConfig } from './device-users.config';
 import { devicesConfig } from './devices.config';
 import { forwardingConfig } from './forwarding.config';
 import { operationsConfig } from './operations.config';
+import { opsConfig } from './ops.config';
 
 /** Every configuration namespace; the database connection waits until all of them validated. */
 export const CONFIG_NAMESPACES = [
@@ -19,6 +20,7 @@ export const CONFIG_NAMESPACES = [
   forwardingConfig,
   deviceUsersConfig,
   deviceGroupsConfig,
+  opsConfig,
 ];
 
 /**
