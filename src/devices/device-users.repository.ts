@@ -22,6 +22,11 @@ export class DeviceUsersRepository {
     return this.model.find({ sn }).sort({ enrollid: 1 }).lean<DeviceUserRecord[]>().exec();
   }
 
+  /** Users the last read (or write) found on the terminal. */
+  async countOnDevice(sn: string): Promise<number> {
+    return this.model.countDocuments({ sn, onDevice: { $ne: false } }).exec();
+  }
+
   async pageBySn(sn: string, skip: number, limit: number): Promise<{ total: number; items: DeviceUserRecord[] }> {
     const [total, items] = await Promise.all([
       this.model.countDocuments({ sn }).exec(),

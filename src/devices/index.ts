@@ -5,6 +5,7 @@ export {
   type TerminalDisconnectedEvent,
   type TerminalRegisteredEvent,
   type TerminalReplyEvent,
+  type TerminalUserReceivedEvent,
 } from './device-connection.registry';
 export { DevicesService, type TerminalContext } from './devices.service';
 export type { DeviceDetailView, DeviceView } from './device.view';

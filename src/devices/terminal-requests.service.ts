@@ -208,6 +208,7 @@ export class TerminalRequestsService {
       return;
     }
     const u = parsed.value;
+    const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
     try {
       timeZone = (await this.devices.frameContext(sn)).timeZone;
@@ -225,6 +226,7 @@ export class TerminalRequestsService {
       } else {
         await this.users.upsertUser(sn, fields);
       }
+      this.registry.announceUserReceived({ sn, ...fields, ...pickCredential(u), receivedAt });
     } catch (err) {
       this.logger.error(`${sn}: senduser not stored: ${describeError(err)}`);
       session.sendFrame(buildSenduserReply({ ok: false, reason: 1 }));
@@ -259,6 +261,13 @@ export class TerminalRequestsService {
       buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
     );
   }
+}
+
+function pickCredential(u: { backupnum?: number; record?: string | number }) {
+  return {
+    ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
+    ...(u.record !== undefined ? { record: u.record } : {}),
+  };
 }
 
 function describeError(err: unknown): string {

@@ -56,4 +56,10 @@ describe('simulator CLI arguments', () => {
     expect(o.quirks).toEqual({ firstEnrollId: 123_456_789_012, countIsPageSize: 5, clockAheadMs: 2 * 86_400_000 });
     expect(() => parseCliArgs(['--quirk', 'haunted'])).toThrow(CliUsageError);
   });
+
+  it('takes --enrol-every for keypad enrolments and refuses a bad value', () => {
+    expect(parseCliArgs(['--enrol-every', '5']).enrolEverySec).toBe(5);
+    expect(parseCliArgs([]).enrolEverySec).toBe(0);
+    expect(() => parseCliArgs(['--enrol-every', 'soon'])).toThrow(CliUsageError);
+  });
 });

@@ -2,6 +2,7 @@
  * Runs virtual terminals against a gateway for demos and manual tests:
  *   npm run simulate -- --sn ZXRE06022863 --users 200 --server ws://127.0.0.1:9091
  */
+import { enrolNewUserAtKeypad } from './keypad';
 import type { TerminalQuirks } from './terminal-store';
 import { VirtualTerminal } from './virtual-terminal';
 
@@ -12,6 +13,7 @@ export interface CliOptions {
   path: string;
   count: number;
   punchEverySec: number;
+  enrolEverySec: number;
   replyDelayMs: number;
   resendUnackedMs: number;
   autoReconnect: boolean;
@@ -27,6 +29,8 @@ const USAGE = `Usage: npm run simulate -- [options]
   --path <path>          URL path when --server has none (default /pub/chat)
   --count <n>            run n terminals; serials get a 3-digit suffix (default 1)
   --punch-every <s>      send a random punch from each terminal every s seconds (default off)
+  --enrol-every <s>      every s seconds one terminal (in turn) enrols a new person at its keypad and
+                         pushes the user with senduser (shows group propagation; default off)
   --reply-delay <ms>     answer every command after ms milliseconds (default 0)
   --resend-unacked <ms>  resend an unacknowledged sendlog after ms (default 20000)
   --time-zone <tz>       zone of the terminal clock before the server sets it (default UTC)
@@ -54,6 +58,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     path: '/pub/chat',
     count: 1,
     punchEverySec: 0,
+    enrolEverySec: 0,
     replyDelayMs: 0,
     resendUnackedMs: 20_000,
     autoReconnect: true,
@@ -86,6 +91,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
         break;
       case '--punch-every':
         opts.punchEverySec = numberArg('punch-every', value(), 0);
+        break;
+      case '--enrol-every':
+        opts.enrolEverySec = numberArg('enrol-every', value(), 0);
         break;
       case '--reply-delay':
         opts.replyDelayMs = numberArg('reply-delay', value(), 0);
@@ -241,6 +249,18 @@ export async function runCli(argv: string[]): Promise<number> {
         }, opts.punchEverySec * 1000)
       : undefined;
 
+  let enrolTurn = 0;
+  const enrolTimer =
+    opts.enrolEverySec > 0
+      ? setInterval(() => {
+          const t = terminals[enrolTurn++ % terminals.length];
+          if (!t.registered) return;
+          enrolNewUserAtKeypad(t, { firstId: 100_000 })
+            .then((u) => log(`[sim] ${t.sn} keypad enrolment of ${u.enrollid} (${u.credentials.length} credential(s))`))
+            .catch((err: Error) => log(`[sim] ${t.sn} keypad enrolment failed: ${err.message}`));
+        }, opts.enrolEverySec * 1000)
+      : undefined;
+
   const stop = (): void => {
     if (stopping) {
       process.exit(130);
@@ -255,6 +275,7 @@ export async function runCli(argv: string[]): Promise<number> {
   stopping = true;
   clearInterval(statusTimer);
   clearInterval(punchTimer);
+  clearInterval(enrolTimer);
   await Promise.allSettled(terminals.map((t) => t.close()));
   log(statusLine(terminals));
   log('[sim] stopped');
