@@ -21,6 +21,7 @@ import { DevicesService } from './devices.service';
 import { storableObject } from './storable';
 import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
 import { TerminalSession } from './terminal-session';
+import { describeError } from '@app/common';
 
 const REPLACED_CLOSE_CODE = 4000;
 const REFUSED_CLOSE_CODE = 4003;
@@ -221,8 +222,4 @@ export class TerminalRequestsService {
       buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
     );
   }
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

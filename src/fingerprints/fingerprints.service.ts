@@ -25,7 +25,7 @@ import {
   readPunchTime,
   terminalDedupeKey,
 } from './punch-record';
-import { PunchDeviceType, PunchSource } from './schemas/fingerprint-log.schema';
+import { PunchDeviceType, PunchSource, TerminalPunchSource } from './schemas/fingerprint-log.schema';
 
 export interface TerminalPunchInput {
   enrollid: number;
@@ -48,7 +48,7 @@ export interface StoreTerminalPunchesInput {
   sn: string;
   deviceName?: string;
   timeZone: string;
-  source: 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
+  source: TerminalPunchSource;
   records: TerminalPunchInput[];
 }
 

@@ -1,12 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { buildCommand, Json, LogRecord, logListDone, parseCommandReply, ProtocolError } from '@app/device-protocol';
-import { TERMINAL_DIRECTORY, TERMINAL_LOG_STORE, TerminalDirectory, TerminalLogStore } from '../operation-ports';
+import {
+  PulledLogSource,
+  TERMINAL_DIRECTORY,
+  TERMINAL_LOG_STORE,
+  TerminalDirectory,
+  TerminalLogStore,
+} from '../operation-ports';
 import { deviceError, ExecutionContext, ExecutionResult, OperationExecutor, OperationSpec } from './operation-executor';
+import { describeError } from '@app/common';
 
 /** 50 records a page: 100 000 pages is far beyond any terminal's log memory. */
 export const MAX_LOG_PAGES = 100_000;
-
-type LogSource = 'getnewlog' | 'getalllog';
 
 interface PullTotals {
   received: number;
@@ -49,7 +54,7 @@ export class LogPullExecutor implements OperationExecutor {
   }
 
   async execute(ctx: ExecutionContext): Promise<ExecutionResult> {
-    const source = ctx.op.type as LogSource;
+    const source = ctx.op.type as PulledLogSource;
     const terminal = await this.terminals.context(ctx.sn);
     const totals: PullTotals = { received: 0, stored: 0, duplicates: 0, doorEvents: 0, photosDropped: 0, rejected: [] };
     let pages = 0;
@@ -86,7 +91,7 @@ export class LogPullExecutor implements OperationExecutor {
   /** A record the log cannot take (an impossible time) is reported and skipped; the rest is stored. */
   private async storePage(
     sn: string,
-    source: LogSource,
+    source: PulledLogSource,
     terminal: { timeZone: string; name?: string },
     records: LogRecord[],
     totals: PullTotals,
@@ -109,7 +114,7 @@ export class LogPullExecutor implements OperationExecutor {
         const index = invalidRecordIndex(err);
         if (index === undefined || index < 0 || index >= remaining.length) throw err;
         const bad = remaining[index];
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = describeError(err);
         totals.rejected.push({ enrollid: bad.enrollid, time: bad.time, reason });
         this.logger.warn(`${source} from ${sn}: record skipped (${reason})`);
         remaining = remaining.filter((_, i) => i !== index);
