@@ -15,6 +15,7 @@ import {
   type OperationView,
 } from '../operations';
 import { DeviceGroupRecord, DeviceGroupsRepository } from './device-groups.repository';
+import { describeError } from '@app/common';
 
 export const PROPAGATION_TYPE = 'group_propagation';
 /** Every step of a propagation is requested by this: its outcome never propagates again (no echo). */
@@ -50,10 +51,6 @@ export interface PropagationProgress {
 function toAdmin(value: unknown): number {
   const n = toInt(value);
   return n !== undefined && n >= 0 && n <= 2 ? n : 0;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -101,7 +98,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
 
   private enqueueWork(what: string, work: () => Promise<void>): void {
     this.chain = this.chain.then(work).catch((err: unknown) => {
-      this.logger.warn(`Propagation of ${what} failed: ${errorText(err)}`);
+      this.logger.warn(`Propagation of ${what} failed: ${describeError(err)}`);
     });
   }
 

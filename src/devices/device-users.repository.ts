@@ -2,12 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
 import { DeviceUser } from './schemas/device-user.schema';
+import { isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
-
-function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 /** The only class touching the DeviceUser model. */
 @Injectable()

@@ -10,6 +10,7 @@ import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto'
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { ParseSnPipe } from './parse-sn.pipe';
 import { TerminalFieldService } from './terminal-field.service';
+import { credentialKind } from '@app/device-protocol';
 
 const SN_EXAMPLE = 'ZXRE06022863';
 const DEVICE_EXAMPLE = {
@@ -279,15 +280,4 @@ export class DevicesController {
 
 function canonicalZone(zone: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-}
-
-/** The reference's backupnum table (§5). */
-function credentialKind(backupnum: number): string {
-  if (backupnum >= 0 && backupnum <= 9) return 'fingerprint';
-  if (backupnum === 10) return 'password';
-  if (backupnum === 11) return 'card';
-  if (backupnum >= 20 && backupnum <= 27) return 'face';
-  if ((backupnum >= 30 && backupnum <= 37) || backupnum === 40 || backupnum === 41) return 'palm';
-  if (backupnum === 50) return 'photo';
-  return 'other';
 }

@@ -5,9 +5,10 @@ import { devicesConfig } from '../config/devices.config';
 import {
   FingerprintsService,
   InvalidPunchError,
+  decodeBase64Image,
   PunchImagesService,
-  sniffImageMime,
   type TerminalPunchInput,
+  type TerminalPunchSource,
 } from '../fingerprints';
 import { doorEventMeaning } from './door-events';
 import { DoorEventsRepository, NewDoorEvent } from './door-events.repository';
@@ -15,7 +16,7 @@ import { NewRejectedRecord, RejectedRecordsRepository } from './rejected-records
 import { storable, storableObject } from './storable';
 import { countPunches } from '../metrics/hooks';
 
-export type LogSource = 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
+export type LogSource = TerminalPunchSource;
 
 export interface IngestContext {
   sn: string;
@@ -42,8 +43,6 @@ export interface IngestResult {
 
 type PhotoResult = { ok: true; data: Buffer; mime: string } | { ok: false; reason: string };
 
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** A rejected record is kept without its photo (which can be megabytes). */
 function withoutImage(raw: unknown): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('image' in raw)) return raw;
@@ -53,19 +52,13 @@ function withoutImage(raw: unknown): unknown {
 
 /** A terminal's `image`: base64 JPEG (sometimes as a data URL). Size is checked before decoding. */
 export function decodeTerminalPhoto(image: string, maxBytes: number): PhotoResult {
-  let b64 = image.startsWith('data:') ? image.slice(image.indexOf(',') + 1) : image;
-  b64 = b64.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
-  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-  const size = Math.floor((b64.length * 3) / 4) - padding;
-  if (size > maxBytes)
-    return { ok: false, reason: `photo of ${size} bytes exceeds DEVICE_LOG_IMAGE_MAX (${maxBytes})` };
-  if (b64.length === 0 || b64.length % 4 === 1 || !BASE64_RE.test(b64)) {
-    return { ok: false, reason: 'photo is not valid base64' };
+  const b64 = image.startsWith('data:') ? image.slice(image.indexOf(',') + 1) : image;
+  const decoded = decodeBase64Image(b64, maxBytes, { lenient: true });
+  if (decoded.ok) return decoded;
+  if (decoded.tooLarge) {
+    return { ok: false, reason: `photo of ${decoded.size} bytes exceeds DEVICE_LOG_IMAGE_MAX (${maxBytes})` };
   }
-  const data = Buffer.from(b64, 'base64');
-  const mime = sniffImageMime(data);
-  if (!mime) return { ok: false, reason: 'photo is not a JPEG or PNG picture' };
-  return { ok: true, data, mime };
+  return { ok: false, reason: `photo ${decoded.reason}` };
 }
 
 /**

@@ -24,6 +24,7 @@ import { storableObject } from './storable';
 import { TerminalFieldService } from './terminal-field.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalSession } from './terminal-session';
+import { describeError } from '@app/common';
 
 const REPLACED_CLOSE_CODE = 4000;
 const REFUSED_CLOSE_CODE = 4003;
@@ -268,8 +269,4 @@ function pickCredential(u: { backupnum?: number; record?: string | number }) {
     ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
     ...(u.record !== undefined ? { record: u.record } : {}),
   };
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

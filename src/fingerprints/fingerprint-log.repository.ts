@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { FINGERPRINT_LOG_MODEL, FingerPrintLog, PunchDeviceType } from './schemas/fingerprint-log.schema';
+import { DUPLICATE_KEY } from '@app/common';
 
 export type FingerPrintLogRecord = FingerPrintLog;
 export type NewFingerPrintLog = Omit<FingerPrintLog, 'createdAt' | 'updatedAt'>;
@@ -44,7 +45,6 @@ export interface LogListCriteria {
   sendFailed?: boolean;
 }
 
-const DUPLICATE_KEY = 11000;
 const UNCLAIMED = new Date(0);
 const OUTBOX_FIELDS = {
   _id: 1,
@@ -124,19 +124,6 @@ export class FingerPrintLogRepository {
   async findById(id: string): Promise<FingerPrintLogRecord | null> {
     if (!Types.ObjectId.isValid(id)) return null;
     return this.model.findById(id, LIST_EXCLUDED).lean<FingerPrintLogRecord>().exec();
-  }
-
-  async setEmployees(assignments: Array<{ ids: string[]; employee: string; owner: string }>): Promise<void> {
-    if (assignments.length === 0) return;
-    await this.model.bulkWrite(
-      assignments.map((a) => ({
-        updateMany: {
-          filter: { _id: { $in: objectIds(a.ids) }, employee: null },
-          update: { $set: { employee: new Types.ObjectId(a.employee), owner: a.owner } },
-        },
-      })),
-      { ordered: false },
-    );
   }
 
   // ---- outbox ----

@@ -26,7 +26,7 @@ import {
   terminalDedupeKey,
 } from './punch-record';
 import { countPunches } from '../metrics/hooks';
-import { PunchDeviceType, PunchSource } from './schemas/fingerprint-log.schema';
+import { PunchDeviceType, PunchSource, TerminalPunchSource } from './schemas/fingerprint-log.schema';
 
 export interface TerminalPunchInput {
   enrollid: number;
@@ -52,7 +52,7 @@ export interface StoreTerminalPunchesInput {
   sn: string;
   deviceName?: string;
   timeZone: string;
-  source: 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
+  source: TerminalPunchSource;
   records: TerminalPunchInput[];
 }
 

@@ -27,6 +27,7 @@ import {
 import { OperationRecord } from './operation.view';
 import { LeaseFence, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
+import { describeError } from '@app/common';
 
 type ExchangeOutcome =
   | { kind: 'reply'; frame: Json }
@@ -561,8 +562,4 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       else this.kick(rec.sn);
     }
   }
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

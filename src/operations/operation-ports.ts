@@ -1,5 +1,8 @@
 import type { Json, LogRecord, RejectedLogRecord } from '@app/device-protocol';
-import type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent } from '../devices';
+import type { LogSource, TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent } from '../devices';
+
+/** The log reads the queue runs (the other terminal sources are pushed, not pulled). */
+export type PulledLogSource = Extract<LogSource, 'getnewlog' | 'getalllog'>;
 
 export type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent };
 
@@ -66,7 +69,7 @@ export const DEVICE_USER_STORE = Symbol('DEVICE_USER_STORE');
 export interface TerminalLogStore {
   ingest(
     records: LogRecord[],
-    ctx: { sn: string; source: 'getnewlog' | 'getalllog'; timeZone: string; deviceName?: string },
+    ctx: { sn: string; source: PulledLogSource; timeZone: string; deviceName?: string },
     rejected?: readonly RejectedLogRecord[],
   ): Promise<{
     punches: { stored: number; duplicates: number };

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ApiError, ContractError, clampLimit, clampPage, dayRange, isObjectIdString } from '@app/common';
+import { ApiError, clampLimit, clampPage, dayRange, describeError, isObjectIdString } from '@app/common';
 import { isPlainObject, toInt } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
+import { deviceOffline, deviceTimeout } from './operation-errors';
 import { OperationEvents } from './operation-events';
 import {
   CATCH_UP_MEMORY,
@@ -70,14 +71,6 @@ const REMOTE_MAX_PAUSE_MS = 1_000;
 /** Re-reads while the terminal is connected here (the outcome comes as an in-process event). */
 const LOCAL_FIRST_PAUSE_MS = 2_000;
 const LOCAL_MAX_PAUSE_MS = 5_000;
-
-export function deviceOffline(): ContractError {
-  return new ContractError(409, { success: false, error: 'device_offline_or_not_registered' });
-}
-
-export function deviceTimeout(opId: string): ContractError {
-  return new ContractError(504, { success: false, error: 'device_timeout', opId });
-}
 
 function operationNotFound(): ApiError {
   return new ApiError(404, 'operation_not_found', 'No operation with this id');
@@ -469,7 +462,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
         this.logger.log(`Removed ${removed} finished operations older than ${this.cfg.retentionDays} days`);
       return removed;
     } catch (err) {
-      this.logger.warn(`Operation retention failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.warn(`Operation retention failed: ${describeError(err)}`);
       return 0;
     } finally {
       this.purging = false;
@@ -496,9 +489,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     const unsent = toInt(e.devinfo.usednewlog);
     if (unsent === undefined || unsent <= 0) return;
     void this.catchUp(e.sn).catch((err: unknown) =>
-      this.logger.warn(
-        `Catch-up getnewlog for ${e.sn} not queued: ${err instanceof Error ? err.message : String(err)}`,
-      ),
+      this.logger.warn(`Catch-up getnewlog for ${e.sn} not queued: ${describeError(err)}`),
     );
   };
 
@@ -537,7 +528,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     }
     if (!state) return;
     this.catchUpMemory.recordCatchUp(rec.sn, state.supported, state.lastError).catch((err: unknown) => {
-      this.logger.warn(`${rec.sn}: catch-up outcome not recorded: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.warn(`${rec.sn}: catch-up outcome not recorded: ${describeError(err)}`);
     });
   };
 }

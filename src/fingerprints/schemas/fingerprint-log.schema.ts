@@ -9,7 +9,10 @@ export enum PunchDeviceType {
   MobileApp = 'mobile_app',
 }
 
+/** Where a punch came from: a terminal frame or log read, the public device-log route, or the app. */
 export type PunchSource = 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log' | 'app';
+/** The sources that are terminals (everything but the app). */
+export type TerminalPunchSource = Exclude<PunchSource, 'app'>;
 
 @Schema({ _id: false, versionKey: false })
 export class PunchLocation {

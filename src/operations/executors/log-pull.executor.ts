@@ -10,13 +10,17 @@ import {
   RejectedLogRecord,
 } from '@app/device-protocol';
 import { ExchangeTimeoutError } from '../operation-errors';
-import { TERMINAL_DIRECTORY, TERMINAL_LOG_STORE, TerminalDirectory, TerminalLogStore } from '../operation-ports';
+import {
+  PulledLogSource,
+  TERMINAL_DIRECTORY,
+  TERMINAL_LOG_STORE,
+  TerminalDirectory,
+  TerminalLogStore,
+} from '../operation-ports';
 import { deviceError, ExecutionContext, ExecutionResult, OperationExecutor, OperationSpec } from './operation-executor';
 
 /** 50 records a page: 100 000 pages is far beyond any terminal's log memory. */
 export const MAX_LOG_PAGES = 100_000;
-
-type LogSource = 'getnewlog' | 'getalllog';
 
 interface PullTotals {
   stored: number;
@@ -52,7 +56,7 @@ export class LogPullExecutor implements OperationExecutor {
   }
 
   async execute(ctx: ExecutionContext): Promise<ExecutionResult> {
-    const source = ctx.op.type as LogSource;
+    const source = ctx.op.type as PulledLogSource;
     const terminal = await this.terminals.context(ctx.sn);
     const totals: PullTotals = { stored: 0, duplicates: 0, doorEvents: 0, photosDropped: 0, rejected: 0 };
     const paging = new LogPaging();
@@ -122,7 +126,7 @@ export class LogPullExecutor implements OperationExecutor {
   /** Records the log cannot take (an impossible time) are kept as rejected records; the rest is stored. */
   private async storePage(
     sn: string,
-    source: LogSource,
+    source: PulledLogSource,
     terminal: { timeZone: string; name?: string },
     records: LogRecord[],
     rejected: RejectedLogRecord[],
