@@ -153,11 +153,15 @@ export function spawnApp(env: Record<string, string>): Child {
 /** The standalone embedded database (`npm run db`), in memory, on a free port. */
 export async function spawnDatabase(): Promise<{ child: Child; uri: string }> {
   const dir = transpiledApp();
-  const proc = spawn(process.execPath, [join(dir, 'libs', 'embedded-mongo', 'src', 'cli.js'), '--port', '0'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(dir, 'libs', 'embedded-mongo', 'src', 'cli.js'), '--port', '0', '--memory'],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const child = new Child(proc);
   const line = await child.waitForLine((l) => /listening: mongodb:\/\//.test(l.msg), 30_000);
   const uri = /(mongodb:\/\/[^\s]+)/.exec(line.msg)![1];
