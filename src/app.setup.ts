@@ -39,7 +39,8 @@ export function configureApp(app: INestApplication): void {
   const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
-  expressApp.set('trust proxy', 'loopback');
+  // req.ip reads X-Forwarded-For only from the proxies in TRUST_PROXY (nearest untrusted hop); else the peer.
+  expressApp.set('trust proxy', cfg.trustProxy.enabled ? [...cfg.trustProxy.entries] : false);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(jsonBody(cfg.bodyLimit));
   if (cfg.corsOrigins.length > 0) {
