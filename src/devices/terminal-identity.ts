@@ -48,7 +48,7 @@ export function pinnedIdentity(doc: {
     if (doc.identity.mac !== undefined) id.mac = doc.identity.mac;
     return id;
   }
-  return identityOf(doc.cpusn, doc.devinfo as Record<string, unknown> | undefined);
+  return identityOf(doc.cpusn, doc.devinfo);
 }
 
 export type IdentityCheck =
