@@ -384,11 +384,26 @@ describe('Terminal trust (e2e)', () => {
       expect(registry.isConnected(neighbour.sn)).toBe(true);
     });
 
+    it('refuses a sendlog of more than DEVICE_SENDLOG_MAX_RECORDS records and stores none of it', async () => {
+      const raw = await h.raw();
+      const sn = nextSn('BULK');
+      await raw.reg(sn);
+      const record = Array.from({ length: 501 }, (_, i) => ({ enrollid: 1 + i, time: '2025-11-08 09:00:00' }));
+      const ack = await raw.request({ cmd: 'sendlog', sn, count: 501, logindex: 1, record });
+      expect(ack).toEqual({ ret: 'sendlog', result: false, reason: 1 });
+      expect(await t.connection.collection('fingerprintlogs').countDocuments({ device_sn: sn })).toBe(0);
+      const fits = record.slice(0, 500);
+      expect(await raw.request({ cmd: 'sendlog', sn, count: 500, logindex: 2, record: fits })).toMatchObject({
+        result: true,
+      });
+      expect(await t.connection.collection('fingerprintlogs').countDocuments({ device_sn: sn })).toBe(500);
+    });
+
     it('echoes an unknown request name at most 32 characters long', async () => {
       const raw = await h.raw();
       await raw.reg(nextSn('LONG'));
       raw.send({ cmd: `z${'x'.repeat(100_000)}` });
-      const reply = await raw.next((f) => typeof f.ret === 'string' && (f.ret).startsWith('z'));
+      const reply = await raw.next((f) => typeof f.ret === 'string' && f.ret.startsWith('z'));
       expect(reply).toEqual({ ret: `z${'x'.repeat(31)}`, result: true });
     });
 

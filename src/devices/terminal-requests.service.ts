@@ -159,6 +159,11 @@ export class TerminalRequestsService {
       return;
     }
     const { records, count, logindex } = parsed.value;
+    if (records.length > this.cfg.sendlogMaxRecords) {
+      session.warn(`sendlog refused (result:false): ${records.length} records, more than DEVICE_SENDLOG_MAX_RECORDS`);
+      session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
+      return;
+    }
     let timeZone = this.cfg.defaultTimeZone;
     let access: 0 | 1 = 0;
     // Read while the records are being written: the door decision adds no round trip to the ack.

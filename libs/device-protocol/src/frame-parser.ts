@@ -57,7 +57,7 @@ export interface FrameLimits {
 export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
   maxObjects: 64,
   maxDepth: 32,
-  maxValues: 100_000,
+  maxValues: 20_000,
 });
 
 const QUOTE = 0x22;
