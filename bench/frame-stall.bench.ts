@@ -3,7 +3,7 @@
  * (its own process) sends one frame at WS_MAX_PAYLOAD / DEVICE_FRAME_MAX_VALUES; meanwhile this
  * process probes the server with back-to-back GETs on one keep-alive connection, and the worst
  * probe latency in the window is the stall (the idle probe latency is reported beside it).
- * Product (`GET /api/health`, which also pings its database) vs bare (`ws` + JSON.parse of the
+ * Product (`GET` of an unknown route: a 404 from the HTTP stack, no database) vs bare (`ws` + JSON.parse of the
  * same frame, `node:http` answering a fixed body).
  */
 import { Agent, request } from 'node:http';
@@ -16,7 +16,7 @@ import { FRAME_KINDS, type FrameKind } from './load/frames';
 
 const MAX_PAYLOAD = 8 * 1024 * 1024;
 const MAX_VALUES = 20_000;
-const MAX_RECORDS = 500;
+const MAX_RECORDS = 100;
 const WINDOW_MS = 3000;
 const IDLE_MS = 1000;
 
@@ -65,11 +65,8 @@ async function measure(
   kind: FrameKind,
   run: number,
 ): Promise<{ idleP50: number; worst: number; detail: Record<string, unknown> }> {
-  const probe = startProbe(target.probeUrl);
-  await new Promise((r) => setTimeout(r, IDLE_MS));
-  const windowStart = Date.now();
-  const sent = await sender.call<Record<string, unknown>>(
-    'send',
+  await sender.call(
+    'open',
     {
       url: target.wsUrl,
       kind,
@@ -78,10 +75,13 @@ async function measure(
       maxBytes: MAX_PAYLOAD,
       maxValues: MAX_VALUES,
       maxRecords: MAX_RECORDS,
-      waitMs: WINDOW_MS,
     },
     60_000,
   );
+  const probe = startProbe(target.probeUrl);
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const windowStart = Date.now();
+  const sent = await sender.call<Record<string, unknown>>('fire', { waitMs: WINDOW_MS }, 60_000);
   const samples = await probe.stop();
   const idle = samples.filter(([at]) => at < windowStart).map(([, ms]) => ms);
   const during = samples.filter(([at]) => at >= windowStart).map(([, ms]) => ms);
@@ -113,7 +113,9 @@ async function startProductTarget(): Promise<Target> {
   return {
     system: 'product',
     wsUrl: server.wsUrl,
-    probeUrl: `${server.httpUrl}/api/health`,
+    // A route that does not exist: answered by the HTTP stack (Nest, filters) without the database,
+    // so the probe sees the event loop and not the database's queue.
+    probeUrl: `${server.httpUrl}/api/stall-probe`,
     stop: () => server.stop(),
   };
 }

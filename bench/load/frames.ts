@@ -6,7 +6,7 @@ export const FRAME_KINDS: Record<FrameKind, { label: string; register: boolean }
   deep: { label: '8 MB of "[" (nesting), registered', register: true },
   'big-string': { label: 'one 8 MB string in an unknown request, registered', register: true },
   'many-strings': { label: '8 MB: as many strings as DEVICE_FRAME_MAX_VALUES allows, registered', register: true },
-  'max-sendlog': { label: 'sendlog of DEVICE_SENDLOG_MAX_RECORDS (500) records, stored, registered', register: true },
+  'max-sendlog': { label: 'sendlog of DEVICE_SENDLOG_MAX_RECORDS (100) records, stored, registered', register: true },
   'over-sendlog': {
     label: 'sendlog with as many records as DEVICE_FRAME_MAX_VALUES allows (refused), registered',
     register: true,

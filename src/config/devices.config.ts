@@ -125,7 +125,7 @@ export const devicesConfig = registerAs('devices', () => {
     frameMaxDepth: readInt(env, 'DEVICE_FRAME_MAX_DEPTH', 32, { min: 4, max: 1000 }),
     frameMaxValues: readInt(env, 'DEVICE_FRAME_MAX_VALUES', 20_000, { min: 100 }),
     /** Records one sendlog frame may carry (firmware sends one, or pages of 10-50); a larger frame is answered result:false. */
-    sendlogMaxRecords: readInt(env, 'DEVICE_SENDLOG_MAX_RECORDS', 500, { min: 1, max: 100_000 }),
+    sendlogMaxRecords: readInt(env, 'DEVICE_SENDLOG_MAX_RECORDS', 100, { min: 1, max: 100_000 }),
     /** A `devinfo` larger than this (as JSON) is cut to the fields the protocol defines. */
     devinfoMaxBytes: readBytes(env, 'DEVICE_DEVINFO_MAX', 16 * 1024, { min: 1024 }),
     /** How long a serial's current socket has to answer a ping before a new `reg` for that serial may take over. */

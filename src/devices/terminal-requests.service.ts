@@ -152,6 +152,13 @@ export class TerminalRequestsService {
   }
 
   private async handleSendlog(session: TerminalSession, sn: string, msg: Json): Promise<void> {
+    const list = Array.isArray(msg.record) ? msg.record : Array.isArray(msg.data) ? msg.data : [];
+    if (list.length > this.cfg.sendlogMaxRecords) {
+      // Refused before any record is read: storing thousands at once would hold the event loop.
+      session.warn(`sendlog refused (result:false): ${list.length} records, more than DEVICE_SENDLOG_MAX_RECORDS`);
+      session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
+      return;
+    }
     const parsed = parseSendlog(msg);
     if (!parsed.ok) {
       session.warn(`sendlog refused (result:false): ${parsed.reason}`);
@@ -159,11 +166,6 @@ export class TerminalRequestsService {
       return;
     }
     const { records, count, logindex } = parsed.value;
-    if (records.length > this.cfg.sendlogMaxRecords) {
-      session.warn(`sendlog refused (result:false): ${records.length} records, more than DEVICE_SENDLOG_MAX_RECORDS`);
-      session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
-      return;
-    }
     let timeZone = this.cfg.defaultTimeZone;
     let access: 0 | 1 = 0;
     // Read while the records are being written: the door decision adds no round trip to the ack.
