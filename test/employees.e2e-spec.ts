@@ -101,7 +101,12 @@ describe('employees (e2e)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { LOGIN_MAX_FAILURES_PER_USER: String(USER_LIMIT), LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT) },
+      // The clients speak through a proxy on loopback, so X-Forwarded-For names them (TRUST_PROXY).
+      env: {
+        LOGIN_MAX_FAILURES_PER_USER: String(USER_LIMIT),
+        LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT),
+        TRUST_PROXY: 'loopback',
+      },
     });
     token = await t.adminToken();
     ownerId = decodePayload(token).sub as string;

@@ -461,6 +461,21 @@ describe('Terminal trust (e2e)', () => {
       }
     });
 
+    it("the HTTP API ignores X-Forwarded-For by default: forged addresses share the peer's login budget", async () => {
+      const t = await createTestApp({ env: { LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_MAX_FAILURES_PER_USER: '100' } });
+      try {
+        const attempt = (i: number) =>
+          request(t.httpServer)
+            .post('/api/auth/login')
+            .set('X-Forwarded-For', `10.9.0.${i}`)
+            .send({ email: `nobody${i}@timmy.local`, password: 'wrong-password' });
+        for (let i = 0; i < 3; i++) expect((await attempt(i)).status).toBe(401);
+        expect((await attempt(3)).status).toBe(429);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('takes the nearest untrusted hop when the peer is a trusted proxy', async () => {
       const t = await createTestApp({ env: { TRUST_PROXY: 'loopback' } });
       try {
