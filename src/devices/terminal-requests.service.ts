@@ -14,6 +14,7 @@ import {
   toStr,
 } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
+import { countPunches } from '../metrics/hooks';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
@@ -67,7 +68,7 @@ export class TerminalRequestsService {
         return;
       default: {
         const reply = buildUnknownRequestReply(cmd);
-        session.info(`unknown request "${String(reply.ret)}" answered with result:true`);
+        this.logger.debug(`${sn}: unknown request "${String(reply.ret)}" answered with result:true`);
         session.sendFrame(reply);
       }
     }
@@ -116,7 +117,7 @@ export class TerminalRequestsService {
         previous.released = true;
         previous.closeReason = 'replaced';
         session.supersedes.push(previous.id, ...previous.supersedes);
-        this.logger.log(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
+        this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
         // It failed its liveness ping (or lost a race): a half-open socket would never finish a close handshake.
         previous.ws.terminate();
       }
@@ -144,7 +145,8 @@ export class TerminalRequestsService {
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
     session.ready = true;
     if (firstOnSocket) {
-      this.logger.log(
+      // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
+      this.logger.debug(
         `${sn}: registered (${doc.model ?? 'unknown model'}, firmware ${doc.firmware ?? '?'}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
       );
     }
@@ -186,6 +188,7 @@ export class TerminalRequestsService {
         `${sn}: sendlog of ${records.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates})`,
       );
     } catch (err) {
+      if (err instanceof InvalidLogRecordError) countPunches('sendlog', { rejected: records.length });
       if (err instanceof InvalidLogRecordError) session.warn(`sendlog refused (result:false): ${err.message}`);
       else this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
@@ -251,7 +254,7 @@ export class TerminalRequestsService {
     }
     // A QR text names no enroll id the server knows: under `known` the operator's DEVICE_QRCODE_ACCESS decides.
     const access = this.access.policy === 'known' ? (this.cfg.qrcodeAccess ? 1 : 0) : this.access.forUncheckable();
-    session.info(`QR code scanned; access ${access === 1 ? 'granted' : 'denied'}`);
+    this.logger.debug(`${sn}: QR code scanned; access ${access === 1 ? 'granted' : 'denied'}`);
     session.sendFrame(buildQrcodeReply({ ok: true, sn, access, message: this.cfg.qrcodeMessage }));
   }
 }

@@ -6,6 +6,8 @@ import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { appConfig } from '../config/app.config';
 import { devicesConfig } from '../config/devices.config';
 import { HealthService } from '../health/health.service';
+import { withLogFields } from '../logging/log-context';
+import { countFrameIn, countSocket, timeTerminalRequest } from '../metrics/hooks';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesService } from './devices.service';
 import { FrameRateLimiter } from './frame-rate-limiter';
@@ -118,10 +120,12 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     const session = new TerminalSession(ws, remote, path, limiter, this.logger);
     session.maxBufferedBytes = this.cfg.wsMaxBufferedBytes;
     this.sessions.add(session);
+    countSocket(1);
+    const logFields = () => ({ sn: session.sn });
     // The registration line names the terminal and where it came from; per-socket noise stays at debug.
     this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
 
-    ws.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
+    ws.on('message', (data, isBinary) => withLogFields(logFields, () => this.onMessage(session, data, isBinary)));
     ws.on('pong', () => session.noteLife());
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
@@ -142,7 +146,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     regTimer.unref();
     ws.on('close', (code, reason) => {
       clearTimeout(regTimer);
-      this.onClose(session, code, reason.toString('utf8'));
+      withLogFields(logFields, () => this.onClose(session, code, reason.toString('utf8')));
     });
   }
 
@@ -156,6 +160,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     for (const frame of frames) {
+      countFrameIn(frame);
       if (!session.ready && !session.sn && !(frame.kind === 'request' && BEFORE_REGISTRATION.has(frame.cmd))) {
         this.refuseBeforeRegistration(session, frame.kind === 'request' ? `"${frame.cmd}"` : `a ${frame.kind} frame`);
         return;
@@ -171,7 +176,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
         case 'request': {
           if (!this.admitFrame(session)) return;
           const { cmd, msg } = frame;
-          if (!session.enqueue(() => this.requests.handle(session, cmd, msg))) {
+          if (!session.enqueue(timeTerminalRequest(cmd, () => this.requests.handle(session, cmd, msg)))) {
             session.warn(`"${cmd}" dropped: too many requests waiting`);
           }
           break;
@@ -219,8 +224,9 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
 
   private onClose(session: TerminalSession, code: number, reason: string): void {
     this.sessions.delete(session);
+    countSocket(-1);
     const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
-    if (session.sn) this.logger.log(`${session.sn}: connection ended: ${why}`);
+    if (session.sn) this.logger.debug(`${session.sn}: connection ended: ${why}`);
     if (!this.release(session, why) || !session.sn) return;
     this.devices.recordOffline(session.sn, [session.id, ...session.supersedes], why).catch((err: unknown) => {
       this.logger.warn(`${session.label}: could not record offline: ${String(err)}`);

@@ -284,6 +284,19 @@ export class FingerPrintLogRepository {
 
   // ---- listings ----
 
+  /** Punches not yet confirmed by the HR server, and when the oldest of them was stored (health, metrics). */
+  async outboxBacklog(): Promise<{ count: number; oldestAt?: Date }> {
+    const [count, oldest] = await Promise.all([
+      this.model.countDocuments({ forward_pending: true }).exec(),
+      this.model
+        .findOne({ forward_pending: true }, { createdAt: 1 })
+        .sort({ createdAt: 1 })
+        .lean<{ createdAt?: Date }>()
+        .exec(),
+    ]);
+    return { count, ...(oldest?.createdAt ? { oldestAt: oldest.createdAt } : {}) };
+  }
+
   async list(
     criteria: LogListCriteria,
     page: number,

@@ -6,6 +6,7 @@ import { ForwardingModule } from '../forwarding';
 import { FingerPrintLogRepository } from './fingerprint-log.repository';
 import { FingerprintsController } from './fingerprints.controller';
 import { FingerprintsService } from './fingerprints.service';
+import { ForwardBacklogService } from './forward-backlog.service';
 import { ForwardOutboxScheduler } from './forward-outbox.scheduler';
 import { ForwardOutboxService } from './forward-outbox.service';
 import { PunchImageRepository } from './punch-image.repository';
@@ -29,9 +30,10 @@ import { PUNCH_IMAGE_MODEL, PunchImageSchema } from './schemas/punch-image.schem
     FingerprintsService,
     ForwardOutboxService,
     ForwardOutboxScheduler,
+    ForwardBacklogService,
     PunchImageRepository,
     PunchImagesService,
   ],
-  exports: [FingerprintsService, PunchImagesService],
+  exports: [FingerprintsService, PunchImagesService, ForwardBacklogService],
 })
 export class FingerprintsModule {}

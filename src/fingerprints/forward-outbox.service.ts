@@ -12,6 +12,7 @@ import {
   targetFor,
 } from '../forwarding';
 import { claimablePrefix, contiguousClaim, isContentRejection } from './forward-batch';
+import { countForwardAttempt } from '../metrics/hooks';
 import { forwardRetryDelayMs } from './forward-backoff';
 import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
@@ -287,6 +288,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
       idempotencyKeyFor(ids),
       this.abort.signal,
     );
+    countForwardAttempt(target, result);
     const at = new Date();
     try {
       if (result.ok) {

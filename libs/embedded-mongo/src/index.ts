@@ -9,3 +9,4 @@ export type { EmbeddedMongo, EmbeddedMongoOptions } from './launcher';
 export function start(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   return launch(opts);
 }
+export { journalObserver } from './journal-observer';

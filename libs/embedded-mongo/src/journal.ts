@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Store } from './store';
 import type { Doc } from './values';
 import { crc32c } from './wire';
+import { journalObserver } from './journal-observer';
 
 const SNAPSHOT = 'snapshot.bson';
 const SNAPSHOT_TMP = 'snapshot.bson.tmp';
@@ -232,7 +233,9 @@ export class Journal {
       const upTo = this.appended;
       this.pending = [];
       await this.writeAll(bufs);
+      const syncStarted = process.hrtime.bigint();
       await this.fh.datasync();
+      journalObserver.onFsync?.(Number(process.hrtime.bigint() - syncStarted) / 1e9, this.bytes);
       this.stats.fsyncs++;
       this.durable = upTo;
       this.release();
