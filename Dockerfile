@@ -20,6 +20,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
+COPY --chown=node:node scripts/launch.js ./scripts/launch.js
 RUN mkdir -p /app/data && chown node:node /app/data
 # The embedded database (when MONGODB_URI is unset), the generated JWT secret and the instance id.
 VOLUME ["/app/data"]
@@ -31,4 +32,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||9090)+'/api/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # SIGTERM: readiness off, SHUTDOWN_DRAIN_DELAY (3 s), then a stop bounded by SHUTDOWN_TIMEOUT (10 s).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# launch.js sizes the heap from the container's memory limit (HEAP_MEMORY_SHARE) and passes signals on.
+CMD ["node", "scripts/launch.js", "dist/src/main.js"]

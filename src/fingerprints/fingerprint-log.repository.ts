@@ -246,6 +246,23 @@ export class FingerPrintLogRepository {
     return res.modifiedCount;
   }
 
+  /**
+   * PUNCH_RETENTION_DAYS: removes up to `limit` delivered punches (sent, not failed, not pending)
+   * whose time is before `cutoff`, through the (device_type, is_send, send_failed, time) index.
+   */
+  async deleteDeliveredBefore(deviceType: PunchDeviceType, cutoff: Date, limit: number): Promise<number> {
+    const ids = await this.model
+      .find(
+        { device_type: deviceType, is_send: true, send_failed: false, time: { $lt: cutoff }, forward_pending: false },
+        { _id: 1 },
+      )
+      .limit(limit)
+      .lean();
+    if (ids.length === 0) return 0;
+    const res = await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) }, forward_pending: false });
+    return res.deletedCount;
+  }
+
   async markFailed(
     ids: string[],
     token: string,

@@ -11,6 +11,7 @@ import { ForwardOutboxScheduler } from './forward-outbox.scheduler';
 import { ForwardOutboxService } from './forward-outbox.service';
 import { PunchImageRepository } from './punch-image.repository';
 import { PunchImagesService } from './punch-images.service';
+import { PunchRetentionService } from './punch-retention.service';
 import { FINGERPRINT_LOG_MODEL, FingerPrintLogSchema } from './schemas/fingerprint-log.schema';
 import { PUNCH_IMAGE_MODEL, PunchImageSchema } from './schemas/punch-image.schema';
 
@@ -33,6 +34,7 @@ import { PUNCH_IMAGE_MODEL, PunchImageSchema } from './schemas/punch-image.schem
     ForwardBacklogService,
     PunchImageRepository,
     PunchImagesService,
+    PunchRetentionService,
   ],
   exports: [FingerprintsService, PunchImagesService, ForwardBacklogService],
 })

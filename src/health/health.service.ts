@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { ConnectionStates, type Connection } from 'mongoose';
 import { opsConfig, type OpsConfig } from '../config/ops.config';
+import { embeddedDatabaseMemory } from '../database/embedded-database';
 import { ForwardBacklogService } from '../fingerprints/forward-backlog.service';
 
 /** Anything that can say whether it is up (the terminal gateway registers one). */
@@ -15,6 +16,8 @@ export interface HealthReport {
   status: 'ok' | 'degraded' | 'draining';
   checks: Record<string, string>;
   forwarding?: { backlog: number; oldestAgeSeconds: number; maxAgeSeconds: number };
+  /** The in-process embedded database's memory budget (absent with MONGODB_URI). */
+  embeddedDatabase?: { state: string; usedMB: number; limitMB: number; ratio: number };
   uptimeSeconds: number;
 }
 
@@ -76,7 +79,27 @@ export class HealthService {
     } catch {
       report.checks.forwarding = 'unknown';
     }
+    this.addEmbeddedMemory(report);
     return report;
+  }
+
+  /**
+   * Past 80% of its budget the embedded database is `degraded`; past 95% it refuses writes (`full`):
+   * still 200, because reads work and the fix is the operator's (raise the budget, delete old data,
+   * or move to MongoDB), not a restart of this instance.
+   */
+  private addEmbeddedMemory(report: HealthReport): void {
+    const memory = embeddedDatabaseMemory();
+    if (!memory) return;
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+    report.checks.embeddedDatabaseMemory = memory.state;
+    report.embeddedDatabase = {
+      state: memory.state,
+      usedMB: mb(memory.usedBytes),
+      limitMB: mb(memory.limitBytes),
+      ratio: Math.round(memory.ratio * 1000) / 1000,
+    };
+    if (memory.degraded && report.status === 'ok') report.status = 'degraded';
   }
 
   private async dependencyChecks(): Promise<Record<string, string>> {

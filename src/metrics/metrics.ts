@@ -1,5 +1,6 @@
 import { SERVER_COMMANDS } from '@app/device-protocol';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { embeddedDatabaseMemory } from '../database/embedded-database';
 
 /**
  * The process's metric families, created once (several Nest apps in one test process share them;
@@ -110,6 +111,36 @@ export const families = {
     name: 'timmy_embedded_journal_bytes',
     help: 'Size of the embedded database journal since its last compaction (in-process embedded database only)',
     registers: [registry],
+  }),
+  embeddedMemoryRatio: new Gauge({
+    name: 'timmy_embedded_memory_ratio',
+    help: 'Share of its memory budget the in-process embedded database uses (warns at 0.8, refuses writes at 0.95)',
+    registers: [registry],
+    collect() {
+      const status = embeddedDatabaseMemory();
+      if (status) this.set(status.ratio);
+    },
+  }),
+  embeddedMemoryBytes: new Gauge({
+    name: 'timmy_embedded_memory_bytes',
+    help: 'Memory of the in-process embedded database: used, and its budget (EMBEDDED_DB_MAX_MEMORY)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const status = embeddedDatabaseMemory();
+      if (!status) return;
+      this.set({ kind: 'used' }, status.usedBytes);
+      this.set({ kind: 'limit' }, status.limitBytes);
+    },
+  }),
+  embeddedWritesRefused: new Gauge({
+    name: 'timmy_embedded_writes_refused',
+    help: 'Writes the in-process embedded database refused for lack of memory since the process started',
+    registers: [registry],
+    collect() {
+      const status = embeddedDatabaseMemory();
+      if (status) this.set(status.refusedWrites);
+    },
   }),
 };
 
