@@ -51,6 +51,10 @@ export interface DeviceDetailView extends DeviceView {
     reason: string;
     devinfo: Record<string, unknown>;
   }[];
+  /** Terminal clock minus server clock (seconds), when measured. */
+  clock: { offsetSeconds: number; measuredAt: Date; source: string } | null;
+  /** Whether the terminal answers the background catch-up getnewlog; null until tried. */
+  catchUp: { supported: boolean; lastError: string | null } | null;
 }
 
 function num(devinfo: Record<string, unknown>, key: string): number | null {
@@ -127,5 +131,7 @@ export function toDeviceDetailView(doc: DeviceRecord, defaultTimeZone: string, l
       reason: c.reason,
       devinfo: c.devinfo ?? {},
     })),
+    clock: doc.clock ?? null,
+    catchUp: doc.catchUp ? { supported: doc.catchUp.supported, lastError: doc.catchUp.lastError ?? null } : null,
   };
 }

@@ -10,6 +10,8 @@ import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto'
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { ParseSnPipe } from './parse-sn.pipe';
 import { TerminalTrustService } from './terminal-trust.service';
+import { TerminalFieldService } from './terminal-field.service';
+import { credentialKind } from '@app/device-protocol';
 
 const SN_EXAMPLE = 'ZXRE06022863';
 const DEVICE_EXAMPLE = {
@@ -65,6 +67,8 @@ const DEVICE_DETAIL_EXAMPLE = {
       devinfo: { modelname: 'AiFace', firmware: 'ai806_f06v_v5.17', mac: '00-01-A9-FF-FF-FF' },
     },
   ],
+  clock: { offsetSeconds: 2, measuredAt: '2025-11-08T07:59:12.000Z', source: 'reg' },
+  catchUp: { supported: true, lastError: null },
 };
 const NOT_FOUND_EXAMPLE = { success: false, error: 'device_not_found', message: `No terminal with sn ${SN_EXAMPLE}` };
 const INVALID_SN_EXAMPLE = {
@@ -103,6 +107,7 @@ export class DevicesController {
     private readonly doorEvents: DoorEventsRepository,
     private readonly deviceUsers: DeviceUsersService,
     private readonly trust: TerminalTrustService,
+    private readonly field: TerminalFieldService,
   ) {}
 
   @Get()
@@ -133,13 +138,18 @@ export class DevicesController {
       'last 20 refused registrations for its serial (identityConflicts). Admin token.',
   })
   @ApiParam({ name: 'sn', example: SN_EXAMPLE })
-  @ApiOkResponse({ description: 'The terminal', schema: { example: { success: true, item: DEVICE_DETAIL_EXAMPLE } } })
+  @ApiOkResponse({
+    description:
+      'The terminal; `rejectedLogs` counts the log records it sent that could not be stored (see rejected-logs), ' +
+      '`clock` its measured clock offset, `catchUp` whether it answers the background getnewlog',
+    schema: { example: { success: true, item: { ...DEVICE_DETAIL_EXAMPLE, rejectedLogs: 0 } } },
+  })
   @ApiErrorResponse(400, 'Malformed serial number', INVALID_SN_EXAMPLE)
   @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
   async get(@Param('sn', ParseSnPipe) sn: string) {
     const item = await this.devices.findBySn(sn);
     if (!item) throw notFound(sn);
-    return { success: true, item };
+    return { success: true, item: { ...item, rejectedLogs: await this.field.rejectedCount(sn) } };
   }
 
   @Patch(':sn')
@@ -310,15 +320,4 @@ export class DevicesController {
 
 function canonicalZone(zone: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-}
-
-/** The reference's backupnum table (§5). */
-function credentialKind(backupnum: number): string {
-  if (backupnum >= 0 && backupnum <= 9) return 'fingerprint';
-  if (backupnum === 10) return 'password';
-  if (backupnum === 11) return 'card';
-  if (backupnum >= 20 && backupnum <= 27) return 'face';
-  if ((backupnum >= 30 && backupnum <= 37) || backupnum === 40 || backupnum === 41) return 'palm';
-  if (backupnum === 50) return 'photo';
-  return 'other';
 }

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter } from 'mongoose';
-import { Device, IdentityConflictRecord, TerminalIdentityRecord } from './schemas/device.schema';
+import {
+  CatchUpState,
+  Device,
+  IdentityConflictRecord,
+  TerminalClockState,
+  TerminalIdentityRecord,
+} from './schemas/device.schema';
 
 export type DeviceRecord = Device & { _id: unknown };
 /** What the registration checks read: admission, pinned identity and what can stand in for it. */
@@ -244,5 +250,13 @@ export class DevicesRepository {
         { upsert: true },
       )
       .exec();
+  }
+
+  async setClock(sn: string, clock: TerminalClockState): Promise<void> {
+    await this.model.updateOne({ sn }, { $set: { clock } }).exec();
+  }
+
+  async setCatchUp(sn: string, catchUp: CatchUpState): Promise<void> {
+    await this.model.updateOne({ sn }, { $set: { catchUp } }).exec();
   }
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
+  buildCheckliveReply,
+  buildNotRegisteredReply,
   buildQrcodeReply,
   buildRegReply,
   buildSendlogReply,
@@ -14,17 +16,18 @@ import {
   toStr,
 } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
-import { countPunches } from '../metrics/hooks';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
 import { DevicesService } from './devices.service';
 import { DoorAccessService } from './door-access.service';
 import { storableObject } from './storable';
-import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
+import { TerminalFieldService } from './terminal-field.service';
+import { TerminalLogsService } from './terminal-logs.service';
 import { capDevinfo } from './terminal-identity';
 import { TerminalSession } from './terminal-session';
 import { TerminalTrustService } from './terminal-trust.service';
+import { describeError } from '@app/common';
 
 const REFUSED_CLOSE_CODE = 4003;
 
@@ -38,6 +41,7 @@ export class TerminalRequestsService {
     private readonly devices: DevicesService,
     private readonly logs: TerminalLogsService,
     private readonly users: DeviceUsersService,
+    private readonly field: TerminalFieldService,
     private readonly trust: TerminalTrustService,
     private readonly access: DoorAccessService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
@@ -47,6 +51,12 @@ export class TerminalRequestsService {
     if (!session.open) return;
     if (cmd === 'reg') return this.handleReg(session, msg);
     if (!session.ready || !session.sn) {
+      // A terminal waits on its sendlog/senduser: it gets a refusal (it registers and resends).
+      if (cmd === 'sendlog' || cmd === 'senduser') {
+        session.warn(`"${cmd}" before registration refused (result:false)`);
+        session.sendFrame(buildNotRegisteredReply(cmd));
+        return;
+      }
       session.warn(`"${cmd}" before registration dropped`);
       return;
     }
@@ -62,6 +72,8 @@ export class TerminalRequestsService {
         return this.handleSenduser(session, sn, frame);
       case 'sendqrcode':
         return this.handleQrcode(session, sn, frame);
+      case 'checklive':
+        return this.handleChecklive(session, sn);
       case 'sendpin':
         // A PIN names no enroll id the server could check: only DEVICE_ACCESS_POLICY=always opens.
         session.sendFrame({ ret: 'sendpin', result: true, access: this.access.forUncheckable() });
@@ -85,7 +97,9 @@ export class TerminalRequestsService {
     }
     const { sn, cpusn } = parsed.value;
     if (session.sn !== undefined && session.sn !== sn) {
-      session.warn(`reg for ${sn} on a socket registered as ${session.sn} dropped`);
+      // One socket is one terminal: the first registration stays, the second is answered no.
+      session.warn(`reg for ${sn} on a socket registered as ${session.sn} refused (result:false)`);
+      session.sendFrame(buildRegReply({ ok: false, reason: `This connection is registered as ${session.sn}` }));
       return;
     }
     const { devinfo, cut } = capDevinfo(storableObject(parsed.value.devinfo), this.cfg.devinfoMaxBytes);
@@ -151,6 +165,11 @@ export class TerminalRequestsService {
       );
     }
     this.registry.announceRegistered(sn, session, devinfo, firstOnSocket);
+    if (firstOnSocket) {
+      this.field
+        .recordRegClock(sn, devinfo.time, doc.timeZone ?? this.cfg.defaultTimeZone, new Date(session.lastLifeAt))
+        .catch((err: unknown) => this.logger.warn(`${sn}: clock offset not recorded: ${describeError(err)}`));
+    }
   }
 
   private async handleSendlog(session: TerminalSession, sn: string, msg: Json): Promise<void> {
@@ -167,7 +186,8 @@ export class TerminalRequestsService {
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
       return;
     }
-    const { records, count, logindex } = parsed.value;
+    const { records, rejected, count, logindex } = parsed.value;
+    const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
     let access: 0 | 1 = 0;
     // Read while the records are being written: the door decision adds no round trip to the ack.
@@ -176,21 +196,31 @@ export class TerminalRequestsService {
     try {
       const ctx = await this.devices.frameContext(sn);
       timeZone = ctx.timeZone;
-      const result = await this.logs.ingest(records, {
-        sn,
-        source: 'sendlog',
-        timeZone,
-        ...(ctx.name ? { deviceName: ctx.name } : {}),
-        ...(logindex !== undefined ? { logindex } : {}),
-      });
-      access = await deciding;
-      this.logger.debug(
-        `${sn}: sendlog of ${records.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates})`,
+      // Records that cannot be stored are kept as rejected records; the frame is acknowledged so
+      // the terminal moves on (only a database failure makes it resend).
+      const result = await this.logs.ingest(
+        records,
+        {
+          sn,
+          source: 'sendlog',
+          timeZone,
+          ...(ctx.name ? { deviceName: ctx.name } : {}),
+          ...(logindex !== undefined ? { logindex } : {}),
+        },
+        rejected,
       );
+      // A record the server could not read names nobody it can vouch for: the door stays shut.
+      access = rejected.length > 0 ? 0 : await deciding;
+      this.logger.debug(
+        `${sn}: sendlog of ${records.length + rejected.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates}, rejected ${result.rejected})`,
+      );
+      if (result.clockSuspect > 0) {
+        this.field
+          .recordSendlogClock(sn, result.latest, receivedAt)
+          .catch((err: unknown) => this.logger.warn(`${sn}: clock offset not recorded: ${describeError(err)}`));
+      }
     } catch (err) {
-      if (err instanceof InvalidLogRecordError) countPunches('sendlog', { rejected: records.length });
-      if (err instanceof InvalidLogRecordError) session.warn(`sendlog refused (result:false): ${err.message}`);
-      else this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
+      this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
       return;
     }
@@ -213,6 +243,7 @@ export class TerminalRequestsService {
       return;
     }
     const u = parsed.value;
+    const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
     try {
       timeZone = (await this.devices.frameContext(sn)).timeZone;
@@ -230,6 +261,7 @@ export class TerminalRequestsService {
       } else {
         await this.users.upsertUser(sn, fields);
       }
+      this.registry.announceUserReceived({ sn, ...fields, ...pickCredential(u), receivedAt });
     } catch (err) {
       this.logger.error(`${sn}: senduser not stored: ${describeError(err)}`);
       session.sendFrame(buildSenduserReply({ ok: false, reason: 1 }));
@@ -243,6 +275,11 @@ export class TerminalRequestsService {
         ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
       }),
     );
+  }
+
+  private async handleChecklive(session: TerminalSession, sn: string): Promise<void> {
+    const { timeZone } = await this.devices.frameContext(sn);
+    session.sendFrame(buildCheckliveReply(cloudtimeFor(timeZone, this.cfg.defaultTimeZone)));
   }
 
   private handleQrcode(session: TerminalSession, sn: string, msg: Json): void {
@@ -259,6 +296,9 @@ export class TerminalRequestsService {
   }
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function pickCredential(u: { backupnum?: number; record?: string | number }) {
+  return {
+    ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
+    ...(u.record !== undefined ? { record: u.record } : {}),
+  };
 }

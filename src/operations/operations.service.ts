@@ -1,13 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ApiError, ContractError, clampLimit, clampPage, dayRange, isObjectIdString } from '@app/common';
+import { ApiError, clampLimit, clampPage, dayRange, describeError, isObjectIdString } from '@app/common';
 import { isPlainObject, toInt } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
+import { deviceOffline, deviceTimeout } from './operation-errors';
 import { OperationEvents } from './operation-events';
 import {
+  CATCH_UP_MEMORY,
+  CatchUpMemory,
   TERMINAL_DIRECTORY,
   TERMINAL_LINK,
   TerminalDirectory,
@@ -15,7 +18,7 @@ import {
   TerminalRegisteredEvent,
 } from './operation-ports';
 import { isFinished, OperationRecord, OperationView, toOperationView } from './operation.view';
-import { CountBucket, OperationFilter, OperationsRepository } from './operations.repository';
+import { CountBucket, NewOperation, OperationFilter, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
 
 export interface EnqueueOptions {
@@ -25,6 +28,8 @@ export interface EnqueueOptions {
   dependsOn?: string[];
   /** Who asked (an admin id, `system:catch-up`, ...), for the audit trail. */
   requestedBy?: string;
+  /** Housekeeping the server queues itself: sent after every operation asked through the API. */
+  background?: boolean;
   /** Sends before the operation is failed (default OP_MAX_ATTEMPTS). */
   maxAttempts?: number;
   /** Refuse at once (409, nothing stored) when the terminal is unknown or offline. */
@@ -57,6 +62,8 @@ export interface OperationStats {
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const CATCH_UP_REQUESTER = 'system:catch-up';
+/** The catch-up is tried at most this many times per registration (a terminal may ignore getnewlog). */
+export const CATCH_UP_MAX_ATTEMPTS = 2;
 
 /** Re-reads of a waited-for operation that another instance runs: quick, the only way to learn the outcome. */
 const REMOTE_FIRST_PAUSE_MS = 100;
@@ -64,14 +71,6 @@ const REMOTE_MAX_PAUSE_MS = 1_000;
 /** Re-reads while the terminal is connected here (the outcome comes as an in-process event). */
 const LOCAL_FIRST_PAUSE_MS = 2_000;
 const LOCAL_MAX_PAUSE_MS = 5_000;
-
-export function deviceOffline(): ContractError {
-  return new ContractError(409, { success: false, error: 'device_offline_or_not_registered' });
-}
-
-export function deviceTimeout(opId: string): ContractError {
-  return new ContractError(504, { success: false, error: 'device_timeout', opId });
-}
 
 function operationNotFound(): ApiError {
   return new ApiError(404, 'operation_not_found', 'No operation with this id');
@@ -103,14 +102,17 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     @Inject(TERMINAL_DIRECTORY) private readonly terminals: TerminalDirectory,
     @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
     @Inject(OPERATION_CLOCK) private readonly clock: OperationClock,
+    @Optional() @Inject(CATCH_UP_MEMORY) private readonly catchUpMemory?: CatchUpMemory,
   ) {}
 
   onModuleInit(): void {
     this.link.on('registered', this.onRegistered);
+    this.events.on('finished', this.noteCatchUpOutcome);
   }
 
   onModuleDestroy(): void {
     this.link.off('registered', this.onRegistered);
+    this.events.off('finished', this.noteCatchUpOutcome);
   }
 
   /**
@@ -165,6 +167,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
       ...(problem ? { lastError: `invalid_payload: ${problem}`, completedAt: now } : {}),
       ...(parentId ? { parentId } : {}),
       ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+      ...(opts.background ? { background: true } : {}),
       ...(opts.wire ? { wireCmd: opts.wire.cmd, wirePayload: opts.wire.payload ?? {} } : {}),
     });
     let current: OperationRecord = rec;
@@ -172,6 +175,44 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     else if (rec.depsPending) current = await this.deps.evaluate(rec);
     else this.events.emit('ready', sn);
     return toOperationView(current);
+  }
+
+  /**
+   * Many operations of one type for one terminal (a bulk delete), stored in one ordered write and in
+   * that order; each is checked as `enqueue` checks one, and an invalid payload is stored failed.
+   * For operations without dependencies or a parent.
+   */
+  async enqueueMany(
+    sn: string,
+    type: string,
+    payloads: Array<Record<string, unknown>>,
+    opts: Pick<EnqueueOptions, 'requestedBy' | 'background'> = {},
+  ): Promise<OperationView[]> {
+    if (typeof sn !== 'string' || sn.trim() === '') throw new ApiError(400, 'invalid_sn', 'sn must not be empty');
+    if (!this.executors.knows(type)) throw new ApiError(400, 'unknown_command', `"${type}" is not a terminal command`);
+    const now = this.clock.now();
+    const docs = payloads.map((payload): NewOperation => {
+      if (!isPlainObject(payload)) throw new ApiError(400, 'invalid_payload', 'payload must be an object');
+      const problem = this.executors.validate({ type, payload });
+      return {
+        sn,
+        type,
+        payload,
+        status: problem ? OperationStatus.Failed : OperationStatus.Pending,
+        maxAttempts: this.cfg.maxAttempts,
+        nextAttemptAt: now,
+        createdAt: now,
+        dependsOn: [],
+        depsPending: false,
+        ...(problem ? { lastError: `invalid_payload: ${problem}`, completedAt: now } : {}),
+        ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+        ...(opts.background ? { background: true } : {}),
+      };
+    });
+    const recs = await this.repo.insertMany(docs);
+    for (const rec of recs) if (rec.status === OperationStatus.Failed) await this.deps.finished(rec);
+    if (recs.some((r) => r.status === OperationStatus.Pending)) this.events.emit('ready', sn);
+    return recs.map(toOperationView);
   }
 
   /**
@@ -459,7 +500,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
         this.logger.log(`Removed ${removed} finished operations older than ${this.cfg.retentionDays} days`);
       return removed;
     } catch (err) {
-      this.logger.warn(`Operation retention failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.warn(`Operation retention failed: ${describeError(err)}`);
       return 0;
     } finally {
       this.purging = false;
@@ -486,14 +527,46 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     const unsent = toInt(e.devinfo.usednewlog);
     if (unsent === undefined || unsent <= 0) return;
     void this.catchUp(e.sn).catch((err: unknown) =>
-      this.logger.warn(
-        `Catch-up getnewlog for ${e.sn} not queued: ${err instanceof Error ? err.message : String(err)}`,
-      ),
+      this.logger.warn(`Catch-up getnewlog for ${e.sn} not queued: ${describeError(err)}`),
     );
   };
 
+  /**
+   * Housekeeping: runs after what admins ask for, waits OP_CATCHUP_PAGE_TIMEOUT per page, is tried
+   * at most twice, and is not queued again for a terminal known to ignore getnewlog.
+   */
   private async catchUp(sn: string): Promise<void> {
+    const known = await this.catchUpMemory?.catchUpState(sn);
+    if (known?.supported === false) {
+      this.logger.debug(`${sn}: no catch-up getnewlog (the terminal did not answer it: ${known.lastError ?? '?'})`);
+      return;
+    }
     if (await this.repo.hasActive(sn, 'getnewlog')) return;
-    await this.enqueue(sn, 'getnewlog', {}, { requestedBy: CATCH_UP_REQUESTER });
+    await this.enqueue(
+      sn,
+      'getnewlog',
+      {},
+      { requestedBy: CATCH_UP_REQUESTER, background: true, maxAttempts: CATCH_UP_MAX_ATTEMPTS },
+    );
   }
+
+  /**
+   * Remembers whether a terminal answers getnewlog: a catch-up that never got a single page means
+   * it does not (not asked again at each reg); any getnewlog that succeeds means it does.
+   */
+  private readonly noteCatchUpOutcome = (rec: OperationRecord): void => {
+    if (rec.type !== 'getnewlog' || !this.catchUpMemory) return;
+    let state: { supported: boolean; lastError: string | null } | undefined;
+    if (rec.status === OperationStatus.Success) state = { supported: true, lastError: null };
+    else if (rec.status === OperationStatus.Failed && rec.requestedBy === CATCH_UP_REQUESTER) {
+      const pages = typeof rec.response?.pages === 'number' ? rec.response.pages : 0;
+      const lastError = rec.lastError ?? 'failed';
+      // Never a page, only timeouts: the terminal ignores getnewlog. Anything else may pass.
+      state = { supported: pages > 0 || !lastError.startsWith('device_timeout'), lastError };
+    }
+    if (!state) return;
+    this.catchUpMemory.recordCatchUp(rec.sn, state.supported, state.lastError).catch((err: unknown) => {
+      this.logger.warn(`${rec.sn}: catch-up outcome not recorded: ${describeError(err)}`);
+    });
+  };
 }
