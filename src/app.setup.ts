@@ -70,7 +70,8 @@ export function configureApp(app: INestApplication): void {
   const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
-  expressApp.set('trust proxy', 'loopback');
+  // req.ip reads X-Forwarded-For only from the proxies in TRUST_PROXY (nearest untrusted hop); else the peer.
+  expressApp.set('trust proxy', cfg.trustProxy.enabled ? [...cfg.trustProxy.entries] : false);
   app.use(httpMetricsMiddleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   // JSON answers need no resources at all; the Swagger UI page gets a policy of its own.

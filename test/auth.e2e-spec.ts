@@ -40,7 +40,7 @@ describe('auth (e2e)', () => {
   let adminId: string;
   let employeeToken: string;
   let employeeId: string;
-  // Each test speaks from addresses of its own (X-Forwarded-For from loopback is trusted), so the
+  // Each test speaks from addresses of its own (X-Forwarded-For from loopback, trusted by TRUST_PROXY), so the
   // per-IP failure counter of one test never leaks into another.
   let ipCounter = 0;
   const freshIp = () => `10.1.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
@@ -54,11 +54,13 @@ describe('auth (e2e)', () => {
   beforeAll(async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     t = await createTestApp({
+      // The clients speak through a proxy on loopback, so X-Forwarded-For names them (TRUST_PROXY).
       env: {
         LOGIN_MAX_FAILURES_PER_USER: String(USER_LIMIT),
         LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT),
         LOGIN_SLOWDOWN_BASE: '10ms',
         LOGIN_SLOWDOWN_MAX: '20ms',
+        TRUST_PROXY: 'loopback',
       },
     });
     bootWarnings = warn.mock.calls.map((args) => String(args[0]));

@@ -101,11 +101,13 @@ describe('employees (e2e)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
+      // The clients speak through a proxy on loopback, so X-Forwarded-For names them (TRUST_PROXY).
       env: {
         LOGIN_MAX_FAILURES_PER_USER: String(USER_LIMIT),
         LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT),
         LOGIN_SLOWDOWN_BASE: '10ms',
         LOGIN_SLOWDOWN_MAX: '20ms',
+        TRUST_PROXY: 'loopback',
       },
     });
     token = await t.adminToken();

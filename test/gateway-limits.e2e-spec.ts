@@ -99,8 +99,8 @@ describe('Terminal gateway limits (e2e)', () => {
       await t?.close();
     });
 
-    function sim(sn: string): VirtualTerminal {
-      const term = new VirtualTerminal({ sn, url: `${t.wsUrl}/pub/chat` });
+    function sim(sn: string, cpusn?: string): VirtualTerminal {
+      const term = new VirtualTerminal({ sn, url: `${t.wsUrl}/pub/chat`, ...(cpusn !== undefined ? { cpusn } : {}) });
       term.on('warning', () => undefined);
       sims.push(term);
       return term;
@@ -150,7 +150,8 @@ describe('Terminal gateway limits (e2e)', () => {
         .set('Authorization', `Bearer ${token}`)
         .send({ allowed: null })
         .expect(200);
-      expect(await sim('ALLOW-B').connect()).toMatchObject({ result: true });
+      // The same unit (its pinned cpusn) comes back.
+      expect(await sim('ALLOW-B', 'CPU-ALLOW-B').connect()).toMatchObject({ result: true });
     });
   });
 });

@@ -20,6 +20,7 @@ describe('Terminal gateway liveness (e2e)', () => {
         env: {
           WS_PING_INTERVAL: '100ms',
           WS_LIVENESS_TIMEOUT: '400ms',
+          WS_REG_TIMEOUT: '400ms',
           DEVICE_LAST_SEEN_WRITE_INTERVAL: '100ms',
           DEVICE_ONLINE_LEASE: '10s',
         },

@@ -35,8 +35,14 @@ export class RawTerminal {
     });
   }
 
-  static async open(wsUrl: string, opts: { path?: string; autoPong?: boolean } = {}): Promise<RawTerminal> {
-    const ws = new WebSocket(`${wsUrl}${opts.path ?? '/pub/chat'}`, { autoPong: opts.autoPong ?? true });
+  static async open(
+    wsUrl: string,
+    opts: { path?: string; autoPong?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<RawTerminal> {
+    const ws = new WebSocket(`${wsUrl}${opts.path ?? '/pub/chat'}`, {
+      autoPong: opts.autoPong ?? true,
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

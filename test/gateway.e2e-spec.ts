@@ -150,8 +150,6 @@ describe('Terminal gateway (e2e)', () => {
       const sn = nextSn();
       const term = await raw();
       term.send({ cmd: 'sendlog', sn, count: 1, logindex: 1, record: [{ enrollid: 5, time: '2025-01-01 08:00:00' }] });
-      term.send({ cmd: 'unknownthing', sn });
-      term.send({ ret: 'getuserlist', sn, result: true, count: 0, record: [] });
       expect(registry.send(sn, { cmd: 'gettime' })).toBe(false);
       const reply = await term.reg(sn);
       expect(reply.ret).toBe('reg');
@@ -178,30 +176,32 @@ describe('Terminal gateway (e2e)', () => {
   });
 
   describe('connections', () => {
-    it('a second socket for the same sn replaces the first; the old close marks nothing offline', async () => {
+    it('a second socket for the same sn is refused while the first is alive; the first keeps the terminal', async () => {
       const sn = nextSn();
       const first = await raw();
       await first.reg(sn);
       const firstDoc = await deviceDoc(sn);
       const second = await raw();
-      await second.reg(sn);
-      const closed = await first.closed;
-      expect(closed.code).toBe(4000);
+      expect(await second.reg(sn)).toEqual({
+        ret: 'reg',
+        result: false,
+        reason: 'Serial number in use by another terminal',
+      });
+      expect((await second.closed).code).toBe(4003);
+      expect(second.frames).toHaveLength(1);
 
-      // The replaced socket's close has been handled by now; it must have changed nothing.
-      await waitFor(async () => (await deviceDoc(sn))?.connectionId !== firstDoc!.connectionId);
       const doc = await deviceDoc(sn);
+      expect(doc!.connectionId).toBe(firstDoc!.connectionId);
       expect(doc!.online).toBe(true);
+      expect(doc!.identityConflicts).toHaveLength(1);
+      expect(doc!.identityConflicts[0]).toMatchObject({ reason: 'alive', cpusn: `CPU-${sn}` });
       expect(registry.isConnected(sn)).toBe(true);
       expect(disconnected.filter((e) => e.sn === sn)).toEqual([]);
-      expect(registered.filter((e) => e.sn === sn).map((e) => e.firstOnSocket)).toEqual([true, true]);
+      expect(registered.filter((e) => e.sn === sn).map((e) => e.firstOnSocket)).toEqual([true]);
 
       expect(registry.send(sn, { cmd: 'getdevinfo' })).toBe(true);
-      expect(await second.next((f) => f.cmd === 'getdevinfo')).toEqual({ cmd: 'getdevinfo' });
-
-      // A heartbeat on the new socket still works, and only the current socket's end counts.
-      await second.reg(sn);
-      await second.close();
+      expect(await first.next((f) => f.cmd === 'getdevinfo')).toEqual({ cmd: 'getdevinfo' });
+      await first.close();
       await waitFor(() => disconnected.find((e) => e.sn === sn));
       expect(disconnected.filter((e) => e.sn === sn)).toHaveLength(1);
       await waitFor(async () => (await deviceDoc(sn))?.online === false);
@@ -253,7 +253,8 @@ describe('Terminal gateway (e2e)', () => {
       // Read at once, without polling: the ack promises the records are stored.
       const stored = await punchesOf(sn);
       expect(stored).toHaveLength(2);
-      expect(ack).toMatchObject({ ret: 'sendlog', result: true, count: 2, logindex: 77, access: 1, mark: true });
+      // Neither enroll id is a user of this terminal or an employee: the door stays shut.
+      expect(ack).toMatchObject({ ret: 'sendlog', result: true, count: 2, logindex: 77, access: 0, mark: true });
       expect(ack.cloudtime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
       const first = stored.find((p) => p.enrollid === '101072')!;
       expect(first).toMatchObject({
@@ -491,17 +492,19 @@ describe('Terminal gateway (e2e)', () => {
       await term.reg(sn);
       term.send(`{"cmd":"sendgps","sn":"${sn}"}{"cmd":"sendpin","sn":"${sn}"}`);
       expect(await term.next((f) => f.ret === 'sendgps')).toEqual({ ret: 'sendgps', result: true });
-      expect(await term.next((f) => f.ret === 'sendpin')).toEqual({ ret: 'sendpin', result: true });
+      expect(await term.next((f) => f.ret === 'sendpin')).toEqual({ ret: 'sendpin', result: true, access: 0 });
     });
 
-    it('drops replies from a socket that never registered', async () => {
-      const term = await raw();
-      term.send({ ret: 'getuserlist', sn: 'SPOOFED1', result: true, count: 0, record: [] });
-      const sn = nextSn();
-      await term.reg(sn);
-      term.send({ ret: 'getuserlist', sn, result: true, count: 0, record: [] });
-      await waitFor(() => replies.find((r) => r.sn === sn));
+    it('closes, unanswered, a socket that sends a reply or an unknown request before registering', async () => {
+      const replier = await raw();
+      replier.send({ ret: 'getuserlist', sn: 'SPOOFED1', result: true, count: 0, record: [] });
+      expect(await replier.closed).toEqual({ code: 1008, reason: 'registration required' });
+      const asker = await raw();
+      asker.send({ cmd: 'unknownthing', sn: 'SPOOFED2' });
+      expect(await asker.closed).toEqual({ code: 1008, reason: 'registration required' });
+      expect([...replier.frames, ...asker.frames]).toEqual([]);
       expect(replies.filter((r) => r.sn === 'SPOOFED1')).toEqual([]);
+      expect(await deviceDoc('SPOOFED2')).toBeNull();
     });
   });
 });

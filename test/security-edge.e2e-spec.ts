@@ -45,6 +45,8 @@ describe('security: accounts and the HTTP edge (e2e)', () => {
         LOGIN_SLOWDOWN_MAX: '80ms',
         DEVICE_LOG_IMAGE_BUDGET: '2500',
         TOKEN_CHECK_CACHE: '5s',
+        // The clients speak through a proxy on loopback, so X-Forwarded-For names them.
+        TRUST_PROXY: 'loopback',
       },
     });
     admin = await t.adminToken();
@@ -86,7 +88,9 @@ describe('security: accounts and the HTTP edge (e2e)', () => {
     });
 
     it("refuses the admin's older tokens right after change-password, on this and on another instance", async () => {
-      const other = await createTestApp({ env: { MONGODB_URI: t.env.MONGODB_URI, TOKEN_CHECK_CACHE: '300ms' } });
+      const other = await createTestApp({
+        env: { MONGODB_URI: t.env.MONGODB_URI, TOKEN_CHECK_CACHE: '300ms', TRUST_PROXY: 'loopback' },
+      });
       try {
         const old = tokenOf(await login(TEST_ADMIN).expect(200));
         for (const app of [t, other]) {

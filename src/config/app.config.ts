@@ -1,6 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
 import { readEnum, readList, readPort, readString, readDurationMs, readBool, readInt } from './env';
+import { readTrustProxy } from './trust-proxy';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 
@@ -26,6 +27,8 @@ export const appConfig = registerAs('app', () => {
     /** `servers` of the OpenAPI document: the base URLs clients reach this API at (`/` = the same origin). */
     swaggerServers: readList(env, 'SWAGGER_SERVERS', ['/']),
     shutdownTimeoutMs: readDurationMs(env, 'SHUTDOWN_TIMEOUT', 10_000, { min: 1000 }),
+    /** Proxies whose X-Forwarded-For the HTTP API and the terminal gateway believe; empty = none. */
+    trustProxy: readTrustProxy(readList(env, 'TRUST_PROXY')),
   };
 });
 export type AppConfig = ReturnType<typeof appConfig>;

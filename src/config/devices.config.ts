@@ -8,6 +8,7 @@ import {
   ConfigValidationError,
   readBool,
   readDurationMs,
+  readEnum,
   readInt,
   readList,
   readPort,
@@ -117,6 +118,30 @@ export const devicesConfig = registerAs('devices', () => {
     qrcodeMessage: readString(env, 'DEVICE_QRCODE_MESSAGE', 'QR code not accepted'),
     /** When set, POST /api/device-log requires `Authorization: Bearer <token>`. */
     deviceLogToken: readString(env, 'DEVICE_LOG_TOKEN'),
+    /** A socket must register (a `reg` answered result:true) within this; anything but reg before it closes the socket. */
+    regTimeoutMs: readDurationMs(env, 'WS_REG_TIMEOUT', 10_000, { min: 100 }),
+    /** A socket whose unsent data passes this (a terminal that does not read) is closed. */
+    wsMaxBufferedBytes: readBytes(env, 'WS_MAX_BUFFERED', 1024 * 1024, { min: 1024 }),
+    /** Parsing bounds of one frame: concatenated objects, nesting depth, values in all. */
+    frameMaxObjects: readInt(env, 'DEVICE_FRAME_MAX_OBJECTS', 64, { min: 1, max: 10_000 }),
+    frameMaxDepth: readInt(env, 'DEVICE_FRAME_MAX_DEPTH', 32, { min: 4, max: 1000 }),
+    frameMaxValues: readInt(env, 'DEVICE_FRAME_MAX_VALUES', 20_000, { min: 100 }),
+    /** Records one sendlog frame may carry (firmware sends one, or pages of 10-50); a larger frame is answered result:false. */
+    sendlogMaxRecords: readInt(env, 'DEVICE_SENDLOG_MAX_RECORDS', 100, { min: 1, max: 100_000 }),
+    /** A `devinfo` larger than this (as JSON) is cut to the fields the protocol defines. */
+    devinfoMaxBytes: readBytes(env, 'DEVICE_DEVINFO_MAX', 16 * 1024, { min: 1024 }),
+    /** How long a serial's current socket has to answer a ping before a new `reg` for that serial may take over. */
+    identityPingTimeoutMs: readDurationMs(env, 'DEVICE_IDENTITY_PING_TIMEOUT', 2000, { min: 50 }),
+    /** Text a terminal refused for its hardware identity or a live twin shows. */
+    identityReason: readString(env, 'DEVICE_IDENTITY_REASON', 'Serial number in use by another terminal'),
+    /** open: any serial registers; approve: an unknown serial waits (pending) until an admin allows it. */
+    admission: readEnum(env, 'DEVICE_ADMISSION', ['open', 'approve'] as const, 'open'),
+    /** Pending serials recorded at most; beyond this an unknown serial is refused and nothing is written. */
+    pendingMax: readInt(env, 'DEVICE_PENDING_MAX', 1000, { min: 0 }),
+    /** Text a terminal waiting for approval shows. */
+    pendingReason: readString(env, 'DEVICE_PENDING_REASON', 'Waiting for approval'),
+    /** `access` in sendlog acks: known = only enroll ids the server knows for that terminal; always; never. */
+    accessPolicy: readEnum(env, 'DEVICE_ACCESS_POLICY', ['known', 'always', 'never'] as const, 'known'),
     /** Records one POST /api/device-log may carry; more is refused (413) before any validation. */
     deviceLogMaxRecords: readInt(env, 'DEVICE_LOG_MAX_RECORDS', 1000, { min: 1, max: 1000 }),
     /** Without DEVICE_LOG_TOKEN: true lets any serial post (the old open door); false = known serials only. */

@@ -105,6 +105,11 @@ export class DeviceConnectionRegistry extends EventEmitter<DeviceConnectionEvent
     return previous === conn ? undefined : previous;
   }
 
+  /** The socket this instance holds for `sn` (registered or not yet answered), if any. */
+  connectionOf(sn: string): RegistryConnection | undefined {
+    return this.current.get(sn);
+  }
+
   isCurrent(sn: string, conn: RegistryConnection): boolean {
     return this.current.get(sn) === conn;
   }

@@ -15,6 +15,14 @@ export class DeviceUsersRepository {
     return this.model.findOne({ sn, enrollid }).lean<DeviceUserRecord>().exec();
   }
 
+  /** Which of these enroll ids are users of the terminal, and whether they are disabled there. */
+  async standings(sn: string, enrollids: number[]): Promise<{ enrollid: number; enabled?: boolean }[]> {
+    return this.model
+      .find({ sn, enrollid: { $in: enrollids } }, { _id: 0, enrollid: 1, enabled: 1 })
+      .lean<{ enrollid: number; enabled?: boolean }[]>()
+      .exec();
+  }
+
   async findBySn(sn: string): Promise<DeviceUserRecord[]> {
     return this.model.find({ sn }).sort({ enrollid: 1 }).lean<DeviceUserRecord[]>().exec();
   }

@@ -128,6 +128,11 @@ export class DeviceUsersService {
     await this.repo.upsert(sn, input.enrollid, { ...userFields(input), onDevice: true }, ['missingSince']);
   }
 
+  /** The terminal enabled or disabled the user (`enableuser`); a disabled user's punches open no door. */
+  async setEnabled(sn: string, enrollid: number, enabled: boolean): Promise<void> {
+    await this.repo.upsert(sn, enrollid, { enabled });
+  }
+
   /** `aliasid` exists only on the server; null removes it. */
   async setAlias(sn: string, enrollid: number, aliasid: string | null): Promise<void> {
     if (aliasid === null) {

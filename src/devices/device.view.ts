@@ -24,6 +24,8 @@ export interface DeviceView {
   /** true when the zone was set for this terminal, false when the default applies. */
   timeZoneConfigured: boolean;
   allowed: boolean | null;
+  /** `pending` (waiting for an admin under DEVICE_ADMISSION=approve), `admitted`, `approved`; null = never registered */
+  admission: string | null;
   notes: string | null;
   capacities: DeviceCounts;
   usage: DeviceCounts & { newLogs: number | null; realtimeLogs: number | null };
@@ -39,6 +41,16 @@ export interface DeviceDetailView extends DeviceView {
   disconnectReason: string | null;
   lastDeviceLogAt: Date | null;
   createdAt: Date | null;
+  /** Hardware identity pinned by the first accepted registration (null = none yet, or reset by an admin). */
+  identity: { cpusn: string | null; mac: string | null; pinnedAt: Date | null } | null;
+  /** Registrations refused for this serial (another identity, or a second live socket), the last 20. */
+  identityConflicts: {
+    at: Date;
+    remoteAddress: string | null;
+    cpusn: string | null;
+    reason: string;
+    devinfo: Record<string, unknown>;
+  }[];
   /** Terminal clock minus server clock (seconds), when measured. */
   clock: { offsetSeconds: number; measuredAt: Date; source: string } | null;
   /** Whether the terminal answers the background catch-up getnewlog; null until tried. */
@@ -67,6 +79,7 @@ export function toDeviceView(doc: DeviceRecord, defaultTimeZone: string, leaseCu
     timeZone: doc.timeZone ?? defaultTimeZone,
     timeZoneConfigured: doc.timeZone != null,
     allowed: doc.allowed ?? null,
+    admission: doc.admission ?? null,
     notes: doc.notes ?? null,
     capacities: {
       users: num(d, 'usersize'),
@@ -103,6 +116,21 @@ export function toDeviceDetailView(doc: DeviceRecord, defaultTimeZone: string, l
     disconnectReason: doc.disconnectReason ?? null,
     lastDeviceLogAt: doc.lastDeviceLogAt ?? null,
     createdAt: doc.createdAt ?? null,
+    identity:
+      doc.identity && (doc.identity.cpusn !== undefined || doc.identity.mac !== undefined)
+        ? {
+            cpusn: doc.identity.cpusn ?? null,
+            mac: doc.identity.mac ?? null,
+            pinnedAt: doc.identity.pinnedAt ?? null,
+          }
+        : null,
+    identityConflicts: (doc.identityConflicts ?? []).map((c) => ({
+      at: c.at,
+      remoteAddress: c.remoteAddress ?? null,
+      cpusn: c.cpusn ?? null,
+      reason: c.reason,
+      devinfo: c.devinfo ?? {},
+    })),
     clock: doc.clock ?? null,
     catchUp: doc.catchUp ? { supported: doc.catchUp.supported, lastError: doc.catchUp.lastError ?? null } : null,
   };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiError, clampLimit, clampPage } from '@app/common';
 import { AdminAuth, ApiErrorResponse, validationExample } from '../auth';
@@ -9,6 +9,7 @@ import { DevicesService } from './devices.service';
 import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { ParseSnPipe } from './parse-sn.pipe';
+import { TerminalTrustService } from './terminal-trust.service';
 import { TerminalFieldService } from './terminal-field.service';
 import { credentialKind } from '@app/device-protocol';
 
@@ -24,6 +25,7 @@ const DEVICE_EXAMPLE = {
   timeZone: 'Asia/Baghdad',
   timeZoneConfigured: true,
   allowed: null,
+  admission: 'admitted',
   notes: null,
   capacities: { users: 3000, fingerprints: 3000, faces: 3000, palms: null, cards: 3000, passwords: 3000, logs: 100000 },
   usage: {
@@ -55,6 +57,16 @@ const DEVICE_DETAIL_EXAMPLE = {
   disconnectReason: null,
   lastDeviceLogAt: null,
   createdAt: '2025-10-01T08:00:00.000Z',
+  identity: { cpusn: '0B1C2D3E', mac: '0001A9000001', pinnedAt: '2025-10-01T08:00:00.000Z' },
+  identityConflicts: [
+    {
+      at: '2025-11-08T10:02:00.000Z',
+      remoteAddress: '203.0.113.9',
+      cpusn: 'FFFF0000',
+      reason: 'identity',
+      devinfo: { modelname: 'AiFace', firmware: 'ai806_f06v_v5.17', mac: '00-01-A9-FF-FF-FF' },
+    },
+  ],
   clock: { offsetSeconds: 2, measuredAt: '2025-11-08T07:59:12.000Z', source: 'reg' },
   catchUp: { supported: true, lastError: null },
 };
@@ -94,6 +106,7 @@ export class DevicesController {
     private readonly devices: DevicesService,
     private readonly doorEvents: DoorEventsRepository,
     private readonly deviceUsers: DeviceUsersService,
+    private readonly trust: TerminalTrustService,
     private readonly field: TerminalFieldService,
   ) {}
 
@@ -119,7 +132,11 @@ export class DevicesController {
   }
 
   @Get(':sn')
-  @ApiOperation({ summary: 'One terminal with everything it reported at registration (devinfo). Admin token.' })
+  @ApiOperation({
+    summary:
+      'One terminal with everything it reported at registration (devinfo), its pinned hardware identity and the ' +
+      'last 20 refused registrations for its serial (identityConflicts). Admin token.',
+  })
   @ApiParam({ name: 'sn', example: SN_EXAMPLE })
   @ApiOkResponse({
     description:
@@ -137,7 +154,9 @@ export class DevicesController {
 
   @Patch(':sn')
   @ApiOperation({
-    summary: 'Operator settings of a terminal: name, clock time zone, allow-list override, notes. Admin token.',
+    summary:
+      'Operator settings of a terminal: name, clock time zone, admission (allowed: true approves a pending terminal, ' +
+      'false blocks it), notes. Admin token.',
   })
   @ApiParam({ name: 'sn', example: SN_EXAMPLE })
   @ApiBody({
@@ -174,6 +193,27 @@ export class DevicesController {
       ...(body.allowed !== undefined ? { allowed: body.allowed } : {}),
       ...(body.notes !== undefined ? { notes: body.notes } : {}),
     });
+    if (!item) throw notFound(sn);
+    return { success: true, item };
+  }
+
+  @Post(':sn/identity/reset')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      "Forget the terminal's pinned hardware identity (cpusn, mac): its next registration is accepted and pinned as " +
+      'the new identity (after a mainboard swap). Conflicts recorded so far are kept. Admin token.',
+  })
+  @ApiParam({ name: 'sn', example: SN_EXAMPLE })
+  @ApiOkResponse({
+    description: 'The terminal, with no identity pinned until its next registration',
+    schema: { example: { success: true, item: { ...DEVICE_DETAIL_EXAMPLE, identity: null } } },
+  })
+  @ApiErrorResponse(400, 'Malformed serial number', INVALID_SN_EXAMPLE)
+  @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
+  async resetIdentity(@Param('sn', ParseSnPipe) sn: string) {
+    if (!(await this.trust.resetIdentity(sn))) throw notFound(sn);
+    const item = await this.devices.findBySn(sn);
     if (!item) throw notFound(sn);
     return { success: true, item };
   }

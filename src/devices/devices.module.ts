@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '../auth';
+import { EmployeesModule } from '../employees';
 import { FingerprintsModule } from '../fingerprints';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceLogImageBudgetService } from './device-log-image-budget.service';
@@ -26,12 +27,15 @@ import { RejectedRecordsRepository } from './rejected-records.repository';
 import { TerminalFieldService } from './terminal-field.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalRequestsService } from './terminal-requests.service';
+import { TerminalTrustService } from './terminal-trust.service';
+import { DoorAccessService } from './door-access.service';
 import { TerminalGateway } from './terminal.gateway';
 
 @Module({
   imports: [
     AuthModule,
     FingerprintsModule,
+    EmployeesModule,
     MongooseModule.forFeature([
       { name: Device.name, schema: DeviceSchema },
       { name: DoorEvent.name, schema: DoorEventSchema },
@@ -50,6 +54,8 @@ import { TerminalGateway } from './terminal.gateway';
     DeviceUsersService,
     TerminalLogsService,
     TerminalRequestsService,
+    TerminalTrustService,
+    DoorAccessService,
     TerminalGateway,
     DeviceLogService,
     DeviceLogTokenGuard,

@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter } from 'mongoose';
-import { CatchUpState, Device, TerminalClockState } from './schemas/device.schema';
+import {
+  CatchUpState,
+  Device,
+  IdentityConflictRecord,
+  TerminalClockState,
+  TerminalIdentityRecord,
+} from './schemas/device.schema';
 
 export type DeviceRecord = Device & { _id: unknown };
+/** What the registration checks read: admission, pinned identity and what can stand in for it. */
+export type TrustRecord = Pick<DeviceRecord, 'allowed' | 'admission' | 'identity' | 'cpusn' | 'connectedAt'> & {
+  devinfo?: { mac?: unknown };
+};
+
+/** Identity conflicts kept per terminal. */
+export const IDENTITY_CONFLICTS_KEPT = 20;
+
 export type RegisteredDevice = Pick<DeviceRecord, 'timeZone' | 'model' | 'firmware'>;
 
 export interface RegistrationInput {
@@ -19,6 +33,8 @@ export interface RegistrationInput {
   at: Date;
   /** First `reg` on this socket: the connection starts now. */
   firstOnSocket: boolean;
+  /** The hardware identity to pin (first accepted registration, or a stronger one). */
+  identity?: TerminalIdentityRecord;
 }
 
 export interface DeviceSettingsPatch {
@@ -26,6 +42,8 @@ export interface DeviceSettingsPatch {
   timeZone?: string | null;
   allowed?: boolean | null;
   notes?: string | null;
+  /** set with `allowed: true` on a pending terminal: its next registration is accepted */
+  admission?: string;
 }
 
 /** The only class touching the Device model. */
@@ -40,6 +58,60 @@ export class DevicesRepository {
   /** Only what admission needs: `allowed` (null when the terminal is unknown). */
   async findAdmission(sn: string): Promise<Pick<DeviceRecord, 'allowed'> | null> {
     return this.model.findOne({ sn }, { _id: 0, allowed: 1 }).lean<Pick<DeviceRecord, 'allowed'>>().exec();
+  }
+
+  async findTrust(sn: string): Promise<TrustRecord | null> {
+    return this.model
+      .findOne({ sn }, { _id: 0, allowed: 1, admission: 1, identity: 1, cpusn: 1, connectedAt: 1, 'devinfo.mac': 1 })
+      .lean<TrustRecord>()
+      .exec();
+  }
+
+  async recordIdentityConflict(sn: string, conflict: IdentityConflictRecord): Promise<void> {
+    await this.model
+      .updateOne({ sn }, { $push: { identityConflicts: { $each: [conflict], $slice: -IDENTITY_CONFLICTS_KEPT } } })
+      .exec();
+  }
+
+  /** The next registration pins a new identity (after a mainboard swap); false when the sn is unknown. */
+  async resetIdentity(sn: string, at: Date): Promise<boolean> {
+    const res = await this.model.updateOne({ sn }, { $set: { identity: { resetAt: at } } }).exec();
+    return res.matchedCount > 0;
+  }
+
+  async countPending(): Promise<number> {
+    return this.model.countDocuments({ admission: 'pending' }).exec();
+  }
+
+  /**
+   * A serial waiting for approval. A new one is created with its (capped) devinfo; one already on
+   * record (pending, or known only through /api/device-log) is marked pending and nothing else.
+   */
+  async recordPending(
+    sn: string,
+    input: { cpusn?: string; devinfo: Record<string, unknown>; remoteAddress?: string; at: Date },
+    exists: boolean,
+  ): Promise<void> {
+    const seen = { lastSeenAt: input.at, remoteAddress: input.remoteAddress ?? null };
+    if (exists) {
+      await this.model.updateOne({ sn }, { $set: { admission: 'pending', ...seen } }).exec();
+      return;
+    }
+    await this.model
+      .updateOne(
+        { sn },
+        {
+          $setOnInsert: {
+            admission: 'pending',
+            online: false,
+            devinfo: input.devinfo,
+            ...seen,
+            ...(input.cpusn !== undefined ? { cpusn: input.cpusn } : {}),
+          },
+        },
+        { upsert: true },
+      )
+      .exec();
   }
 
   /**
@@ -57,7 +129,9 @@ export class DevicesRepository {
     if (input.cpusn !== undefined) set.cpusn = input.cpusn;
     if (input.firmware !== undefined) set.firmware = input.firmware;
     if (input.model !== undefined) set.model = input.model;
+    if (input.identity !== undefined) set.identity = input.identity;
     if (input.firstOnSocket) {
+      set.admission = 'admitted';
       set.connectedAt = input.at;
       set.remoteAddress = input.remoteAddress ?? null;
       set.urlPath = input.urlPath ?? null;

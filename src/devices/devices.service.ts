@@ -103,6 +103,11 @@ export class DevicesService {
 
   async update(sn: string, patch: DeviceSettingsPatch): Promise<DeviceDetailView | null> {
     this.frameContexts.delete(sn);
+    if (patch.allowed === true) {
+      // Approving a terminal that waits for approval (DEVICE_ADMISSION=approve) admits its next reg.
+      const trust = await this.repo.findTrust(sn);
+      if (trust?.admission === 'pending') patch = { ...patch, admission: 'approved' };
+    }
     const doc = await this.repo.updateSettings(sn, patch);
     this.frameContexts.delete(sn);
     return doc ? toDeviceDetailView(doc, this.cfg.defaultTimeZone, this.leaseCutoff()) : null;

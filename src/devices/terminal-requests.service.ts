@@ -20,13 +20,15 @@ import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
 import { DevicesService } from './devices.service';
+import { DoorAccessService } from './door-access.service';
 import { storableObject } from './storable';
 import { TerminalFieldService } from './terminal-field.service';
 import { TerminalLogsService } from './terminal-logs.service';
+import { capDevinfo } from './terminal-identity';
 import { TerminalSession } from './terminal-session';
+import { TerminalTrustService } from './terminal-trust.service';
 import { describeError } from '@app/common';
 
-const REPLACED_CLOSE_CODE = 4000;
 const REFUSED_CLOSE_CODE = 4003;
 
 /** What terminals ask of the server on their own (`cmd` frames): registration, logs, users, QR codes. */
@@ -40,6 +42,8 @@ export class TerminalRequestsService {
     private readonly logs: TerminalLogsService,
     private readonly users: DeviceUsersService,
     private readonly field: TerminalFieldService,
+    private readonly trust: TerminalTrustService,
+    private readonly access: DoorAccessService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
   ) {}
 
@@ -70,9 +74,15 @@ export class TerminalRequestsService {
         return this.handleQrcode(session, sn, frame);
       case 'checklive':
         return this.handleChecklive(session, sn);
-      default:
-        this.logger.debug(`${sn}: unknown request "${cmd}" answered with result:true`);
-        session.sendFrame(buildUnknownRequestReply(cmd));
+      case 'sendpin':
+        // A PIN names no enroll id the server could check: only DEVICE_ACCESS_POLICY=always opens.
+        session.sendFrame({ ret: 'sendpin', result: true, access: this.access.forUncheckable() });
+        return;
+      default: {
+        const reply = buildUnknownRequestReply(cmd);
+        this.logger.debug(`${sn}: unknown request "${String(reply.ret)}" answered with result:true`);
+        session.sendFrame(reply);
+      }
     }
   }
 
@@ -92,13 +102,23 @@ export class TerminalRequestsService {
       session.sendFrame(buildRegReply({ ok: false, reason: `This connection is registered as ${session.sn}` }));
       return;
     }
-    const existing = await this.devices.findAdmission(sn);
+    const { devinfo, cut } = capDevinfo(storableObject(parsed.value.devinfo), this.cfg.devinfoMaxBytes);
+    if (cut)
+      session.warn(
+        `devinfo larger than DEVICE_DEVINFO_MAX (${this.cfg.devinfoMaxBytes} bytes): cut to its known fields`,
+      );
+    const decision = await this.trust.checkRegistration(session, {
+      sn,
+      ...(cpusn !== undefined ? { cpusn } : {}),
+      devinfo,
+      ...(session.remoteAddress !== undefined ? { remoteAddress: session.remoteAddress } : {}),
+      firstOnSocket: session.sn === undefined,
+    });
     if (!session.open) return;
-    if (!this.devices.isAdmitted(sn, existing)) {
-      this.logger.warn(`${sn}: registration refused (allow-list) from ${session.remoteAddress ?? 'unknown address'}`);
-      session.sendFrame(buildRegReply({ ok: false, reason: this.cfg.allowListReason }));
-      session.closeReason = 'refused';
-      session.ws.close(REFUSED_CLOSE_CODE, 'not allowed');
+    if (!decision.ok) {
+      session.sendFrame(buildRegReply({ ok: false, reason: decision.reason }));
+      session.closeReason = decision.closeReason;
+      session.ws.close(REFUSED_CLOSE_CODE, decision.closeReason === 'pending' ? 'awaiting approval' : 'not allowed');
       return;
     }
 
@@ -112,12 +132,12 @@ export class TerminalRequestsService {
         previous.closeReason = 'replaced';
         session.supersedes.push(previous.id, ...previous.supersedes);
         this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
-        previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new connection');
+        // It failed its liveness ping (or lost a race): a half-open socket would never finish a close handshake.
+        previous.ws.terminate();
       }
     }
     if (!this.registry.isCurrent(sn, session)) return;
 
-    const devinfo = storableObject(parsed.value.devinfo);
     const doc = await this.devices.recordRegistration({
       sn,
       ...(cpusn !== undefined ? { cpusn } : {}),
@@ -130,6 +150,7 @@ export class TerminalRequestsService {
       connectionId: session.id,
       at: new Date(session.lastLifeAt),
       firstOnSocket,
+      ...(decision.pin !== undefined ? { identity: decision.pin } : {}),
     });
     if (!session.open || !this.registry.isCurrent(sn, session)) return;
     session.lastSeenWrittenAt = Date.now();
@@ -152,6 +173,13 @@ export class TerminalRequestsService {
   }
 
   private async handleSendlog(session: TerminalSession, sn: string, msg: Json): Promise<void> {
+    const list = Array.isArray(msg.record) ? msg.record : Array.isArray(msg.data) ? msg.data : [];
+    if (list.length > this.cfg.sendlogMaxRecords) {
+      // Refused before any record is read: storing thousands at once would hold the event loop.
+      session.warn(`sendlog refused (result:false): ${list.length} records, more than DEVICE_SENDLOG_MAX_RECORDS`);
+      session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
+      return;
+    }
     const parsed = parseSendlog(msg);
     if (!parsed.ok) {
       session.warn(`sendlog refused (result:false): ${parsed.reason}`);
@@ -161,6 +189,10 @@ export class TerminalRequestsService {
     const { records, rejected, count, logindex } = parsed.value;
     const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
+    let access: 0 | 1 = 0;
+    // Read while the records are being written: the door decision adds no round trip to the ack.
+    const deciding = this.access.forRecords(sn, records);
+    deciding.catch(() => undefined);
     try {
       const ctx = await this.devices.frameContext(sn);
       timeZone = ctx.timeZone;
@@ -177,6 +209,8 @@ export class TerminalRequestsService {
         },
         rejected,
       );
+      // A record the server could not read names nobody it can vouch for: the door stays shut.
+      access = rejected.length > 0 ? 0 : await deciding;
       this.logger.debug(
         `${sn}: sendlog of ${records.length + rejected.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates}, rejected ${result.rejected})`,
       );
@@ -196,7 +230,7 @@ export class TerminalRequestsService {
         count,
         logindex,
         cloudtime: cloudtimeFor(timeZone, this.cfg.defaultTimeZone),
-        access: 1,
+        access,
       }),
     );
   }
@@ -255,12 +289,10 @@ export class TerminalRequestsService {
       session.sendFrame(buildQrcodeReply({ ok: false, sn, reason: 1 }));
       return;
     }
-    this.logger.debug(
-      `${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`,
-    );
-    session.sendFrame(
-      buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
-    );
+    // A QR text names no enroll id the server knows: under `known` the operator's DEVICE_QRCODE_ACCESS decides.
+    const access = this.access.policy === 'known' ? (this.cfg.qrcodeAccess ? 1 : 0) : this.access.forUncheckable();
+    this.logger.debug(`${sn}: QR code scanned; access ${access === 1 ? 'granted' : 'denied'}`);
+    session.sendFrame(buildQrcodeReply({ ok: true, sn, access, message: this.cfg.qrcodeMessage }));
   }
 }
 

@@ -9,6 +9,8 @@ import { FrameRateLimiter } from './frame-rate-limiter';
 const MAX_QUEUED_REQUESTS = 64;
 /** Warnings logged per socket per minute; the rest are counted and summarised. */
 const WARNINGS_PER_MINUTE = 10;
+/** Longest log line about one socket. */
+const MAX_LINE_CHARS = 300;
 
 /** One terminal socket: identity once registered, liveness, rate limit, and its ordered request chain. */
 export class TerminalSession implements RegistryConnection {
@@ -26,6 +28,9 @@ export class TerminalSession implements RegistryConnection {
   lastLifeAt = Date.now();
   lastSeenWrittenAt = 0;
   lastSeenWrittenLife = 0;
+  /** Unsent bytes past which the socket is closed (WS_MAX_BUFFERED); 0 = no bound. */
+  maxBufferedBytes = 0;
+  private readonly lifeWaiters = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
   private warnWindowStart = 0;
@@ -52,9 +57,49 @@ export class TerminalSession implements RegistryConnection {
   sendText(text: string): boolean {
     if (!this.open) return false;
     this.ws.send(text, (err) => {
-      if (err) this.logger.warn(`${this.label}: send failed: ${err.message}`);
+      if (err) this.warn(`send failed: ${err.message}`);
     });
+    // A peer that does not read makes the server hold what it is sent: past the bound the socket goes.
+    if (this.maxBufferedBytes > 0 && this.ws.bufferedAmount > this.maxBufferedBytes) {
+      this.closeReason ??= 'not_reading';
+      this.warn(`more than ${this.maxBufferedBytes} bytes unsent (the terminal does not read): socket closed`);
+      this.ws.terminate();
+      return false;
+    }
     return true;
+  }
+
+  /** A frame or a pong arrived: the socket is alive. */
+  noteLife(now = Date.now()): void {
+    this.lastLifeAt = now;
+    if (this.lifeWaiters.size === 0) return;
+    for (const wake of [...this.lifeWaiters]) wake();
+  }
+
+  /**
+   * Pings the socket and resolves true when it shows life (a pong or any frame) within
+   * `timeoutMs`, false otherwise (a half-open socket never answers).
+   */
+  probe(timeoutMs: number): Promise<boolean> {
+    if (!this.open) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        this.lifeWaiters.delete(wake);
+        this.ws.off('close', onClose);
+        resolve(alive);
+      };
+      const wake = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.lifeWaiters.add(wake);
+      this.ws.once('close', onClose);
+      try {
+        this.ws.ping();
+      } catch {
+        done(false);
+      }
+    });
   }
 
   sendFrame(frame: Record<string, unknown>): boolean {
@@ -85,8 +130,19 @@ export class TerminalSession implements RegistryConnection {
     return this.chain;
   }
 
+  /** Informational lines about one socket share the warnings' budget: a terminal cannot flood the log with either. */
+  info(message: string, now = Date.now()): void {
+    this.throttled(message, now, (line) => this.logger.log(line));
+  }
+
   /** Warnings about what a terminal sends, throttled so a misbehaving terminal cannot flood the log. */
   warn(message: string, now = Date.now()): void {
+    this.throttled(message, now, (line) => this.logger.warn(line));
+  }
+
+  private throttled(text: string, now: number, write: (line: string) => void): void {
+    // What a terminal sent may be quoted in a line; it is never logged whole.
+    const message = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}...` : text;
     if (now - this.warnWindowStart >= 60_000) {
       if (this.suppressed > 0) this.logger.warn(`${this.label}: ${this.suppressed} similar warnings suppressed`);
       this.warnWindowStart = now;
@@ -95,7 +151,7 @@ export class TerminalSession implements RegistryConnection {
     }
     if (this.warnCount < WARNINGS_PER_MINUTE) {
       this.warnCount++;
-      this.logger.warn(`${this.label}: ${message}`);
+      write(`${this.label}: ${message}`);
     } else {
       this.suppressed++;
     }

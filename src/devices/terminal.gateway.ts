@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { parseFrame } from '@app/device-protocol';
 import type { IncomingMessage } from 'node:http';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { appConfig } from '../config/app.config';
 import { devicesConfig } from '../config/devices.config';
 import { HealthService } from '../health/health.service';
 import { withLogFields } from '../logging/log-context';
@@ -14,10 +15,9 @@ import { TerminalRequestsService } from './terminal-requests.service';
 import { TerminalSession } from './terminal-session';
 
 const FLOOD_CLOSE_CODE = 1008;
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
+const POLICY_CLOSE_CODE = 1008;
+/** Requests a socket may send before its registration: reg, and the two whose answer the terminal waits for. */
+const BEFORE_REGISTRATION = new Set(['reg', 'sendlog', 'senduser']);
 
 /**
  * The terminals' WebSocket endpoint. Owns a `ws` server on WS_PORT (any URL path), routes each
@@ -39,6 +39,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     private readonly requests: TerminalRequestsService,
     private readonly health: HealthService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
   /** The port the gateway listens on (the real one when WS_PORT=0). */
@@ -104,11 +105,8 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    let remote = req.socket.remoteAddress;
-    const forwarded = req.headers['x-forwarded-for'];
-    if (isLoopback(remote) && typeof forwarded === 'string' && forwarded.trim()) {
-      remote = forwarded.split(',')[0].trim();
-    }
+    // X-Forwarded-For counts only from a proxy named in TRUST_PROXY, and then its nearest untrusted hop.
+    const remote = this.app.trustProxy.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
     const path = (req.url ?? '/').slice(0, 200);
     if (this.stopping) {
       ws.terminate();
@@ -120,6 +118,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       floodDrops: this.cfg.floodCloseDrops,
     });
     const session = new TerminalSession(ws, remote, path, limiter, this.logger);
+    session.maxBufferedBytes = this.cfg.wsMaxBufferedBytes;
     this.sessions.add(session);
     countSocket(1);
     const logFields = () => ({ sn: session.sn });
@@ -127,9 +126,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
 
     ws.on('message', (data, isBinary) => withLogFields(logFields, () => this.onMessage(session, data, isBinary)));
-    ws.on('pong', () => {
-      session.lastLifeAt = Date.now();
-    });
+    ws.on('pong', () => session.noteLife());
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         session.closeReason ??= 'frame_too_large';
@@ -139,22 +136,35 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
         session.warn(`socket error: ${err.message}`);
       }
     });
-    ws.on('close', (code, reason) =>
-      withLogFields(logFields, () => this.onClose(session, code, reason.toString('utf8'))),
-    );
+    // A socket that does not register in time is ended, whatever it sent meanwhile.
+    const regTimer = setTimeout(() => {
+      if (session.ready || !session.open) return;
+      session.closeReason ??= 'no_registration';
+      session.warn(`no registration within WS_REG_TIMEOUT (${this.cfg.regTimeoutMs} ms): socket closed`);
+      session.ws.terminate();
+    }, this.cfg.regTimeoutMs);
+    regTimer.unref();
+    ws.on('close', (code, reason) => {
+      clearTimeout(regTimer);
+      withLogFields(logFields, () => this.onClose(session, code, reason.toString('utf8')));
+    });
   }
 
   private onMessage(session: TerminalSession, data: RawData, isBinary: boolean): void {
-    session.lastLifeAt = Date.now();
+    session.noteLife();
     let frames: ReturnType<typeof parseFrame>;
     try {
-      frames = parseFrame(data);
+      frames = parseFrame(data, this.frameLimits);
     } catch (err) {
       session.warn(`frame dropped: ${String(err)}`);
       return;
     }
     for (const frame of frames) {
       countFrameIn(frame);
+      if (!session.ready && !session.sn && !(frame.kind === 'request' && BEFORE_REGISTRATION.has(frame.cmd))) {
+        this.refuseBeforeRegistration(session, frame.kind === 'request' ? `"${frame.cmd}"` : `a ${frame.kind} frame`);
+        return;
+      }
       switch (frame.kind) {
         case 'reply':
           if (!session.sn || !session.ready || !this.registry.isCurrent(session.sn, session)) {
@@ -177,6 +187,22 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
           break;
       }
     }
+  }
+
+  private get frameLimits() {
+    return {
+      maxObjects: this.cfg.frameMaxObjects,
+      maxDepth: this.cfg.frameMaxDepth,
+      maxValues: this.cfg.frameMaxValues,
+    };
+  }
+
+  /** Before its registration a socket may only register: anything else ends it, unanswered. */
+  private refuseBeforeRegistration(session: TerminalSession, what: string): void {
+    if (session.closeReason === 'not_registered') return;
+    session.closeReason = 'not_registered';
+    session.warn(`${what} before registration: socket closed`);
+    session.ws.close(POLICY_CLOSE_CODE, 'registration required');
   }
 
   /** Rate limit for what a terminal sends on its own; a sustained flood closes the socket. */
@@ -221,12 +247,6 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     for (const session of this.sessions) {
       if (now - session.lastLifeAt > this.cfg.livenessTimeoutMs) {
         session.closeReason = 'liveness_timeout';
-        session.ws.terminate();
-        continue;
-      }
-      if (!session.ready && now - session.connectedAt > this.cfg.livenessTimeoutMs) {
-        session.closeReason = 'no_registration';
-        session.warn('no registration within WS_LIVENESS_TIMEOUT: socket closed');
         session.ws.terminate();
         continue;
       }

@@ -57,6 +57,8 @@ export interface DeviceUserStore {
   ): Promise<unknown>;
   removeCredential(sn: string, enrollid: number, backupnum: number): Promise<unknown>;
   replaceRoster(sn: string, rows: RosterRow[]): Promise<unknown>;
+  /** `enableuser` succeeded: door decisions follow the terminal's enable flag. */
+  setEnabled?(sn: string, enrollid: number, enabled: boolean): Promise<unknown>;
 }
 export const DEVICE_USER_STORE = Symbol('DEVICE_USER_STORE');
 

@@ -116,3 +116,42 @@ describe('parseFrame', () => {
     expect(frame.kind === 'invalid' && frame.excerpt.length).toBeLessThanOrEqual(203);
   });
 });
+
+describe('parseFrame limits', () => {
+  const limits = { maxObjects: 3, maxDepth: 4, maxValues: 50 };
+
+  it('keeps the first maxObjects objects of a concatenated frame and reports the rest once', () => {
+    const frames = parseFrame('{"ret":"x"}'.repeat(10), limits);
+    expect(frames.map((f) => f.kind)).toEqual(['reply', 'reply', 'reply', 'invalid']);
+    expect(frames[3]).toMatchObject({ reason: 'more than 3 objects in one frame: the rest dropped' });
+  });
+
+  it('counts stray words as pieces too', () => {
+    const frames = parseFrame(`{"cmd":"a"} ${'x '.repeat(1000)}`, limits);
+    expect(frames).toHaveLength(4);
+  });
+
+  it('refuses a frame nested deeper than maxDepth without parsing it', () => {
+    expect(parseFrame('{"cmd":"a","x":[[[1]]]}', limits)[0]).toMatchObject({ kind: 'request' });
+    expect(parseFrame('{"cmd":"a","x":[[[[1]]]]}', limits)).toEqual([
+      expect.objectContaining({ kind: 'invalid', reason: 'frame refused: nested deeper than 4 levels' }),
+    ]);
+    // A million open brackets cost one linear scan, not a parse.
+    expect(parseFrame('['.repeat(1_000_000))[0]).toMatchObject({
+      reason: 'frame refused: nested deeper than 32 levels',
+    });
+  });
+
+  it('refuses a frame holding more than maxValues values', () => {
+    const many = JSON.stringify({ cmd: 'sendlog', record: Array.from({ length: 60 }, (_, i) => i) });
+    expect(parseFrame(many, limits)[0]).toMatchObject({
+      kind: 'invalid',
+      reason: 'frame refused: more than 50 values',
+    });
+  });
+
+  it('does not count brackets, commas or quotes inside strings', () => {
+    const frames = parseFrame(JSON.stringify({ cmd: 'a', s: '[[[[[,,,,,,"\\\\' + ','.repeat(100) }), limits);
+    expect(frames[0]).toMatchObject({ kind: 'request', cmd: 'a' });
+  });
+});

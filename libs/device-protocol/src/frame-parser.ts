@@ -44,59 +44,134 @@ function classify(value: unknown, text: string): ParsedFrame {
 
 type Piece = { kind: 'json'; text: string } | { kind: 'garbage'; text: string };
 
+/** Bounds on the work one message may cause (a frame is untrusted input on the event loop). */
+export interface FrameLimits {
+  /** top-level objects written back to back in one message; the rest is reported as one invalid piece */
+  maxObjects: number;
+  /** nesting depth of `{}` / `[]` */
+  maxDepth: number;
+  /** values in the whole message (objects, arrays and their members, counted by their separators) */
+  maxValues: number;
+}
+
+export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
+  maxObjects: 64,
+  maxDepth: 32,
+  maxValues: 20_000,
+});
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index just past the string whose opening quote is at `open`, or -1 when it never ends. */
+function endOfString(text: string, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    // indexOf is native: a long base64 photo is skipped without a JavaScript loop over its characters.
+    const q = text.indexOf('"', from);
+    if (q < 0) return -1;
+    let backslashes = 0;
+    for (let k = q - 1; k > open && text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+type Scan = { ok: true; pieces: Piece[]; truncated: string | undefined } | { ok: false; reason: string };
+
 /**
- * Splits text holding several top-level JSON values written back to back (`{..}{..}`, or separated
- * by whitespace / commas). Anything that is not inside a `{}` or `[]` value becomes a garbage piece,
- * and so does an unterminated value at the end.
+ * One linear pass over the message that finds its top-level JSON values (`{..}{..}`, or separated
+ * by whitespace / commas) and enforces the limits before anything is parsed. Text outside any
+ * `{}` / `[]` value becomes a garbage piece, and so does an unterminated value at the end.
  */
-function splitTopLevel(text: string): Piece[] {
+function scan(text: string, limits: FrameLimits): Scan {
   const pieces: Piece[] = [];
   let depth = 0;
-  let inString = false;
-  let escaped = false;
+  let values = 0;
   let start = -1;
   let garbageStart = -1;
+  // Garbage pieces count too: a message of a million stray words must not become a million frames.
+  const full = (): boolean => pieces.length >= limits.maxObjects;
+  const rest = (from: number): Scan => {
+    const left = text.slice(from).trim();
+    return { ok: true, pieces, truncated: left.length > 0 ? left : undefined };
+  };
   const flushGarbage = (end: number): void => {
     if (garbageStart >= 0) {
       pieces.push({ kind: 'garbage', text: text.slice(garbageStart, end) });
       garbageStart = -1;
     }
   };
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
     if (depth > 0) {
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (ch === '\\') escaped = true;
-        else if (ch === '"') inString = false;
-      } else if (ch === '"') inString = true;
-      else if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') {
-        depth--;
-        if (depth === 0) pieces.push({ kind: 'json', text: text.slice(start, i + 1) });
+      if (c === QUOTE) {
+        const end = endOfString(text, i);
+        if (end < 0) break;
+        i = end;
+        continue;
       }
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (++depth > limits.maxDepth) return { ok: false, reason: `nested deeper than ${limits.maxDepth} levels` };
+        values++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) {
+          pieces.push({ kind: 'json', text: text.slice(start, i + 1) });
+          if (full()) return rest(i + 1);
+        }
+      } else if (c === COMMA || c === COLON) {
+        values++;
+      }
+      if (values > limits.maxValues) return { ok: false, reason: `more than ${limits.maxValues} values` };
+      i++;
       continue;
     }
-    if (ch === '{' || ch === '[') {
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       flushGarbage(i);
+      if (full()) return rest(i);
       depth = 1;
+      values++;
       start = i;
-    } else if (/[\s,]/.test(ch)) {
+    } else if (isSpace(c) || c === COMMA) {
       flushGarbage(i);
+      if (full()) return rest(i);
     } else if (garbageStart < 0) {
       garbageStart = i;
     }
+    i++;
   }
   flushGarbage(text.length);
   if (depth > 0) pieces.push({ kind: 'garbage', text: text.slice(start) });
-  return pieces;
+  return { ok: true, pieces, truncated: undefined };
+}
+
+function parsePiece(text: string): ParsedFrame {
+  try {
+    return classify(JSON.parse(text), text);
+  } catch (err) {
+    return invalid(`not JSON: ${err instanceof Error ? err.message : String(err)}`, text);
+  }
 }
 
 /**
- * Turns one WebSocket message into frames. Normally one; several when objects were concatenated;
- * none for an empty message. Bytes that are not UTF-8 become U+FFFD. Never throws.
+ * Turns one WebSocket message into frames. Normally one; several when objects were concatenated
+ * (at most `limits.maxObjects`); none for an empty message. A message nested too deep or holding
+ * too many values is one invalid frame and is never handed to JSON.parse. Bytes that are not UTF-8
+ * become U+FFFD. Never throws.
  */
-export function parseFrame(data: FrameData): ParsedFrame[] {
+export function parseFrame(data: FrameData, limits: FrameLimits = DEFAULT_FRAME_LIMITS): ParsedFrame[] {
   let text: string;
   try {
     text = decode(data);
@@ -107,24 +182,18 @@ export function parseFrame(data: FrameData): ParsedFrame[] {
   const trimmed = text.trim();
   if (trimmed.length === 0) return [];
 
-  let firstError: string;
-  try {
-    return [classify(JSON.parse(trimmed), trimmed)];
-  } catch (err) {
-    firstError = err instanceof Error ? err.message : String(err);
+  const scanned = scan(trimmed, limits);
+  if (!scanned.ok) return [invalid(`frame refused: ${scanned.reason}`, trimmed)];
+  const { pieces, truncated } = scanned;
+  if (pieces.length === 1 || !pieces.some((p) => p.kind === 'json')) {
+    // One value (or one run of garbage): the parser's own message says best what is wrong with it.
+    return [parsePiece(trimmed)];
   }
-
-  const pieces = splitTopLevel(trimmed);
-  const jsonPieces = pieces.filter((p) => p.kind === 'json').length;
-  if (jsonPieces === 0 || pieces.length === 1) {
-    return [invalid(`not JSON: ${firstError}`, trimmed)];
+  const frames = pieces.map((piece) =>
+    piece.kind === 'garbage' ? invalid('text outside any JSON object', piece.text) : parsePiece(piece.text),
+  );
+  if (truncated !== undefined) {
+    frames.push(invalid(`more than ${limits.maxObjects} objects in one frame: the rest dropped`, truncated));
   }
-  return pieces.map((piece) => {
-    if (piece.kind === 'garbage') return invalid('text outside any JSON object', piece.text);
-    try {
-      return classify(JSON.parse(piece.text), piece.text);
-    } catch (err) {
-      return invalid(`not JSON: ${err instanceof Error ? err.message : String(err)}`, piece.text);
-    }
-  });
+  return frames;
 }

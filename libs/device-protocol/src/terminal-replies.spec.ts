@@ -98,5 +98,6 @@ describe('terminal replies', () => {
 
   it('unknown requests are answered with success', () => {
     expect(buildUnknownRequestReply('sendgps')).toEqual({ ret: 'sendgps', result: true });
+    expect(buildUnknownRequestReply('x'.repeat(100_000))).toEqual({ ret: 'x'.repeat(32), result: true });
   });
 });

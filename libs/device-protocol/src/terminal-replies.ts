@@ -114,8 +114,11 @@ export function buildQrcodeReply(opts: QrcodeReplyOptions): Json {
 }
 
 /** Unknown terminal requests are answered with success so the terminal does not stall waiting. */
+/** Longest request name echoed back: a 100 KB name is not worth 100 KB of answer. */
+export const MAX_ECHOED_CMD_CHARS = 32;
+
 export function buildUnknownRequestReply(cmd: string): Json {
-  return { ret: cmd, result: true };
+  return { ret: cmd.slice(0, MAX_ECHOED_CMD_CHARS), result: true };
 }
 
 /**

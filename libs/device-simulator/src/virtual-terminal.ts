@@ -33,6 +33,13 @@ export interface VirtualTerminalOptions {
   seed?: number | string;
   /** answer WebSocket pings (default true); false makes a terminal the server's liveness check should drop */
   autoPong?: boolean;
+  /**
+   * Another unit claiming this serial (it is printed on the device): the same sn with its own
+   * hardware identity (cpusn and devinfo mac derived from this text, default "impostor").
+   */
+  impostor?: boolean | string;
+  /** Stop reading the socket once registered (a client that never reads what it is sent); see stopReading(). */
+  neverRead?: boolean;
   /** behaviour of real units in the field (12-digit ids, bad records, paging, clock...), all off by default */
   quirks?: TerminalQuirks;
 }
@@ -140,6 +147,8 @@ export class VirtualTerminal extends EventEmitter {
   private readonly waitCursor = new Map<string, number>();
   private readonly commandWaiters: CommandWaiter[] = [];
   private commandChain: Promise<void> = Promise.resolve();
+  /** Sockets left half-open by dropSilently(), ended for real by close(). */
+  private readonly abandoned: WebSocket[] = [];
 
   constructor(private readonly options: VirtualTerminalOptions) {
     super();
@@ -218,6 +227,7 @@ export class VirtualTerminal extends EventEmitter {
       p.done.reject(err);
     }
     this.inflight = undefined;
+    for (const old of this.abandoned.splice(0)) old.terminate();
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -234,6 +244,19 @@ export class VirtualTerminal extends EventEmitter {
   /** Abrupt loss of the connection (no close frame). Reconnects if autoReconnect. */
   drop(): void {
     this.ws?.terminate();
+  }
+
+  /**
+   * The network goes away without the server noticing: the old socket stays open on the server's
+   * side but never answers again (half-open), and the terminal dials a new one (if autoReconnect).
+   */
+  dropSilently(): void {
+    const old = this.ws;
+    if (!old) return;
+    old.pause();
+    this.abandoned.push(old);
+    this.ws = undefined;
+    this.onClosed(undefined, 1006, 'network lost', true);
   }
 
   /** Resolves on the next successful registration (after a reboot or a drop). */
@@ -345,12 +368,30 @@ export class VirtualTerminal extends EventEmitter {
   /** Sends reg now (on top of the automatic resends). */
   sendReg(): boolean {
     const frame: Json = { cmd: 'reg', sn: this.sn };
-    const cpusn = this.options.cpusn === undefined ? this.store.cpusn() : this.options.cpusn;
+    const impostor = this.impostorIdentity();
+    const cpusn = this.options.cpusn === undefined ? (impostor?.cpusn ?? this.store.cpusn()) : this.options.cpusn;
     if (cpusn !== null) frame.cpusn = cpusn;
-    frame.devinfo = this.store.devinfo(this.options.devinfo);
+    frame.devinfo = this.store.devinfo({ ...(impostor ? { mac: impostor.mac } : {}), ...this.options.devinfo });
     const sent = this.send(frame);
     if (sent) this.stats.regSent++;
     return sent;
+  }
+
+  /** The hardware identity an impostor reports instead of the genuine unit's. */
+  private impostorIdentity(): { cpusn: string; mac: string } | undefined {
+    const given = this.options.impostor;
+    if (!given) return undefined;
+    const tag = typeof given === 'string' ? given : 'impostor';
+    const other = new TerminalStore({ sn: `${this.sn}#${tag}`, users: [] });
+    return { cpusn: other.cpusn(), mac: other.devinfo().mac as string };
+  }
+
+  /**
+   * Stops reading the socket: what the server sends piles up in its buffers (a client that never
+   * reads). Pings go unanswered too.
+   */
+  stopReading(): void {
+    this.ws?.pause();
   }
 
   private startRegTimer(): void {
@@ -519,6 +560,7 @@ export class VirtualTerminal extends EventEmitter {
     if (this.registeredFlag) return; // a heartbeat reg answered
     this.registeredFlag = true;
     this.startHeartbeat();
+    if (this.options.neverRead) this.stopReading();
     this.emit('registered', msg);
     this.connectWaiter?.resolve(msg);
     this.connectWaiter = undefined;

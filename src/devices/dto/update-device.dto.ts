@@ -31,7 +31,8 @@ export class UpdateDeviceDto {
     example: true,
     nullable: true,
     description:
-      'true = admitted even when not on DEVICE_ALLOWLIST; false = always refused; null = the allow-list decides',
+      'true = admitted even when not on DEVICE_ALLOWLIST, and approves a terminal pending under DEVICE_ADMISSION=approve; ' +
+      'false = always refused; null = the allow-list and admission decide',
   })
   @IsOptional()
   @IsBoolean()

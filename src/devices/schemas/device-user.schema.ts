@@ -37,6 +37,10 @@ export class DeviceUser {
   @Prop()
   onDevice?: boolean;
 
+  /** false after an `enableuser` with enflag 0 succeeded on the terminal: its punches open no door. */
+  @Prop({ type: Boolean })
+  enabled?: boolean;
+
   @Prop()
   missingSince?: Date;
 

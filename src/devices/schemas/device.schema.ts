@@ -1,6 +1,22 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Schema as MongooseSchema } from 'mongoose';
 
+export interface TerminalIdentityRecord {
+  cpusn?: string;
+  mac?: string;
+  pinnedAt?: Date;
+  resetAt?: Date;
+}
+
+export interface IdentityConflictRecord {
+  at: Date;
+  remoteAddress: string | null;
+  cpusn: string | null;
+  /** why it was refused: `identity` (cpusn/mac differ) or `alive` (the pinned socket answered its ping) */
+  reason: string;
+  devinfo: Record<string, unknown>;
+}
+
 export interface TerminalClockState {
   /** Terminal clock minus server clock, in seconds (positive = the terminal is ahead). */
   offsetSeconds: number;
@@ -78,6 +94,21 @@ export class Device {
   @Prop()
   disconnectReason?: string;
 
+  /**
+   * Hardware identity pinned by the first accepted registration (`cpusn`, devinfo `mac`); a later
+   * `reg` with another identity is refused. `{}` after an admin reset: the next registration pins.
+   */
+  @Prop({ type: MongooseSchema.Types.Mixed })
+  identity?: TerminalIdentityRecord;
+
+  /** Refused registrations for this serial (identity differs, or its socket was alive), the last 20. */
+  @Prop({ type: [MongooseSchema.Types.Mixed], default: undefined })
+  identityConflicts?: IdentityConflictRecord[];
+
+  /** `pending` while waiting for an admin (DEVICE_ADMISSION=approve); `admitted` once it registered. */
+  @Prop()
+  admission?: string;
+
   /** Last punch received over POST /api/device-log. */
   @Prop()
   lastDeviceLogAt?: Date;
@@ -100,3 +131,4 @@ DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ online: 1, lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ instanceId: 1, online: 1 });
 DeviceSchema.index({ connectionId: 1 });
+DeviceSchema.index({ admission: 1 });

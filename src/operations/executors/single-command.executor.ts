@@ -129,6 +129,9 @@ export class SingleCommandExecutor implements OperationExecutor {
       } else if (cmd === 'deleteuser' && enrollid !== undefined && backupnum !== undefined) {
         // 12 = every finger, 13 = the whole user: the store mirrors deleteuser's slots.
         await this.users.removeCredential(sn, enrollid, backupnum);
+      } else if (cmd === 'enableuser' && enrollid !== undefined && reply.success) {
+        const flag = sent.enflag;
+        await this.users.setEnabled?.(sn, enrollid, flag === true || flag === 1);
       } else if (cmd === 'cleanuser' || cmd === 'initsys') {
         await this.users.replaceRoster(sn, []);
       }
