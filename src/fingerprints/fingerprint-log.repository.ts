@@ -20,8 +20,12 @@ export interface OutboxPunch {
   /** Refused by the HR server on its own: sent alone, and does not hold back later punches. */
   forward_isolated?: boolean;
   forward_rejections?: number;
+  /** Idempotency-Key of the batch it was last sent in, kept until HR gives that batch a definite answer. */
+  forward_key?: string | null;
+  last_attempt_at?: Date | null;
   next_attempt_at: Date | null;
   lease_until: Date;
+  claim_token?: string | null;
 }
 
 export interface OutboxStream {
@@ -58,11 +62,14 @@ const OUTBOX_FIELDS = {
   forward_pending: 1,
   forward_isolated: 1,
   forward_rejections: 1,
+  forward_key: 1,
+  last_attempt_at: 1,
   next_attempt_at: 1,
   lease_until: 1,
+  claim_token: 1,
 } as const;
 /** Listings never carry the raw record nor anything of the claim machinery. */
-const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0 } as const;
+const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0, forward_key: 0 } as const;
 
 interface WriteErrorLike {
   code?: number;
@@ -215,6 +222,63 @@ export class FingerPrintLogRepository {
     return rows.map(toOutboxPunch);
   }
 
+  /**
+   * Fixes a new batch: the punches of `ids` still held by `token` and in no batch get `key`, which
+   * is written before the request goes out. Returns the batch's members as stored, oldest first:
+   * that set, and only it, is ever sent under `key`.
+   */
+  async assignKey(ids: string[], token: string, key: string): Promise<OutboxPunch[]> {
+    if (ids.length === 0) return [];
+    await this.model.updateMany(
+      { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true, forward_key: null },
+      { $set: { forward_key: key } },
+    );
+    return this.batchMembers(key);
+  }
+
+  /** Every punch stored under `key` (delivered or not), in the order they are sent. */
+  async batchMembers(key: string): Promise<OutboxPunch[]> {
+    const rows = await this.model
+      .find({ forward_key: key }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  /**
+   * Claims the undelivered members of the batch `key` for `token`. The batch goes out whole or not
+   * at all: `held` is false (and what this call took is given back) when another attempt holds a
+   * member.
+   */
+  async claimBatch(
+    key: string,
+    token: string,
+    now: Date,
+    leaseUntil: Date,
+    opts: { ignoreBackoff?: boolean } = {},
+  ): Promise<{ members: OutboxPunch[]; held: boolean }> {
+    await this.model.updateMany(
+      {
+        forward_key: key,
+        forward_pending: true,
+        lease_until: { $lte: now },
+        ...(opts.ignoreBackoff ? {} : { next_attempt_at: { $lte: now } }),
+      },
+      { $set: { claim_token: token, lease_until: leaseUntil } },
+    );
+    const members = await this.batchMembers(key);
+    const pending = members.filter((p) => p.forward_pending);
+    const held = pending.length > 0 && pending.every((p) => p.claim_token === token);
+    if (!held) {
+      await this.release(
+        pending.filter((p) => p.claim_token === token).map((p) => p._id),
+        token,
+      );
+    }
+    return { members, held };
+  }
+
   async release(ids: string[], token: string): Promise<void> {
     if (ids.length === 0) return;
     await this.model.updateMany(
@@ -249,7 +313,15 @@ export class FingerPrintLogRepository {
   async markFailed(
     ids: string[],
     token: string,
-    failure: { error: string; response: unknown; at: Date; nextAttemptAt: Date; rejected?: boolean; isolate?: boolean },
+    failure: {
+      error: string;
+      response: unknown;
+      at: Date;
+      nextAttemptAt: Date;
+      /** HR refused the content (a definite answer): the batch is dissolved, its punches may be re-batched. */
+      rejected?: boolean;
+      isolate?: boolean;
+    },
   ): Promise<number> {
     const res = await this.model.updateMany(
       { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true },
@@ -264,6 +336,7 @@ export class FingerPrintLogRepository {
           claim_token: null,
           lease_until: UNCLAIMED,
           ...(failure.isolate ? { forward_isolated: true } : {}),
+          ...(failure.rejected ? { forward_key: null } : {}),
         },
         $inc: { forward_attempts: 1, forward_rejections: failure.rejected ? 1 : 0 },
       },

@@ -356,6 +356,7 @@ function pendingForwardState(now: Date) {
     forward_pending: true,
     forward_isolated: false,
     forward_rejections: 0,
+    forward_key: null,
     next_attempt_at: now,
   };
 }

@@ -8,10 +8,10 @@ import {
   ForwardingService,
   ForwardResult,
   ForwardTarget,
-  idempotencyKeyFor,
+  newBatchKey,
   targetFor,
 } from '../forwarding';
-import { claimablePrefix, contiguousClaim, isContentRejection } from './forward-batch';
+import { contiguousClaim, isContentRejection, nextBatch } from './forward-batch';
 import { forwardRetryDelayMs } from './forward-backoff';
 import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
@@ -35,6 +35,16 @@ const IN_PROGRESS = 'A forward of this punch is already in progress';
 const STREAM_SCAN = 1000;
 /** Rounds per drain; the poller starts a fresh drain soon after anyway. */
 const MAX_ROUNDS = 50;
+/** forwardNow waits FORWARD_TIMEOUT for another attempt, plus this for it to write its result. */
+const SETTLE_GRACE_MS = 500;
+/** How often forwardNow re-reads punches another instance holds (this instance's attempts signal). */
+const SETTLE_POLL_MS = 100;
+
+/** A batch and what its request got; no result when another attempt holds it. */
+interface BatchOutcome {
+  members: OutboxPunch[];
+  result?: ForwardResult;
+}
 
 async function eachWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -79,6 +89,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
   private stopped = false;
   private wakeScheduled = false;
   private readonly abort = new AbortController();
+  private readonly settleWaiters = new Set<() => void>();
 
   constructor(
     private readonly logs: FingerPrintLogRepository,
@@ -89,6 +100,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    this.notifySettled();
     await this.running;
   }
 
@@ -127,30 +139,50 @@ export class ForwardOutboxService implements OnModuleDestroy {
 
   /** Punches just stored and already claimed by `token` (the app route): one attempt now. */
   async forwardClaimed(punches: OutboxPunch[], token: string): Promise<boolean> {
-    return this.sendClaimed(punches, token);
+    const outcomes = await this.sendHeld(punches, token, { ignoreBackoff: true });
+    return outcomes.length > 0 && outcomes.every((o) => o.result?.ok === true);
   }
 
-  /** One attempt now for these punches (device-log); true when all of them are delivered. */
+  /**
+   * device-log: these punches delivered now, or not. Sends what no other attempt holds; punches
+   * another attempt holds (the outbox, a retry route, another instance) are waited for, up to
+   * FORWARD_TIMEOUT, and that attempt's outcome is the answer. Not delivered = an attempt made
+   * since the call began failed, or nothing is known by the deadline.
+   */
   async forwardNow(ids: string[]): Promise<{ forwarded: boolean }> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return { forwarded: true };
-    const known = await this.logs.findOutboxPunches(unique);
-    const pending = known.filter((p) => p.forward_pending);
-    if (known.length < unique.length) return { forwarded: false };
-    if (pending.length === 0) return { forwarded: true };
-    if (pending.some((p) => !this.forwarding.isConfigured(targetFor(p.device_type)))) return { forwarded: false };
-    const token = randomUUID();
-    const now = new Date();
-    const claimed = await this.logs.claim(
-      pending.map((p) => p._id),
-      token,
-      now,
-      this.leaseFrom(now),
-      { ignoreBackoff: true },
-    );
-    if (claimed.length === 0) return { forwarded: false };
-    const ok = await this.sendClaimed(claimed, token);
-    return { forwarded: ok && claimed.length === pending.length };
+    const started = new Date();
+    const waitUntil = started.getTime() + this.cfg.timeoutMs + SETTLE_GRACE_MS;
+    for (;;) {
+      const known = await this.logs.findOutboxPunches(unique);
+      if (known.length < unique.length) return { forwarded: false };
+      const pending = known.filter((p) => p.forward_pending);
+      if (pending.length === 0) return { forwarded: true };
+      if (pending.some((p) => !this.forwarding.isConfigured(targetFor(p.device_type)))) return { forwarded: false };
+      const now = new Date();
+      const free = pending.filter((p) => p.lease_until.getTime() <= now.getTime());
+      // An attempt made since this call began (ours or another's) has finished without delivering.
+      if (free.some((p) => p.last_attempt_at && p.last_attempt_at.getTime() >= started.getTime())) {
+        return { forwarded: false };
+      }
+      if (free.length > 0) {
+        const token = randomUUID();
+        const claimed = await this.logs.claim(
+          free.map((p) => p._id),
+          token,
+          now,
+          this.leaseFrom(now),
+          { ignoreBackoff: true },
+        );
+        const outcomes = await this.sendHeld(claimed, token, { ignoreBackoff: true });
+        if (outcomes.some((o) => o.result && !o.result.ok)) return { forwarded: false };
+        // Sent: read the state again. Nothing sent (others hold them): wait for their outcome.
+        if (outcomes.some((o) => o.result)) continue;
+      }
+      if (Date.now() >= waitUntil || this.stopped) return { forwarded: false };
+      await this.waitForSettle(Math.min(SETTLE_POLL_MS, waitUntil - Date.now()));
+    }
   }
 
   /**
@@ -188,19 +220,18 @@ export class ForwardOutboxService implements OnModuleDestroy {
       this.leaseFrom(now),
       { ignoreBackoff: true },
     );
-    const won = new Set(claimed.map((p) => p._id));
-    const results: RetryResult[] = unit
-      .filter((p) => !won.has(p._id))
-      .map((p) => ({ id: p._id, ok: false, error: IN_PROGRESS }));
-    if (claimed.length > 0) {
-      const res = await this.attempt(claimed, token);
-      for (const p of claimed) {
-        results.push(
+    const byId = new Map<string, RetryResult>();
+    for (const o of await this.sendHeld(claimed, token, { ignoreBackoff: true })) {
+      const res = o.result;
+      for (const p of o.members) {
+        if (!res) continue;
+        byId.set(
+          p._id,
           res.ok ? { id: p._id, ok: true, response: res.response ?? null } : { id: p._id, ok: false, error: res.error },
         );
       }
     }
-    return results;
+    return unit.map((p) => byId.get(p._id) ?? { id: p._id, ok: false, error: IN_PROGRESS });
   }
 
   private configuredTypes(): PunchDeviceType[] {
@@ -230,61 +261,94 @@ export class ForwardOutboxService implements OnModuleDestroy {
       const now = new Date();
       // A little more than a batch: isolated punches waiting for their backoff are skipped, not sent.
       const head = await this.logs.streamHead(stream, this.cfg.batchSize + ISOLATED_LOOKAHEAD);
-      const wanted = claimablePrefix(head, now, this.cfg.batchSize);
-      if (wanted.length === 0) break;
+      const next = nextBatch(head, now, this.cfg.batchSize);
+      if (!next) break;
       const token = randomUUID();
-      const claimed = await this.logs.claim(
-        wanted.map((p) => p._id),
-        token,
-        now,
-        this.leaseFrom(now),
-      );
-      const { send, release } = contiguousClaim(wanted, new Set(claimed.map((p) => p._id)));
-      await this.logs.release(
-        release.map((p) => p._id),
-        token,
-      );
-      if (send.length === 0) break;
+      let outcome: BatchOutcome;
+      if (next.kind === 'keyed') {
+        outcome = await this.sendBatch(next.key, token, { ignoreBackoff: false });
+      } else {
+        const wanted = next.punches;
+        const claimed = await this.logs.claim(
+          wanted.map((p) => p._id),
+          token,
+          now,
+          this.leaseFrom(now),
+        );
+        const { send, release } = contiguousClaim(wanted, new Set(claimed.map((p) => p._id)));
+        await this.logs.release(
+          release.map((p) => p._id),
+          token,
+        );
+        if (send.length === 0) break;
+        outcome = await this.sendNew(send, token);
+      }
+      if (!outcome.result) break;
       attempted = true;
-      const fresh = new Map(claimed.map((p) => [p._id, p]));
-      const res = await this.attempt(
-        send.map((p) => fresh.get(p._id) ?? p),
-        token,
-      );
-      if (!res.ok) break;
+      if (!outcome.result.ok) break;
     }
     return attempted;
   }
 
-  /** Claimed punches, possibly of several streams: batched per stream, sent in order. */
-  private async sendClaimed(punches: OutboxPunch[], token: string): Promise<boolean> {
-    let allOk = true;
-    for (const group of groupBy(punches, (p) => `${p.device_type}\u0000${p.device_sn}`)) {
+  /**
+   * Sends punches `token` holds: those already sent in a batch whose outcome is unknown go again
+   * with exactly that batch under its key; the others are batched per stream under new keys.
+   */
+  private async sendHeld(
+    punches: OutboxPunch[],
+    token: string,
+    opts: { ignoreBackoff: boolean },
+  ): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
+    const keys = new Set(punches.flatMap((p) => (p.forward_key ? [p.forward_key] : [])));
+    for (const key of keys) outcomes.push(await this.sendBatch(key, token, opts));
+    const fresh = punches.filter((p) => !p.forward_key);
+    for (const group of groupBy(fresh, (p) => `${p.device_type}\u0000${p.device_sn}`)) {
       const target = targetFor(group[0].device_type);
       if (!this.forwarding.isConfigured(target)) {
         await this.logs.release(
           group.map((p) => p._id),
           token,
         );
-        allOk = false;
+        outcomes.push({ members: group, result: { ok: false, error: this.notConfiguredMessage(target) } });
         continue;
       }
-      for (const batch of chunk(group, this.cfg.batchSize)) {
-        const res = await this.attempt(batch, token);
-        if (!res.ok) allOk = false;
-      }
+      for (const part of chunk(group, this.cfg.batchSize)) outcomes.push(await this.sendNew(part, token));
     }
-    return allOk;
+    return outcomes;
+  }
+
+  /** A batch sent before under `key`: again, whole, under the same key, or not at all (held elsewhere). */
+  private async sendBatch(key: string, token: string, opts: { ignoreBackoff: boolean }): Promise<BatchOutcome> {
+    const now = new Date();
+    const { members, held } = await this.logs.claimBatch(key, token, now, this.leaseFrom(now), opts);
+    if (members.length > 0 && members.every((p) => !p.forward_pending)) {
+      return { members, result: { ok: true, response: null } };
+    }
+    if (!held) return { members };
+    return { members, result: await this.attempt(members, token, key) };
+  }
+
+  /** New batch: its membership and key are stored before the request goes out. */
+  private async sendNew(punches: OutboxPunch[], token: string): Promise<BatchOutcome> {
+    const key = newBatchKey();
+    const members = await this.logs.assignKey(
+      punches.map((p) => p._id),
+      token,
+      key,
+    );
+    if (members.length === 0) return { members: punches };
+    return { members, result: await this.attempt(members, token, key) };
   }
 
   /** One request for a batch of one stream, and its result written on the claim. */
-  private async attempt(batch: OutboxPunch[], token: string): Promise<ForwardResult> {
-    const ids = batch.map((p) => p._id);
+  private async attempt(batch: OutboxPunch[], token: string, key: string): Promise<ForwardResult> {
+    const ids = batch.filter((p) => p.forward_pending).map((p) => p._id);
     const target = targetFor(batch[0].device_type);
     const result = await this.forwarding.send(
       target,
       buildForwardPayload(snFor(batch[0]), batch),
-      idempotencyKeyFor(ids),
+      key,
       this.abort.signal,
     );
     const at = new Date();
@@ -292,6 +356,8 @@ export class ForwardOutboxService implements OnModuleDestroy {
       if (result.ok) {
         await this.logs.markDelivered(ids, token, result.response, at);
       } else {
+        // Only a definite refusal dissolves the batch; after a timeout, a 5xx or a lost connection
+        // the outcome is unknown and the same records go again under the same key.
         const rejected = isContentRejection(result.status);
         const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
         const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
@@ -307,8 +373,27 @@ export class ForwardOutboxService implements OnModuleDestroy {
     } catch (err) {
       // The claim's lease runs out and the outbox tries again; nothing is lost.
       this.logger.error(`Could not record a forward result for ${ids.length} punch(es): ${(err as Error).message}`);
+    } finally {
+      this.notifySettled();
     }
     return result;
+  }
+
+  /** Resolves when an attempt of this process records a result, or after `ms` (other instances). */
+  private waitForSettle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      this.settleWaiters.add(done);
+    });
+  }
+
+  private notifySettled(): void {
+    for (const done of [...this.settleWaiters]) done();
   }
 
   private leaseFrom(now: Date): Date {

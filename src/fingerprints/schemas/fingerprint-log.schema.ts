@@ -137,6 +137,15 @@ export class FingerPrintLog {
   @Prop({ type: Number, default: 0 })
   forward_rejections: number;
 
+  /**
+   * The Idempotency-Key of the batch this punch was sent in. Written (on every member) before the
+   * request goes out and kept until the HR server answers that batch definitely: until then every
+   * retry sends exactly the punches holding this key, under it. A refusal clears it (the batch may
+   * then be split, its parts getting new keys); a delivered punch keeps it.
+   */
+  @Prop({ type: String, default: null })
+  forward_key: string | null;
+
   /** Earliest time the outbox may try again (backoff); null once delivered. */
   @Prop({ type: Date, default: null })
   next_attempt_at: Date | null;
@@ -159,6 +168,8 @@ FingerPrintLogSchema.index({ dedupe_key: 1 }, { unique: true });
 // Outbox: due undelivered punches, then the head of one terminal's stream in order.
 FingerPrintLogSchema.index({ forward_pending: 1, next_attempt_at: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
+// Outbox: the members of a batch sent under one Idempotency-Key.
+FingerPrintLogSchema.index({ forward_key: 1 });
 // Listings (newest first) and their filters.
 FingerPrintLogSchema.index({ device_type: 1, time: -1, _id: -1 });
 FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -1 });
