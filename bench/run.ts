@@ -11,7 +11,7 @@ import { killAll } from './lib/procs';
 import { BenchReport, markdownTable, tableRows, textTable, withRatios } from './lib/report';
 import type { BenchModule, BenchResult } from './lib/types';
 
-const ORDER = ['capacity', 'ingest', 'command', 'forwarding', 'listing', 'embedded-mongo'];
+const ORDER = ['capacity', 'ingest', 'command', 'forwarding', 'under-load', 'listing', 'embedded-mongo'];
 
 function available(): string[] {
   const found = readdirSync(DIST_BENCH)

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { devicesConfig } from '../config/devices.config';
 import { HealthService } from '../health/health.service';
+import { AdmissionStats, ConnectionAdmission, SHED_CLOSE_CODE } from './connection-admission';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesService } from './devices.service';
 import { FrameRateLimiter } from './frame-rate-limiter';
@@ -30,6 +31,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   private timer: NodeJS.Timeout | undefined;
   private listening = false;
   private stopping = false;
+  private readonly admission: ConnectionAdmission;
 
   constructor(
     private readonly registry: DeviceConnectionRegistry,
@@ -37,7 +39,14 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     private readonly requests: TerminalRequestsService,
     private readonly health: HealthService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
-  ) {}
+  ) {
+    this.admission = new ConnectionAdmission(cfg.wsMaxPendingRegistrations, this.logger);
+  }
+
+  /** Connections accepted, shed (close 1013) and still registering: for metrics. */
+  get admissionStats(): AdmissionStats {
+    return this.admission.stats;
+  }
 
   /** The port the gateway listens on (the real one when WS_PORT=0). */
   get port(): number {
@@ -118,6 +127,10 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       floodDrops: this.cfg.floodCloseDrops,
     });
     const session = new TerminalSession(ws, remote, path, limiter, this.logger);
+    if (!this.admission.admit(session)) {
+      ws.close(SHED_CLOSE_CODE, 'server busy, try again later');
+      return;
+    }
     this.sessions.add(session);
     // The registration line names the terminal and where it came from; per-socket noise stays at debug.
     this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
@@ -191,6 +204,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
 
   private onClose(session: TerminalSession, code: number, reason: string): void {
     this.sessions.delete(session);
+    this.admission.settled(session);
     const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
     if (session.sn) this.logger.log(`${session.sn}: connection ended: ${why}`);
     if (!this.release(session, why) || !session.sn) return;

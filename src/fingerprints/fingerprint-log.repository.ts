@@ -279,11 +279,31 @@ export class FingerPrintLogRepository {
     return { members, held };
   }
 
-  async release(ids: string[], token: string): Promise<void> {
+  /**
+   * The outbox's claim of a new batch in one write: the due, unclaimed punches of `ids` that are in
+   * no batch are claimed and given `key` together. Returns what `token` won, oldest first.
+   */
+  async claimNewBatch(ids: string[], token: string, key: string, now: Date, leaseUntil: Date): Promise<OutboxPunch[]> {
+    if (ids.length === 0) return [];
+    await this.model.updateMany(
+      {
+        _id: { $in: objectIds(ids) },
+        forward_pending: true,
+        lease_until: { $lte: now },
+        next_attempt_at: { $lte: now },
+        forward_key: null,
+      },
+      { $set: { claim_token: token, lease_until: leaseUntil, forward_key: key } },
+    );
+    return this.batchMembers(key);
+  }
+
+  /** Gives claims back; `unsent` also takes them out of a batch that never went out. */
+  async release(ids: string[], token: string, opts: { unsent?: boolean } = {}): Promise<void> {
     if (ids.length === 0) return;
     await this.model.updateMany(
       { _id: { $in: objectIds(ids) }, claim_token: token },
-      { $set: { claim_token: null, lease_until: UNCLAIMED } },
+      { $set: { claim_token: null, lease_until: UNCLAIMED, ...(opts.unsent ? { forward_key: null } : {}) } },
     );
   }
 

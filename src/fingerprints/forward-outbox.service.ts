@@ -12,6 +12,7 @@ import {
   targetFor,
 } from '../forwarding';
 import { contiguousClaim, isContentRejection, nextBatch } from './forward-batch';
+import { FifoGate } from './fifo-gate';
 import { forwardRetryDelayMs } from './forward-backoff';
 import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
@@ -35,6 +36,12 @@ const IN_PROGRESS = 'A forward of this punch is already in progress';
 const STREAM_SCAN = 1000;
 /** Rounds per drain; the poller starts a fresh drain soon after anyway. */
 const MAX_ROUNDS = 50;
+/**
+ * Streams prepared at once per FORWARD_CONCURRENCY request slot. Most of a small batch's time is
+ * database work (head read, claim, result); preparing several while the requests themselves stay
+ * within FORWARD_CONCURRENCY keeps the outbox's share of the database under sustained ingest.
+ */
+const STREAMS_PER_REQUEST_SLOT = 4;
 /** forwardNow waits FORWARD_TIMEOUT for another attempt, plus this for it to write its result. */
 const SETTLE_GRACE_MS = 500;
 /** How often forwardNow re-reads punches another instance holds (this instance's attempts signal). */
@@ -90,12 +97,16 @@ export class ForwardOutboxService implements OnModuleDestroy {
   private wakeScheduled = false;
   private readonly abort = new AbortController();
   private readonly settleWaiters = new Set<() => void>();
+  /** Requests to the HR server in flight at once (FORWARD_CONCURRENCY), whoever makes them. */
+  private readonly requestSlots: FifoGate;
 
   constructor(
     private readonly logs: FingerPrintLogRepository,
     private readonly forwarding: ForwardingService,
     @Inject(forwardingConfig.KEY) private readonly cfg: ConfigType<typeof forwardingConfig>,
-  ) {}
+  ) {
+    this.requestSlots = new FifoGate(cfg.concurrency);
+  }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
@@ -247,7 +258,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
       const streams = await this.logs.dueStreams(types, new Date(), STREAM_SCAN);
       if (streams.length === 0) return;
       let attempted = false;
-      await eachWithConcurrency(streams, this.cfg.concurrency, async (stream) => {
+      await eachWithConcurrency(streams, this.cfg.concurrency * STREAMS_PER_REQUEST_SLOT, async (stream) => {
         if (await this.drainStream(stream)) attempted = true;
       });
       if (!attempted) return;
@@ -268,10 +279,13 @@ export class ForwardOutboxService implements OnModuleDestroy {
       if (next.kind === 'keyed') {
         outcome = await this.sendBatch(next.key, token, { ignoreBackoff: false });
       } else {
+        // Claimed and keyed in one write; only the unbroken run from the head goes out.
         const wanted = next.punches;
-        const claimed = await this.logs.claim(
+        const key = newBatchKey();
+        const claimed = await this.logs.claimNewBatch(
           wanted.map((p) => p._id),
           token,
+          key,
           now,
           this.leaseFrom(now),
         );
@@ -279,9 +293,12 @@ export class ForwardOutboxService implements OnModuleDestroy {
         await this.logs.release(
           release.map((p) => p._id),
           token,
+          { unsent: true },
         );
         if (send.length === 0) break;
-        outcome = await this.sendNew(send, token);
+        const fresh = new Map(claimed.map((p) => [p._id, p]));
+        const members = send.map((p) => fresh.get(p._id) ?? p);
+        outcome = { members, result: await this.attempt(members, token, key) };
       }
       if (!outcome.result) break;
       attempted = true;
@@ -345,12 +362,8 @@ export class ForwardOutboxService implements OnModuleDestroy {
   private async attempt(batch: OutboxPunch[], token: string, key: string): Promise<ForwardResult> {
     const ids = batch.filter((p) => p.forward_pending).map((p) => p._id);
     const target = targetFor(batch[0].device_type);
-    const result = await this.forwarding.send(
-      target,
-      buildForwardPayload(snFor(batch[0]), batch),
-      key,
-      this.abort.signal,
-    );
+    const payload = buildForwardPayload(snFor(batch[0]), batch);
+    const result = await this.requestSlots.run(() => this.forwarding.send(target, payload, key, this.abort.signal));
     const at = new Date();
     try {
       if (result.ok) {
