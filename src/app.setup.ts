@@ -1,10 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { appConfig } from './config/app.config';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export const API_PREFIX = 'api';
 
@@ -46,23 +47,11 @@ export function configureApp(app: INestApplication): void {
     app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
   }
   app.setGlobalPrefix(API_PREFIX);
-  if (cfg.swaggerEnabled) setupSwagger(app);
+  if (cfg.swaggerEnabled) setupSwagger(app, cfg.swaggerServers);
 }
 
-function setupSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Timmy Device Manager')
-      .setDescription(
-        'Device manager for biometric attendance terminals. Admin routes need an admin JWT from ' +
-          '`POST /api/auth/login`; employee routes need an employee JWT from `POST /api/employees/login`. ' +
-          'Terminals connect to the WebSocket gateway (default port 9091).',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
+function setupSwagger(app: INestApplication, servers: string[]): void {
+  const document = createOpenApiDocument(app, { servers });
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
     jsonDocumentUrl: `${API_PREFIX}/docs-json`,
     swaggerOptions: { persistAuthorization: true },

@@ -328,13 +328,16 @@ describe('Mobile fingerprints (POST /api/fingerprints/app, listings, images, ret
     it.each([
       ['/api/fingerprints/mobile-logs?is_send=maybe'],
       ['/api/fingerprints/mobile-logs?from=2025-13-01'],
-      ['/api/fingerprints/mobile-logs?unknown=1'],
       ['/api/fingerprints/device-logs?enrollid=abc'],
       ['/api/fingerprints/device-logs?send_failed=1'],
     ])('refuses %s with 400', async (path) => {
       const res = await get(path, admin);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ success: false, error: 'validation_failed' });
+    });
+
+    it('ignores unknown query keys (cache busters) on the admin listings', async () => {
+      expect((await get('/api/fingerprints/mobile-logs?unknown=1', admin)).status).toBe(200);
     });
 
     it('keeps admin listings for admins and the employee listing for employees', async () => {

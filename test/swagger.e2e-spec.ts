@@ -4,6 +4,7 @@ import { createTestApp, TestApp } from './support/test-app';
 interface OpenApiOperation {
   summary?: string;
   security?: unknown[];
+  parameters?: Array<{ in: string; name: string; example?: unknown; schema?: { example?: unknown } }>;
   responses: Record<string, { content?: Record<string, { example?: unknown; schema?: { example?: unknown } }> }>;
   requestBody?: unknown;
 }
@@ -45,10 +46,12 @@ function call(t: TestApp, key: string, token?: string) {
 describe('OpenAPI document (e2e)', () => {
   let t: TestApp;
   let operations: Array<{ key: string; op: OpenApiOperation }>;
+  let document: { servers?: Array<{ url: string }> };
 
   beforeAll(async () => {
     t = await createTestApp();
     const res = await request(t.httpServer).get('/api/docs-json').expect(200);
+    document = res.body as typeof document;
     const paths = res.body.paths as Record<string, Record<string, OpenApiOperation>>;
     operations = Object.entries(paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })),
@@ -145,5 +148,34 @@ describe('OpenAPI document (e2e)', () => {
     }
     expect(tested).toBeGreaterThan(25);
     expect(wrong).toEqual([]);
+  });
+
+  it('lists the configured servers and states "no token" on public routes', () => {
+    expect(document.servers).toEqual([{ url: '/' }]);
+    const unstated = operations.filter(({ key, op }) => PUBLIC.has(key) && op.security === undefined);
+    expect(unstated.map((o) => o.key)).toEqual([]);
+    expect(operations.find((o) => o.key === 'POST /api/auth/login')?.op.security).toEqual([]);
+  });
+
+  it('pre-fills no query filter in "Try it out" (examples live in the description)', () => {
+    const prefilled = operations.flatMap(({ key, op }) =>
+      (op.parameters ?? [])
+        .filter((p) => p.in === 'query' && (p.example !== undefined || p.schema?.example !== undefined))
+        .map((p) => `${key} ?${p.name}`),
+    );
+    expect(prefilled).toEqual([]);
+  });
+
+  it('describes every JSON success answer by a schema, not by an example alone', () => {
+    const untyped: string[] = [];
+    for (const { key, op } of operations) {
+      for (const [code, response] of Object.entries(op.responses)) {
+        if (!code.startsWith('2')) continue;
+        const json = (response.content ?? {})['application/json'] as
+          { schema?: { type?: string; $ref?: string; allOf?: unknown } } | undefined;
+        if (json && !json.schema?.type && !json.schema?.$ref && !json.schema?.allOf) untyped.push(`${key} ${code}`);
+      }
+    }
+    expect(untyped).toEqual([]);
   });
 });

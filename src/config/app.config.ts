@@ -21,6 +21,8 @@ export const appConfig = registerAs('app', () => {
     /** Comma-separated origins; `*` allows any; empty disables CORS. */
     corsOrigins: readList(env, 'CORS_ORIGINS'),
     swaggerEnabled: readBool(env, 'SWAGGER_ENABLED', true),
+    /** `servers` of the OpenAPI document: the base URLs clients reach this API at (`/` = the same origin). */
+    swaggerServers: readList(env, 'SWAGGER_SERVERS', ['/']),
     shutdownTimeoutMs: readDurationMs(env, 'SHUTDOWN_TIMEOUT', 10_000, { min: 1000 }),
   };
 });

@@ -67,9 +67,9 @@ export function readUrl(env: Env, name: string): string | undefined {
 }
 
 /** A list separated by commas; empty entries are dropped. */
-export function readList(env: Env, name: string): string[] {
+export function readList(env: Env, name: string, fallback: string[] = []): string[] {
   const value = raw(env, name);
-  if (value === undefined) return [];
+  if (value === undefined) return fallback;
   return value
     .split(',')
     .map((s) => s.trim())

@@ -174,7 +174,7 @@ export class FingerprintsController {
   })
   @ApiErrorResponse(
     400,
-    'Invalid date or boolean, or an unknown query key',
+    'Invalid date or boolean',
     validationExample('send_failed', 'send_failed must be true or false'),
   )
   listMobile(@Query() query: MobileLogsQueryDto) {
@@ -190,7 +190,7 @@ export class FingerprintsController {
   @ApiOkResponse({ schema: { example: { success: true, ...page([DEVICE_LOG_EXAMPLE], 20) } } })
   @ApiErrorResponse(
     400,
-    'Invalid date, boolean or enrollid, or an unknown query key',
+    'Invalid date, boolean or enrollid',
     validationExample('enrollid', 'enrollid must be a number'),
   )
   listDevice(@Query() query: DeviceLogsQueryDto) {

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
 import { FieldError, ValidationFailedError } from './errors';
 
 const LENIENT = Symbol('lenientBody');
@@ -33,16 +33,29 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
-/** The global pipe: strict whitelist everywhere, except DTOs marked with @LenientBody(). */
+/**
+ * The global pipe: strict whitelist on bodies, except DTOs marked with @LenientBody(). Query strings
+ * drop unknown keys instead (a cache-buster such as `?_=123` must not break a listing), while a bad
+ * value of a known key is still a 400.
+ */
 export class AppValidationPipe extends ValidationPipe {
+  private readonly queryPipe: ValidationPipe;
+
   constructor(options: ValidationPipeOptions = {}) {
-    super({
+    const settings: ValidationPipeOptions = {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
       exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
       ...options,
-    });
+    };
+    super(settings);
+    this.queryPipe = new ValidationPipe({ ...settings, forbidNonWhitelisted: false });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'query') return this.queryPipe.transform(value, metadata) as Promise<unknown>;
+    return super.transform(value, metadata) as Promise<unknown>;
   }
 
   protected override validate(

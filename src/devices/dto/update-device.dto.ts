@@ -7,7 +7,7 @@ const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'str
 
 /** Operator settings of a terminal; `null` clears a field. */
 export class UpdateDeviceDto {
-  @ApiPropertyOptional({ example: 'Main entrance', nullable: true, maxLength: 100 })
+  @ApiPropertyOptional({ type: String, example: 'Main entrance', nullable: true, maxLength: 100 })
   @IsOptional()
   @trim
   @IsString()
@@ -16,6 +16,7 @@ export class UpdateDeviceDto {
   name?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     example: 'Asia/Baghdad',
     nullable: true,
     description: "IANA zone of the terminal's clock; null = DEVICE_DEFAULT_TIMEZONE",
@@ -26,6 +27,7 @@ export class UpdateDeviceDto {
   timeZone?: string | null;
 
   @ApiPropertyOptional({
+    type: Boolean,
     example: true,
     nullable: true,
     description:
@@ -35,7 +37,7 @@ export class UpdateDeviceDto {
   @IsBoolean()
   allowed?: boolean | null;
 
-  @ApiPropertyOptional({ example: 'Replaced the reader in May', nullable: true, maxLength: 1000 })
+  @ApiPropertyOptional({ type: String, example: 'Replaced the reader in May', nullable: true, maxLength: 1000 })
   @IsOptional()
   @IsString()
   @MaxLength(1000)

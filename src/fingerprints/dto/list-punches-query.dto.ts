@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
-import { LenientBody } from '@app/common';
 
 const BOOLEAN_TEXT = ['true', 'false'];
 
@@ -39,8 +38,7 @@ class PagingQueryDto {
   is_send?: string;
 }
 
-/** The app's listing: unknown query keys (cache busters, newer app versions) are dropped. */
-@LenientBody()
+/** The app's listing (unknown query keys are dropped, as on every listing). */
 export class EmployeePunchesQueryDto extends PagingQueryDto {
   @ApiPropertyOptional({ example: 1 })
   @IsOptional()
