@@ -14,7 +14,12 @@ import {
 import { contiguousClaim, isContentRejection, nextBatch } from './forward-batch';
 import { FifoGate } from './fifo-gate';
 import { forwardRetryDelayMs } from './forward-backoff';
-import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
+import {
+  FingerPrintLogRepository,
+  ForwardOutcomeRecord,
+  OutboxPunch,
+  OutboxStream,
+} from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
 
 export interface RetryResult {
@@ -36,12 +41,8 @@ const IN_PROGRESS = 'A forward of this punch is already in progress';
 const STREAM_SCAN = 1000;
 /** Rounds per drain; the poller starts a fresh drain soon after anyway. */
 const MAX_ROUNDS = 50;
-/**
- * Streams prepared at once per FORWARD_CONCURRENCY request slot. Most of a small batch's time is
- * database work (head read, claim, result); preparing several while the requests themselves stay
- * within FORWARD_CONCURRENCY keeps the outbox's share of the database under sustained ingest.
- */
-const STREAMS_PER_REQUEST_SLOT = 4;
+/** Punches one round reads at most (the heads of all its streams together). */
+const HEADS_READ_MAX = 20_000;
 /** forwardNow waits FORWARD_TIMEOUT for another attempt, plus this for it to write its result. */
 const SETTLE_GRACE_MS = 500;
 /** How often forwardNow re-reads punches another instance holds (this instance's attempts signal). */
@@ -257,53 +258,63 @@ export class ForwardOutboxService implements OnModuleDestroy {
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
       const streams = await this.logs.dueStreams(types, new Date(), STREAM_SCAN);
       if (streams.length === 0) return;
-      let attempted = false;
-      await eachWithConcurrency(streams, this.cfg.concurrency * STREAMS_PER_REQUEST_SLOT, async (stream) => {
-        if (await this.drainStream(stream)) attempted = true;
-      });
-      if (!attempted) return;
+      if (!(await this.drainRound(streams))) return;
     }
   }
 
-  /** Sends a stream's queue batch after batch, in order, until it is empty, blocked or failing. */
-  private async drainStream(stream: OutboxStream): Promise<boolean> {
-    let attempted = false;
-    while (!this.stopped) {
-      const now = new Date();
-      // A little more than a batch: isolated punches waiting for their backoff are skipped, not sent.
-      const head = await this.logs.streamHead(stream, this.cfg.batchSize + ISOLATED_LOOKAHEAD);
+  /**
+   * One batch from each stream with work, with a fixed number of database round trips whatever the
+   * number of streams: the heads in one read, the new batches claimed and keyed in one write, the
+   * results in one write. Under sustained ingest from many terminals the batches are small, and a
+   * few commands per batch were what starved forwarding. A stream's next batch waits for the next
+   * round, after this one's result is written, so order per terminal holds.
+   */
+  private async drainRound(streams: OutboxStream[]): Promise<boolean> {
+    const now = new Date();
+    const perStream = this.cfg.batchSize + ISOLATED_LOOKAHEAD;
+    const heads = await this.logs.streamHeads(streams, perStream, Math.min(HEADS_READ_MAX, streams.length * perStream));
+    const keyed: string[] = [];
+    const fresh: Array<{ key: string; wanted: OutboxPunch[] }> = [];
+    for (const head of heads.values()) {
       const next = nextBatch(head, now, this.cfg.batchSize);
-      if (!next) break;
-      const token = randomUUID();
-      let outcome: BatchOutcome;
-      if (next.kind === 'keyed') {
-        outcome = await this.sendBatch(next.key, token, { ignoreBackoff: false });
-      } else {
-        // Claimed and keyed in one write; only the unbroken run from the head goes out.
-        const wanted = next.punches;
-        const key = newBatchKey();
-        const claimed = await this.logs.claimNewBatch(
-          wanted.map((p) => p._id),
-          token,
-          key,
-          now,
-          this.leaseFrom(now),
-        );
-        const { send, release } = contiguousClaim(wanted, new Set(claimed.map((p) => p._id)));
-        await this.logs.release(
-          release.map((p) => p._id),
-          token,
-          { unsent: true },
-        );
-        if (send.length === 0) break;
-        const fresh = new Map(claimed.map((p) => [p._id, p]));
-        const members = send.map((p) => fresh.get(p._id) ?? p);
-        outcome = { members, result: await this.attempt(members, token, key) };
-      }
-      if (!outcome.result) break;
-      attempted = true;
-      if (!outcome.result.ok) break;
+      if (next?.kind === 'keyed') keyed.push(next.key);
+      else if (next) fresh.push({ key: newBatchKey(), wanted: next.punches });
     }
+    const token = randomUUID();
+    const won = await this.logs.claimNewBatches(
+      fresh.map((b) => ({ ids: b.wanted.map((p) => p._id), key: b.key })),
+      token,
+      now,
+      this.leaseFrom(now),
+    );
+    const batches: Array<{ key: string; members: OutboxPunch[] }> = [];
+    const unsent: string[] = [];
+    for (const b of fresh) {
+      const claimed = new Map((won.get(b.key) ?? []).map((p) => [p._id, p]));
+      const { send, release } = contiguousClaim(b.wanted, new Set(claimed.keys()));
+      unsent.push(...release.map((p) => p._id));
+      if (send.length > 0) batches.push({ key: b.key, members: send.map((p) => claimed.get(p._id) ?? p) });
+    }
+    await this.logs.release(unsent, token, { unsent: true });
+
+    const results: ForwardOutcomeRecord[] = [];
+    await eachWithConcurrency(batches, this.cfg.concurrency, async (b) => {
+      const result = await this.send(b.members, b.key);
+      results.push(this.outcomeRecord(b.members, token, result));
+    });
+    try {
+      await this.logs.recordResults(results);
+    } catch (err) {
+      // The claims' leases run out and the outbox tries again; nothing is lost.
+      this.logger.error(`Could not record the results of ${results.length} forward(s): ${(err as Error).message}`);
+    } finally {
+      if (results.length > 0) this.notifySettled();
+    }
+    let attempted = batches.length > 0;
+    // Batches whose earlier outcome is unknown go again whole, under their key (rare: after outages).
+    await eachWithConcurrency(keyed, this.cfg.concurrency, async (key) => {
+      if ((await this.sendBatch(key, randomUUID(), { ignoreBackoff: false })).result) attempted = true;
+    });
     return attempted;
   }
 
@@ -360,36 +371,49 @@ export class ForwardOutboxService implements OnModuleDestroy {
 
   /** One request for a batch of one stream, and its result written on the claim. */
   private async attempt(batch: OutboxPunch[], token: string, key: string): Promise<ForwardResult> {
-    const ids = batch.filter((p) => p.forward_pending).map((p) => p._id);
-    const target = targetFor(batch[0].device_type);
-    const payload = buildForwardPayload(snFor(batch[0]), batch);
-    const result = await this.requestSlots.run(() => this.forwarding.send(target, payload, key, this.abort.signal));
-    const at = new Date();
+    const result = await this.send(batch, key);
+    const record = this.outcomeRecord(batch, token, result);
     try {
-      if (result.ok) {
-        await this.logs.markDelivered(ids, token, result.response, at);
-      } else {
-        // Only a definite refusal dissolves the batch; after a timeout, a 5xx or a lost connection
-        // the outcome is unknown and the same records go again under the same key.
-        const rejected = isContentRejection(result.status);
-        const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
-        const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
-        await this.logs.markFailed(ids, token, {
-          error: result.error ?? 'Forward failed',
-          response: result.response,
-          at,
-          nextAttemptAt: new Date(at.getTime() + delay),
-          rejected,
-          isolate: rejected && batch.length === 1,
-        });
-      }
+      await this.logs.recordResults([record]);
     } catch (err) {
       // The claim's lease runs out and the outbox tries again; nothing is lost.
-      this.logger.error(`Could not record a forward result for ${ids.length} punch(es): ${(err as Error).message}`);
+      this.logger.error(
+        `Could not record a forward result for ${record.ids.length} punch(es): ${(err as Error).message}`,
+      );
     } finally {
       this.notifySettled();
     }
     return result;
+  }
+
+  /** One request for a batch of one stream, within FORWARD_CONCURRENCY. */
+  private send(batch: OutboxPunch[], key: string): Promise<ForwardResult> {
+    const target = targetFor(batch[0].device_type);
+    const payload = buildForwardPayload(snFor(batch[0]), batch);
+    return this.requestSlots.run(() => this.forwarding.send(target, payload, key, this.abort.signal));
+  }
+
+  /** What a request's result means for its punches (written only where `token` still holds them). */
+  private outcomeRecord(batch: OutboxPunch[], token: string, result: ForwardResult): ForwardOutcomeRecord {
+    const ids = batch.filter((p) => p.forward_pending).map((p) => p._id);
+    const at = new Date();
+    if (result.ok) return { kind: 'delivered', ids, token, response: result.response, at };
+    // Only a definite refusal dissolves the batch; after a timeout, a 5xx or a lost connection the
+    // outcome is unknown and the same records go again under the same key.
+    const rejected = isContentRejection(result.status);
+    const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
+    const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
+    return {
+      kind: 'failed',
+      ids,
+      token,
+      error: result.error ?? 'Forward failed',
+      response: result.response,
+      at,
+      nextAttemptAt: new Date(at.getTime() + delay),
+      rejected,
+      isolate: rejected && batch.length === 1,
+    };
   }
 
   /** Resolves when an attempt of this process records a result, or after `ms` (other instances). */
