@@ -263,11 +263,11 @@ export class ForwardOutboxService implements OnModuleDestroy {
   }
 
   /**
-   * One batch from each stream with work, with a fixed number of database round trips whatever the
-   * number of streams: the heads in one read, the new batches claimed and keyed in one write, the
-   * results in one write. Under sustained ingest from many terminals the batches are small, and a
-   * few commands per batch were what starved forwarding. A stream's next batch waits for the next
-   * round, after this one's result is written, so order per terminal holds.
+   * One batch from each stream with work, in few database round trips: the heads of all streams in
+   * one read, then per chunk of new batches one write to claim and key them and one to record their
+   * results. Under sustained ingest from many terminals the batches are small, and several commands
+   * per batch were what starved forwarding. A stream's next batch waits for the next round, after
+   * this one's result is written, so order per terminal holds.
    */
   private async drainRound(streams: OutboxStream[]): Promise<boolean> {
     const now = new Date();
@@ -280,6 +280,25 @@ export class ForwardOutboxService implements OnModuleDestroy {
       if (next?.kind === 'keyed') keyed.push(next.key);
       else if (next) fresh.push({ key: newBatchKey(), wanted: next.punches });
     }
+    // Claimed a chunk at a time, so each claim's requests finish well within FORWARD_CLAIM_LEASE even
+    // when every one of them runs into FORWARD_TIMEOUT.
+    const rounds = Math.max(1, Math.floor((this.cfg.leaseMs * 0.8) / (this.cfg.timeoutMs + 250)));
+    let sent = 0;
+    for (const part of chunk(fresh, this.cfg.concurrency * rounds)) {
+      if (this.stopped) break;
+      sent += await this.sendNewBatches(part);
+    }
+    let attempted = sent > 0;
+    // Batches whose earlier outcome is unknown go again whole, under their key (rare: after outages).
+    await eachWithConcurrency(keyed, this.cfg.concurrency, async (key) => {
+      if ((await this.sendBatch(key, randomUUID(), { ignoreBackoff: false })).result) attempted = true;
+    });
+    return attempted;
+  }
+
+  /** New batches: claimed and keyed in one write, sent, their results written in one; how many were sent. */
+  private async sendNewBatches(fresh: Array<{ key: string; wanted: OutboxPunch[] }>): Promise<number> {
+    const now = new Date();
     const token = randomUUID();
     const won = await this.logs.claimNewBatches(
       fresh.map((b) => ({ ids: b.wanted.map((p) => p._id), key: b.key })),
@@ -310,12 +329,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
     } finally {
       if (results.length > 0) this.notifySettled();
     }
-    let attempted = batches.length > 0;
-    // Batches whose earlier outcome is unknown go again whole, under their key (rare: after outages).
-    await eachWithConcurrency(keyed, this.cfg.concurrency, async (key) => {
-      if ((await this.sendBatch(key, randomUUID(), { ignoreBackoff: false })).result) attempted = true;
-    });
-    return attempted;
+    return batches.length;
   }
 
   /**
