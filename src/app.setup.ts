@@ -3,9 +3,11 @@ import { ConfigType } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
+import { jsonNestsDeeperThan } from '@app/common';
 import helmet from 'helmet';
 import { appConfig } from './config/app.config';
 import { createOpenApiDocument } from './openapi/openapi-document';
+import { API_POLICY, swaggerCsp } from './swagger-csp';
 
 export const API_PREFIX = 'api';
 
@@ -14,14 +16,36 @@ interface BodyParserError extends Error {
   status?: number;
 }
 
-/** Body parsing with our error bodies: malformed JSON is a 400 and an oversized body a 413, never a 500. */
-function jsonBody(limit: string) {
-  const parse = express.json({ limit });
+const TOO_DEEP = 'entity.too.deep';
+
+/**
+ * Body parsing with our error bodies: malformed JSON is a 400 and an oversized body a 413, never a
+ * 500. A JSON body nested deeper than `maxDepth` is refused (400 validation_failed) by a linear scan
+ * of the raw bytes before it is parsed, so no later step (validation, its error report) recurses
+ * over an attacker's nesting.
+ */
+function jsonBody(limit: string, maxDepth: number) {
+  const parse = express.json({
+    limit,
+    verify: (_req, _res, buf) => {
+      if (jsonNestsDeeperThan(buf, maxDepth)) {
+        throw Object.assign(new Error(`JSON nested deeper than ${maxDepth} levels`), { type: TOO_DEEP, status: 400 });
+      }
+    },
+  });
   const urlencoded = express.urlencoded({ extended: false, limit });
   return (req: Request, res: Response, next: NextFunction) => {
     const done = (err?: BodyParserError) => {
       if (!err) return next();
-      if (err.type === 'entity.too.large') {
+      if (err.type === TOO_DEEP) {
+        const message = `must not nest objects or arrays deeper than ${maxDepth} levels`;
+        res.status(400).json({
+          success: false,
+          error: 'validation_failed',
+          message: `body: ${message}`,
+          errors: [{ field: 'body', messages: [message] }],
+        });
+      } else if (err.type === 'entity.too.large') {
         res.status(413).json({ success: false, error: 'payload_too_large', message: `Request body exceeds ${limit}` });
       } else if (err.type === 'entity.parse.failed') {
         res.status(400).json({ success: false, error: 'malformed_json', message: 'Request body is not valid JSON' });
@@ -42,7 +66,13 @@ export function configureApp(app: INestApplication): void {
   expressApp.disable('x-powered-by');
   expressApp.set('trust proxy', 'loopback');
   app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(jsonBody(cfg.bodyLimit));
+  // JSON answers need no resources at all; the Swagger UI page gets a policy of its own.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Content-Security-Policy', API_POLICY);
+    next();
+  });
+  if (cfg.swaggerEnabled) app.use(`/${API_PREFIX}/docs`, swaggerCsp());
+  app.use(jsonBody(cfg.bodyLimit, cfg.jsonMaxDepth));
   if (cfg.corsOrigins.length > 0) {
     app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
   }

@@ -39,11 +39,12 @@ describe('POST /api/device-log (e2e)', () => {
   const punchesOf = (t: TestApp, sn: string) =>
     t.connection.collection('fingerprintlogs').find({ device_sn: sn }).sort({ time: 1 }).toArray();
 
+  // Open to unknown serials (DEVICE_LOG_ALLOW_UNKNOWN): who may post is tested in security-edge.e2e-spec.ts.
   describe('without an HR server', () => {
     let t: TestApp;
 
     beforeAll(async () => {
-      t = await createTestApp({ env: { DEVICE_DEFAULT_TIMEZONE: 'Asia/Baghdad' } });
+      t = await createTestApp({ env: { DEVICE_DEFAULT_TIMEZONE: 'Asia/Baghdad', DEVICE_LOG_ALLOW_UNKNOWN: 'true' } });
     });
     afterAll(async () => {
       await t?.close();

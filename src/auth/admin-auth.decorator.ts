@@ -13,11 +13,15 @@ export function AdminAuth(): MethodDecorator & ClassDecorator {
     Roles(Role.Admin),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
-      description: 'No token, or a malformed, expired, wrongly signed or unsigned one',
+      description:
+        'No token, or a malformed, expired, wrongly signed or unsigned one (error unauthorized); a token issued ' +
+        "before the admin's last password change (error token_revoked)",
       schema: { example: ERROR_EXAMPLES.unauthorized },
     }),
     ApiForbiddenResponse({
-      description: 'A valid token of another role (an employee token)',
+      description:
+        'A valid token of another role (an employee token, error forbidden); in production, the token of a login ' +
+        'with the default admin password anywhere but POST /api/auth/change-password (error password_change_required)',
       schema: { example: ERROR_EXAMPLES.forbidden },
     }),
   );

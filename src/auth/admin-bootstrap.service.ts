@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authConfig, DEFAULT_ADMIN_PASSWORD } from '../config/auth.config';
+import { ConfigValidationError } from '../config/env';
 import { AdminUsersRepository } from './admin-users.repository';
 import { PasswordHasher } from './password-hasher.service';
 
@@ -29,6 +30,13 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
 
   async ensureFirstAdmin(): Promise<boolean> {
     if ((await this.admins.count()) > 0) return false;
+    if (this.cfg.production && this.cfg.adminPassword === DEFAULT_ADMIN_PASSWORD) {
+      throw new ConfigValidationError(
+        'ADMIN_PASSWORD',
+        `must be set to a password of your own when NODE_ENV=production: the first admin (${this.cfg.adminEmail}) ` +
+          `is not created with the default password "${DEFAULT_ADMIN_PASSWORD}"`,
+      );
+    }
     try {
       await this.admins.create({
         email: this.cfg.adminEmail,
@@ -49,7 +57,9 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       if (await this.hasher.verify(admin.passwordHash, DEFAULT_ADMIN_PASSWORD)) {
         this.logger.warn(
           `SECURITY: admin ${admin.email} still has the default password "${DEFAULT_ADMIN_PASSWORD}". ` +
-            'Change it now (POST /api/auth/change-password) or set ADMIN_PASSWORD before the first start.',
+            (this.cfg.production
+              ? 'In production its logins only get a token for POST /api/auth/change-password: change it now.'
+              : 'Change it now (POST /api/auth/change-password) or set ADMIN_PASSWORD before the first start.'),
         );
       }
     }

@@ -9,6 +9,7 @@ export interface AdminRecord {
   email: string;
   name: string;
   passwordHash: string;
+  passwordChangedAt: Date | null;
 }
 
 interface AdminLean {
@@ -16,10 +17,17 @@ interface AdminLean {
   email: string;
   name: string;
   passwordHash: string;
+  passwordChangedAt?: Date | null;
 }
 
 function toRecord(doc: AdminLean): AdminRecord {
-  return { id: doc._id.toString(), email: doc.email, name: doc.name, passwordHash: doc.passwordHash };
+  return {
+    id: doc._id.toString(),
+    email: doc.email,
+    name: doc.name,
+    passwordHash: doc.passwordHash,
+    passwordChangedAt: doc.passwordChangedAt ?? null,
+  };
 }
 
 @Injectable()
@@ -51,14 +59,25 @@ export class AdminUsersRepository implements OnModuleInit {
     return doc ? toRecord(doc) : null;
   }
 
+  /** Only what the token check needs; null when the admin no longer exists. */
+  async findPasswordChangedAt(id: string): Promise<{ passwordChangedAt: Date | null } | null> {
+    if (!isObjectIdString(id)) return null;
+    const doc = await this.model
+      .findById(id, { _id: 0, passwordChangedAt: 1 })
+      .lean<{ passwordChangedAt?: Date | null }>()
+      .exec();
+    return doc ? { passwordChangedAt: doc.passwordChangedAt ?? null } : null;
+  }
+
   async create(input: { email: string; name: string; passwordHash: string }): Promise<AdminRecord> {
     const doc = await this.model.create(input);
     return toRecord(doc.toObject());
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+  /** Stores the new hash and stamps the change (which revokes the admin's older tokens). */
+  async setPasswordHash(id: string, passwordHash: string, changedAt: Date): Promise<boolean> {
     const res = await this.model
-      .updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: new Date() } })
+      .updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: changedAt } })
       .exec();
     return res.matchedCount === 1;
   }

@@ -9,4 +9,8 @@ export interface AuthUser {
   owner: string;
   enrollId?: string;
   username?: string;
+  /** The account's password stamp when the token was issued (see CredentialStampsService); 0 = never changed. */
+  passwordStamp?: number;
+  /** Issued for a default password in production: only POST /api/auth/change-password accepts it. */
+  passwordChangeOnly?: boolean;
 }

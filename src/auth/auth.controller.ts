@@ -7,6 +7,7 @@ import type { AuthUser } from './auth-user';
 import { CurrentUser } from './current-user.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
+import { PasswordChangeRoute } from './password-change-route.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -18,7 +19,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Admin login: returns an admin JWT. Public (no token).' })
   @ApiBody({ type: LoginDto, examples: { admin: { value: { email: 'admin@timmy.local', password: 'admin123' } } } })
   @ApiOkResponse({
-    description: 'Logged in',
+    description:
+      'Logged in. With NODE_ENV=production and the default admin password, the answer adds ' +
+      '"passwordChangeRequired": true and the token is accepted by POST /api/auth/change-password alone.',
     schema: {
       example: {
         success: true,
@@ -33,7 +36,12 @@ export class AuthController {
     error: 'invalid_credentials',
     message: INVALID_ADMIN_CREDENTIALS,
   })
-  @ApiErrorResponse(429, 'Too many failed logins for this email or from this address', ERROR_EXAMPLES.tooManyAttempts)
+  @ApiErrorResponse(
+    429,
+    'Too many failed logins for this email from this address, or from this address on any email ' +
+      '(failures of one email from many addresses only slow its logins down)',
+    ERROR_EXAMPLES.tooManyAttempts,
+  )
   login(@Body() body: LoginDto, @Ip() ip: string | undefined) {
     return this.auth.login(body.email, body.password, ip);
   }
@@ -41,7 +49,12 @@ export class AuthController {
   @Post('change-password')
   @HttpCode(HttpStatus.OK)
   @AdminAuth()
-  @ApiOperation({ summary: "Change the logged-in admin's password. Admin token." })
+  @PasswordChangeRoute()
+  @ApiOperation({
+    summary:
+      "Change the logged-in admin's password. Admin token (also a password-change-only token). The admin's " +
+      'older tokens, this one included, are refused afterwards (401 token_revoked): log in again.',
+  })
   @ApiOkResponse({ description: 'Changed', schema: { example: { success: true, message: 'Password changed' } } })
   @ApiErrorResponse(400, 'Wrong current password, or a new password shorter than 8 characters', {
     success: false,

@@ -8,6 +8,7 @@ import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AdminUsersRepository } from './admin-users.repository';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { CredentialStampsService } from './credential-stamps.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginAttemptsRepository } from './login-attempts.repository';
@@ -40,6 +41,7 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
     LoginAttemptsRepository,
     PasswordHasher,
     TokenService,
+    CredentialStampsService,
     LoginThrottleService,
     AuthService,
     AdminBootstrapService,
@@ -47,6 +49,14 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
     JwtAuthGuard,
     RolesGuard,
   ],
-  exports: [PassportModule, PasswordHasher, TokenService, LoginThrottleService, JwtAuthGuard, RolesGuard],
+  exports: [
+    PassportModule,
+    PasswordHasher,
+    TokenService,
+    CredentialStampsService,
+    LoginThrottleService,
+    JwtAuthGuard,
+    RolesGuard,
+  ],
 })
 export class AuthModule {}

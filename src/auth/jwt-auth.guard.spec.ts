@@ -1,6 +1,8 @@
 import { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ApiError } from '@app/common';
 import type { AuthUser } from './auth-user';
+import type { CredentialStampsService } from './credential-stamps.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { Role } from './role.enum';
 
@@ -24,7 +26,7 @@ class TokenExpiredError extends Error {
 }
 
 describe('JwtAuthGuard.handleRequest', () => {
-  const guard = new JwtAuthGuard();
+  const guard = new JwtAuthGuard({} as CredentialStampsService, new Reflector());
   const user: AuthUser = { sub: 'a1', role: Role.Admin, owner: 'a1' };
 
   it('passes the verified user on', () => {

@@ -22,5 +22,13 @@ export function toAuthUser(payload: unknown): AuthUser | null {
     if (!nonEmptyString(p.username)) return null;
     user.username = p.username;
   }
+  if (p.pws !== undefined) {
+    if (typeof p.pws !== 'number' || !Number.isSafeInteger(p.pws) || p.pws < 0) return null;
+    user.passwordStamp = p.pws;
+  }
+  if (p.pco !== undefined) {
+    if (p.pco !== true) return null;
+    user.passwordChangeOnly = true;
+  }
   return user;
 }

@@ -17,9 +17,11 @@ export class TokenService {
 
   issue(user: AuthUser): Promise<string> {
     const ttlMs = user.role === Role.Admin ? this.cfg.adminTokenTtlMs : this.cfg.employeeTokenTtlMs;
-    const payload: Record<string, string> = { sub: user.sub, role: user.role, owner: user.owner };
+    const payload: Record<string, string | number | boolean> = { sub: user.sub, role: user.role, owner: user.owner };
     if (user.enrollId !== undefined) payload.enrollId = user.enrollId;
     if (user.username !== undefined) payload.username = user.username;
+    payload.pws = user.passwordStamp ?? 0;
+    if (user.passwordChangeOnly) payload.pco = true;
     return this.jwt.signAsync(payload, { algorithm: JWT_ALGORITHM, expiresIn: Math.floor(ttlMs / 1000) });
   }
 }

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
-import { readEnum, readList, readPort, readString, readDurationMs, readBool } from './env';
+import { readEnum, readList, readPort, readString, readDurationMs, readBool, readInt } from './env';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 
@@ -18,6 +18,8 @@ export const appConfig = registerAs('app', () => {
     dataDir: dataDirFrom(env),
     /** Largest JSON body accepted (app punches carry a photo as a data URL). */
     bodyLimit: readString(env, 'HTTP_BODY_LIMIT', '8mb'),
+    /** Deepest nesting of objects/arrays a JSON body may have (checked before parsing). */
+    jsonMaxDepth: readInt(env, 'HTTP_JSON_MAX_DEPTH', 32, { min: 4, max: 256 }),
     /** Comma-separated origins; `*` allows any; empty disables CORS. */
     corsOrigins: readList(env, 'CORS_ORIGINS'),
     swaggerEnabled: readBool(env, 'SWAGGER_ENABLED', true),

@@ -22,6 +22,14 @@ function jwtSecret(env: Record<string, string | undefined>): string {
 
 export const authConfig = registerAs('auth', () => {
   const env = process.env;
+  const slowdownBaseMs = readDurationMs(env, 'LOGIN_SLOWDOWN_BASE', 1000, { min: 1 });
+  const slowdownMaxMs = readDurationMs(env, 'LOGIN_SLOWDOWN_MAX', 8000, { min: 1, max: 60_000 });
+  if (slowdownMaxMs < slowdownBaseMs) {
+    throw new ConfigValidationError(
+      'LOGIN_SLOWDOWN_MAX',
+      `must be at least LOGIN_SLOWDOWN_BASE (${slowdownBaseMs} ms)`,
+    );
+  }
   return {
     jwtSecret: jwtSecret(env),
     adminTokenTtlMs: readDurationMs(env, 'JWT_ADMIN_EXPIRES_IN', 12 * 3_600_000, { min: 60_000 }),
@@ -33,6 +41,11 @@ export const authConfig = registerAs('auth', () => {
     loginUserWindowMs: readDurationMs(env, 'LOGIN_USER_WINDOW', 15 * 60_000, { min: 1000 }),
     loginMaxFailuresPerIp: readInt(env, 'LOGIN_MAX_FAILURES_PER_IP', 30, { min: 1 }),
     loginIpWindowMs: readDurationMs(env, 'LOGIN_IP_WINDOW', 60_000, { min: 1000 }),
+    loginSlowdownAfter: readInt(env, 'LOGIN_SLOWDOWN_AFTER', 10, { min: 1 }),
+    loginSlowdownBaseMs: slowdownBaseMs,
+    loginSlowdownMaxMs: slowdownMaxMs,
+    tokenCheckCacheMs: readDurationMs(env, 'TOKEN_CHECK_CACHE', 2000, { min: 0, max: 10_000 }),
+    production: env.NODE_ENV === 'production',
   };
 });
 export type AuthConfig = ReturnType<typeof authConfig>;

@@ -120,6 +120,12 @@ export const devicesConfig = registerAs('devices', () => {
     qrcodeMessage: readString(env, 'DEVICE_QRCODE_MESSAGE', 'QR code not accepted'),
     /** When set, POST /api/device-log requires `Authorization: Bearer <token>`. */
     deviceLogToken: readString(env, 'DEVICE_LOG_TOKEN'),
+    /** Records one POST /api/device-log may carry; more is refused (413) before any validation. */
+    deviceLogMaxRecords: readInt(env, 'DEVICE_LOG_MAX_RECORDS', 1000, { min: 1, max: 1000 }),
+    /** Without DEVICE_LOG_TOKEN: true lets any serial post (the old open door); false = known serials only. */
+    deviceLogAllowUnknown: readBool(env, 'DEVICE_LOG_ALLOW_UNKNOWN', false),
+    /** Decoded photo bytes one serial may store through POST /api/device-log per UTC day; past it punches are kept without photo. */
+    deviceLogImageBudgetBytes: readBytes(env, 'DEVICE_LOG_IMAGE_BUDGET', 50 * 1024 * 1024, { min: 0 }),
     /** Id of this instance in terminal documents (INSTANCE_ID, or kept in DATA_DIR/instance-id). */
     instanceId: instanceId(env),
   };

@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse, validationExample } from '../auth';
+import { DeviceLogImageBudgetService } from './device-log-image-budget.service';
+import { DeviceLogLimitsGuard } from './device-log-limits.guard';
 import { DeviceLogTokenGuard } from './device-log-token.guard';
 import { DeviceLogService } from './device-log.service';
 import { DeviceLogDto } from './dto/device-log.dto';
@@ -8,19 +10,26 @@ import { DeviceLogDto } from './dto/device-log.dto';
 @ApiTags('device-log')
 @Controller('device-log')
 export class DeviceLogController {
-  constructor(private readonly deviceLog: DeviceLogService) {}
+  constructor(
+    private readonly deviceLog: DeviceLogService,
+    private readonly imageBudget: DeviceLogImageBudgetService,
+  ) {}
 
   @Post()
   @HttpCode(HttpStatus.OK)
-  @UseGuards(DeviceLogTokenGuard)
+  // In this order, all before validation: the token, then the record count and the sender.
+  @UseGuards(DeviceLogTokenGuard, DeviceLogLimitsGuard)
   // Either no token (default) or the DEVICE_LOG_TOKEN bearer: the empty requirement makes it optional.
   @ApiSecurity({})
   @ApiSecurity('bearer')
   @ApiOperation({
     summary:
-      'Punches from terminals or gateways over HTTP. Public; with DEVICE_LOG_TOKEN set, requires ' +
-      '`Authorization: Bearer <DEVICE_LOG_TOKEN>`. Stored once (same dedupe as the gateway; enrollid 0 = door ' +
-      'event), then one forward attempt to FORWARD_LOG_URL; the outbox retries what was not confirmed.',
+      'Punches from terminals or gateways over HTTP. With DEVICE_LOG_TOKEN set, requires ' +
+      '`Authorization: Bearer <DEVICE_LOG_TOKEN>`; without it, no token but only for serials the server knows ' +
+      '(registered over the gateway or created with POST /api/devices; DEVICE_LOG_ALLOW_UNKNOWN=true opens it to ' +
+      'any serial). At most DEVICE_LOG_MAX_RECORDS records; photos count against DEVICE_LOG_IMAGE_BUDGET per ' +
+      'serial and day (past it the punch is stored without its photo). Stored once (same dedupe as the gateway; ' +
+      'enrollid 0 = door event), then one forward attempt to FORWARD_LOG_URL; the outbox retries what was not confirmed.',
   })
   @ApiBody({
     type: DeviceLogDto,
@@ -53,18 +62,29 @@ export class DeviceLogController {
     error: 'unauthorized',
     message: 'This route requires the device-log bearer token',
   })
-  @ApiErrorResponse(403, 'DEVICE_ALLOWLIST is set and the sn is not on it (or the terminal is blocked)', {
-    success: false,
-    error: 'device_not_allowed',
-    message: 'Terminal ZXRE06022863 is not allowed to send logs (allow-list)',
-    sn: 'ZXRE06022863',
-  })
-  @ApiErrorResponse(413, 'Body larger than HTTP_BODY_LIMIT', {
-    success: false,
-    error: 'payload_too_large',
-    message: 'Request body exceeds 8mb',
-  })
-  ingest(@Body() body: DeviceLogDto) {
+  @ApiErrorResponse(
+    403,
+    'No DEVICE_LOG_TOKEN and the serial is unknown; or DEVICE_ALLOWLIST is set and the sn is not on it (or the terminal is blocked)',
+    {
+      success: false,
+      error: 'device_not_allowed',
+      message:
+        'Terminal ZXRE06022863 is not known to this server: it must register over the gateway or be created with POST /api/devices',
+      sn: 'ZXRE06022863',
+    },
+  )
+  @ApiErrorResponse(
+    413,
+    'More than DEVICE_LOG_MAX_RECORDS records (too_many_records), or a body larger than HTTP_BODY_LIMIT (payload_too_large)',
+    {
+      success: false,
+      error: 'too_many_records',
+      message: 'A device-log body may carry at most 1000 records (got 100000)',
+      max: 1000,
+    },
+  )
+  async ingest(@Body() body: DeviceLogDto) {
+    await this.imageBudget.apply(body.sn, body.record);
     return this.deviceLog.ingest(body);
   }
 }

@@ -3,8 +3,12 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '../auth';
 import { FingerprintsModule } from '../fingerprints';
 import { DeviceConnectionRegistry } from './device-connection.registry';
+import { DeviceLogImageBudgetService } from './device-log-image-budget.service';
+import { DeviceLogImageUsageRepository } from './device-log-image-usage.repository';
+import { DeviceLogLimitsGuard } from './device-log-limits.guard';
 import { DeviceLogTokenGuard } from './device-log-token.guard';
 import { DeviceLogController } from './device-log.controller';
+import { DeviceRegistrationController } from './device-registration.controller';
 import { DeviceLogService } from './device-log.service';
 import { DeviceUsersRepository } from './device-users.repository';
 import { DeviceUsersService } from './device-users.service';
@@ -13,6 +17,7 @@ import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
 import { DoorEventsRepository } from './door-events.repository';
 import { Device, DeviceSchema } from './schemas/device.schema';
+import { DeviceLogImageUsage, DeviceLogImageUsageSchema } from './schemas/device-log-image-usage.schema';
 import { DeviceUser, DeviceUserSchema } from './schemas/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
 import { TerminalLogsService } from './terminal-logs.service';
@@ -27,9 +32,10 @@ import { TerminalGateway } from './terminal.gateway';
       { name: Device.name, schema: DeviceSchema },
       { name: DoorEvent.name, schema: DoorEventSchema },
       { name: DeviceUser.name, schema: DeviceUserSchema },
+      { name: DeviceLogImageUsage.name, schema: DeviceLogImageUsageSchema },
     ]),
   ],
-  controllers: [DevicesController, DeviceLogController],
+  controllers: [DevicesController, DeviceRegistrationController, DeviceLogController],
   providers: [
     DeviceConnectionRegistry,
     DevicesRepository,
@@ -42,6 +48,9 @@ import { TerminalGateway } from './terminal.gateway';
     TerminalGateway,
     DeviceLogService,
     DeviceLogTokenGuard,
+    DeviceLogLimitsGuard,
+    DeviceLogImageUsageRepository,
+    DeviceLogImageBudgetService,
   ],
   exports: [DeviceConnectionRegistry, DevicesService, DeviceUsersService, TerminalLogsService, TerminalGateway],
 })

@@ -156,6 +156,17 @@ export class DevicesRepository {
     return this.model.findOneAndUpdate({ sn }, update, { returnDocument: 'after' }).lean<DeviceRecord>().exec();
   }
 
+  /** Inserts an offline terminal; null when one with this sn exists (the unique index decides). */
+  async createIfAbsent(input: { sn: string; name?: string; timeZone?: string }): Promise<DeviceRecord | null> {
+    try {
+      const doc = await this.model.create({ ...input, online: false, devinfo: {} });
+      return doc.toObject<DeviceRecord>();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000) return null;
+      throw err;
+    }
+  }
+
   /** A terminal known only through POST /api/device-log gets a document operators can name and zone. */
   async noteDeviceLog(sn: string, at: Date): Promise<void> {
     await this.model

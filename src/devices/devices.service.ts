@@ -178,6 +178,13 @@ export class DevicesService {
     return this.repo.markStaleOffline(instanceId, this.leaseCutoff(now), new Date(now));
   }
 
+  /** A terminal created by an admin before it connects; null when the sn exists already. */
+  async create(input: { sn: string; name?: string; timeZone?: string }): Promise<DeviceDetailView | null> {
+    const doc = await this.repo.createIfAbsent(input);
+    this.frameContexts.delete(input.sn);
+    return doc ? toDeviceDetailView(doc, this.cfg.defaultTimeZone, this.leaseCutoff()) : null;
+  }
+
   async recordDeviceLog(sn: string): Promise<void> {
     await this.repo.noteDeviceLog(sn, new Date());
   }

@@ -14,7 +14,9 @@ export function EmployeeAuth(): MethodDecorator & ClassDecorator {
     Roles(Role.Employee),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
-      description: 'No token, a bad/expired/unsigned one, or the employee was deleted',
+      description:
+        'No token, a bad/expired/unsigned one, or the employee was deleted (error unauthorized); a token issued ' +
+        "before the employee's last password change or reset (error token_revoked)",
       schema: {
         example: { success: false, error: 'unauthorized', message: 'The employee of this token no longer exists' },
       },

@@ -67,7 +67,7 @@ export class EmployeesController {
   )
   @ApiErrorResponse(
     429,
-    'Too many failed logins for this username or from this address',
+    'Too many failed logins for this username from this address, or from this address on any username',
     ERROR_EXAMPLES.tooManyAttempts,
   )
   login(@Body() body: EmployeeLoginDto, @Ip() ip: string | undefined) {

@@ -48,6 +48,8 @@ export interface EmployeeChanges {
   enroll_id?: string;
   username?: string;
   passwordHash?: string;
+  /** Set together with passwordHash. */
+  passwordChangedAt?: Date;
   fullName?: string;
   phone?: string;
   email?: string;
@@ -55,7 +57,7 @@ export interface EmployeeChanges {
   app_permissions?: Record<string, boolean>;
 }
 
-const WITHOUT_HASH = { passwordHash: 0, __v: 0 } as const;
+const WITHOUT_HASH = { passwordHash: 0, passwordChangedAt: 0, __v: 0 } as const;
 
 @Injectable()
 export class EmployeesRepository implements OnModuleInit {
@@ -110,10 +112,29 @@ export class EmployeesRepository implements OnModuleInit {
   }
 
   /** The only read that returns the password hash: for the login check. */
-  async findCredentialsByUsername(username: string): Promise<{ employee: EmployeeView; passwordHash: string } | null> {
-    const doc = await this.model.findOne({ username }).lean<EmployeeLean>().exec();
+  async findCredentialsByUsername(
+    username: string,
+  ): Promise<{ employee: EmployeeView; passwordHash: string; passwordChangedAt: Date | null } | null> {
+    const doc = await this.model
+      .findOne({ username })
+      .lean<EmployeeLean & { passwordChangedAt?: Date | null }>()
+      .exec();
     if (!doc || typeof doc.passwordHash !== 'string') return null;
-    return { employee: toEmployeeView(doc), passwordHash: doc.passwordHash };
+    return {
+      employee: toEmployeeView(doc),
+      passwordHash: doc.passwordHash,
+      passwordChangedAt: doc.passwordChangedAt ?? null,
+    };
+  }
+
+  /** Only what the token check needs; null when the employee no longer exists. */
+  async findPasswordChangedAt(id: string): Promise<{ passwordChangedAt: Date | null } | null> {
+    if (!isObjectIdString(id)) return null;
+    const doc = await this.model
+      .findById(id, { _id: 0, passwordChangedAt: 1 })
+      .lean<{ passwordChangedAt?: Date | null }>()
+      .exec();
+    return doc ? { passwordChangedAt: doc.passwordChangedAt ?? null } : null;
   }
 
   async updateForOwner(id: string, owner: string, changes: EmployeeChanges): Promise<EmployeeView | null> {

@@ -1,6 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ApiError } from '@app/common';
-import { LoginThrottleService, PasswordHasher, Role, TokenService } from '../auth';
+import {
+  CredentialStampsService,
+  LoginThrottleService,
+  PasswordHasher,
+  passwordStampOf,
+  Role,
+  TokenService,
+} from '../auth';
 import { CreateEmployeeDto } from './dto/create-employee.dto';
 import { UpdateEmployeeDto } from './dto/update-employee.dto';
 import { canLoginApp, EmployeeView } from './employee.view';
@@ -36,13 +43,21 @@ export interface EmployeeLoginResult {
 }
 
 @Injectable()
-export class EmployeesService {
+export class EmployeesService implements OnModuleInit {
   constructor(
     private readonly repo: EmployeesRepository,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly throttle: LoginThrottleService,
+    private readonly stamps: CredentialStampsService,
   ) {}
+
+  onModuleInit(): void {
+    this.stamps.register(Role.Employee, async (id) => {
+      const found = await this.repo.findPasswordChangedAt(id);
+      return found ? passwordStampOf(found.passwordChangedAt) : null;
+    });
+  }
 
   findById(id: string): Promise<EmployeeView | null> {
     return this.repo.findById(id);
@@ -85,7 +100,10 @@ export class EmployeesService {
     const changes: EmployeeChanges = {};
     if (dto.enroll_id !== undefined) changes.enroll_id = dto.enroll_id;
     if (dto.username !== undefined) changes.username = dto.username;
-    if (dto.password !== undefined) changes.passwordHash = await this.hasher.hash(dto.password);
+    if (dto.password !== undefined) {
+      changes.passwordHash = await this.hasher.hash(dto.password);
+      changes.passwordChangedAt = new Date();
+    }
     if (dto.fullName !== undefined) changes.fullName = dto.fullName;
     if (dto.phone !== undefined) changes.phone = dto.phone;
     if (dto.email !== undefined) changes.email = dto.email;
@@ -97,6 +115,7 @@ export class EmployeesService {
     } catch (err) {
       throw conflictToApiError(err);
     }
+    if (changes.passwordChangedAt) this.stamps.forget(Role.Employee, id);
     if (!employee) throw employeeNotFound();
     return employee;
   }
@@ -125,6 +144,7 @@ export class EmployeesService {
       owner: employee.owner,
       enrollId: employee.enroll_id,
       username: employee.username,
+      passwordStamp: passwordStampOf(found.passwordChangedAt),
     });
     return { message: 'Login successful', token, result: { ...employee, name: employee.fullName } };
   }

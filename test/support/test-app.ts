@@ -64,7 +64,13 @@ export async function createTestApp(opts: { env?: Record<string, string> } = {})
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error', 'warn'] });
     configureApp(app);
-    await app.listen(0, '127.0.0.1');
+    try {
+      await app.listen(0, '127.0.0.1');
+    } catch (err) {
+      // A boot that fails (on purpose in some tests) must not leave its connections open.
+      await app.close().catch(() => undefined);
+      throw err;
+    }
   } finally {
     for (const [key, value] of saved) {
       if (value === undefined) delete process.env[key];

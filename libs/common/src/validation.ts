@@ -23,12 +23,23 @@ function typeErrorsFirst(messages: string[]): string[] {
   return [...messages.filter(isTypeError), ...messages.filter((m) => !isTypeError(m))];
 }
 
+/** A report names at most this many fields: enough to fix a request, bounded whatever its size. */
+export const MAX_REPORTED_FIELD_ERRORS = 100;
+
+/**
+ * Field errors in document order, found without recursion (an explicit stack) and without spreading
+ * large arrays into calls, so neither deep nor wide input can overflow the stack.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
-  for (const error of errors) {
-    const field = parent ? `${parent}.${error.property}` : error.property;
+  const stack: { error: ValidationError; parent: string }[] = [];
+  for (let i = errors.length - 1; i >= 0; i--) stack.push({ error: errors[i], parent });
+  while (stack.length > 0 && out.length < MAX_REPORTED_FIELD_ERRORS) {
+    const { error, parent: at } = stack.pop()!;
+    const field = at ? `${at}.${error.property}` : error.property;
     if (error.constraints) out.push({ field, messages: typeErrorsFirst(Object.values(error.constraints)) });
-    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+    const children = error.children ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ error: children[i], parent: field });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsInt, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, Max, Min } from 'class-validator';
+import { ArrayDistinct, TruncateArrayPast } from './id-array';
 import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
 
 /** Bound on one request's work: every id becomes an operation document. */
@@ -11,10 +12,11 @@ export class DeleteUsersDto {
     type: [Number],
     description: `1 to ${MAX_IDS_PER_REQUEST} distinct enroll ids (integers ${MIN_ENROLL_ID}..${MAX_ENROLL_ID})`,
   })
+  @TruncateArrayPast(MAX_IDS_PER_REQUEST)
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(MAX_IDS_PER_REQUEST)
-  @ArrayUnique({ message: 'enrollIds must not contain duplicates' })
+  @ArrayDistinct('enrollIds must not contain duplicates')
   @IsInt({ each: true })
   @Min(MIN_ENROLL_ID, { each: true })
   @Max(MAX_ENROLL_ID, { each: true })

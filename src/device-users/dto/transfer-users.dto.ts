@@ -3,7 +3,6 @@ import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayNotEmpty,
-  ArrayUnique,
   IsArray,
   IsBoolean,
   IsInt,
@@ -14,6 +13,7 @@ import {
   Min,
 } from 'class-validator';
 import { MAX_IDS_PER_REQUEST } from './delete-users.dto';
+import { ArrayDistinct, TruncateArrayPast } from './id-array';
 import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
@@ -40,10 +40,11 @@ export class TransferUsersDto {
     description: 'Users to transfer; absent = every user on the source',
   })
   @IsOptional()
+  @TruncateArrayPast(MAX_IDS_PER_REQUEST)
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(MAX_IDS_PER_REQUEST)
-  @ArrayUnique({ message: 'enrollIds must not contain duplicates' })
+  @ArrayDistinct('enrollIds must not contain duplicates')
   @IsInt({ each: true })
   @Min(MIN_ENROLL_ID, { each: true })
   @Max(MAX_ENROLL_ID, { each: true })

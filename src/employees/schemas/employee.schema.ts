@@ -18,6 +18,10 @@ export class Employee {
   @Prop({ required: true })
   passwordHash: string;
 
+  /** Set by every password change or reset: tokens issued before it are refused. */
+  @Prop({ type: Date, default: null })
+  passwordChangedAt: Date | null;
+
   @Prop({ required: true })
   fullName: string;
 
