@@ -32,6 +32,8 @@ describe('POST /api/device-log when another attempt holds the punches (e2e, real
       FORWARD_RETRY_MAX: '2s',
       // The forced races below trigger the outboxes themselves; the poll stays out of the way.
       FORWARD_POLL_INTERVAL: '5s',
+      // Who may post is tested in security-edge.e2e-spec.ts; here any serial may.
+      DEVICE_LOG_ALLOW_UNKNOWN: 'true',
     };
     a = await createTestApp({ env });
     // A second instance on the same database: its outbox is "another instance".
