@@ -41,6 +41,8 @@ const IN_PROGRESS = 'A forward of this punch is already in progress';
 const STREAM_SCAN = 1000;
 /** Rounds per drain; the poller starts a fresh drain soon after anyway. */
 const MAX_ROUNDS = 50;
+/** A round's last request starts at least this long (at most half the room), plus FORWARD_TIMEOUT, before its claim's lease ends. */
+const LEASE_MARGIN_MS = 1_000;
 /** Punches one round reads at most (the heads of all its streams together). */
 const HEADS_READ_MAX = 20_000;
 /** forwardNow waits FORWARD_TIMEOUT for another attempt, plus this for it to write its result. */
@@ -263,11 +265,11 @@ export class ForwardOutboxService implements OnModuleDestroy {
   }
 
   /**
-   * One batch from each stream with work, in few database round trips: the heads of all streams in
-   * one read, then per chunk of new batches one write to claim and key them and one to record their
-   * results. Under sustained ingest from many terminals the batches are small, and several commands
-   * per batch were what starved forwarding. A stream's next batch waits for the next round, after
-   * this one's result is written, so order per terminal holds.
+   * One batch from each stream with work, with a fixed number of database round trips whatever the
+   * number of streams: the heads in one read, the new batches claimed and keyed in one write, their
+   * results in one write. Under sustained ingest from many terminals the batches are small, and
+   * several commands per batch were what starved forwarding. A stream's next batch waits for the
+   * next round, after this one's result is written, so order per terminal holds.
    */
   private async drainRound(streams: OutboxStream[]): Promise<boolean> {
     const now = new Date();
@@ -280,14 +282,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
       if (next?.kind === 'keyed') keyed.push(next.key);
       else if (next) fresh.push({ key: newBatchKey(), wanted: next.punches });
     }
-    // Claimed a chunk at a time, so each claim's requests finish well within FORWARD_CLAIM_LEASE even
-    // when every one of them runs into FORWARD_TIMEOUT.
-    const rounds = Math.max(1, Math.floor((this.cfg.leaseMs * 0.8) / (this.cfg.timeoutMs + 250)));
-    let sent = 0;
-    for (const part of chunk(fresh, this.cfg.concurrency * rounds)) {
-      if (this.stopped) break;
-      sent += await this.sendNewBatches(part);
-    }
+    const sent = await this.sendNewBatches(fresh);
     let attempted = sent > 0;
     // Batches whose earlier outcome is unknown go again whole, under their key (rare: after outages).
     await eachWithConcurrency(keyed, this.cfg.concurrency, async (key) => {
@@ -316,11 +311,24 @@ export class ForwardOutboxService implements OnModuleDestroy {
     }
     await this.logs.release(unsent, token, { unsent: true });
 
+    // No request starts once the claim could run out before its answer (an HR server that times out
+    // every request): the rest are given back and go in the next round.
+    const room = this.cfg.leaseMs - this.cfg.timeoutMs;
+    const sendBy = now.getTime() + room - Math.min(LEASE_MARGIN_MS, room / 2);
     const results: ForwardOutcomeRecord[] = [];
+    const late: string[] = [];
+    let begun = 0;
     await eachWithConcurrency(batches, this.cfg.concurrency, async (b) => {
+      // The first wave always goes: a slow database must not keep the outbox from sending at all.
+      if (this.stopped || (begun >= this.cfg.concurrency && Date.now() > sendBy)) {
+        late.push(...b.members.map((p) => p._id));
+        return;
+      }
+      begun++;
       const result = await this.send(b.members, b.key);
       results.push(this.outcomeRecord(b.members, token, result));
     });
+    await this.logs.release(late, token, { unsent: true });
     try {
       await this.logs.recordResults(results);
     } catch (err) {
@@ -329,7 +337,7 @@ export class ForwardOutboxService implements OnModuleDestroy {
     } finally {
       if (results.length > 0) this.notifySettled();
     }
-    return batches.length;
+    return results.length;
   }
 
   /**
