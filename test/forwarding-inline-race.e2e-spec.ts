@@ -111,7 +111,9 @@ describe('POST /api/device-log when another attempt holds the punches (e2e, real
   }, 60_000);
 
   it('answers retryLater when the attempt holding the punches failed, 10 times running', async () => {
-    hr.delayMs = 60;
+    // Long enough that the outbox's attempt is still in flight when the inline one starts, even on a
+    // busy machine (had it already failed, the inline attempt would rightly try once more itself).
+    hr.delayMs = 400;
     hr.mode = 'error';
     const race = forceOutboxFirst(a);
     for (let i = 0; i < 10; i++) {
