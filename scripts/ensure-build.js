@@ -23,9 +23,22 @@ const sources = Math.max(
   ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => fs.statSync(path.join(root, f)).mtimeMs),
 );
 if (built < sources) {
-  console.log('[timmy] building dist/ (sources changed or no build yet)...');
-  execSync('npx nest build', { cwd: root, stdio: 'inherit' });
+  // Said on stderr, so that stdout stays the app's own (JSON) log.
+  const say = (line) => process.stderr.write(`[timmy] ${line}\n`);
+  say(
+    built === 0
+      ? 'first start: compiling TypeScript into dist/ (about 20-30 s, once; later starts skip it)...'
+      : 'sources changed since the last build: compiling TypeScript into dist/ (about 20-30 s)...',
+  );
+  const started = Date.now();
+  try {
+    execSync('npx nest build', { cwd: root, stdio: 'inherit' });
+  } catch {
+    say('build failed (compiler output above): fix the error, or run `npm run build` to see it again.');
+    process.exit(1);
+  }
   // nest build keeps file mtimes of its own; touch the marker so the next start skips the build.
   const now = new Date();
   fs.utimesSync(marker, now, now);
+  say(`build done in ${Math.round((Date.now() - started) / 1000)} s; starting.`);
 }

@@ -10,11 +10,14 @@ import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics';
 import { OperationsModule } from './operations';
 
 @Module({
   imports: [
     AppConfigModule,
+    LoggingModule,
     DatabaseModule,
     ScheduleModule.forRoot(),
     HealthModule,
@@ -24,6 +27,7 @@ import { OperationsModule } from './operations';
     EmployeesModule,
     DeviceUsersModule,
     OperationsModule,
+    MetricsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: () => new AppValidationPipe() },

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, RequestMethod } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +6,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { jsonNestsDeeperThan } from '@app/common';
 import helmet from 'helmet';
 import { appConfig } from './config/app.config';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { createOpenApiDocument } from './openapi/openapi-document';
 import { API_POLICY, swaggerCsp } from './swagger-csp';
 
@@ -59,12 +60,18 @@ function jsonBody(limit: string, maxDepth: number) {
   };
 }
 
+/** `/api` before every route but the Prometheus scrape, which stays at /metrics, where scrapers look by default. */
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
+}
+
 /** Everything main.ts and the e2e tests share: prefix, body limits, security headers, CORS, Swagger. */
 export function configureApp(app: INestApplication): void {
   const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
   expressApp.set('trust proxy', 'loopback');
+  app.use(httpMetricsMiddleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   // JSON answers need no resources at all; the Swagger UI page gets a policy of its own.
   app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -76,7 +83,7 @@ export function configureApp(app: INestApplication): void {
   if (cfg.corsOrigins.length > 0) {
     app.enableCors({ origin: cfg.corsOrigins.includes('*') ? true : cfg.corsOrigins });
   }
-  app.setGlobalPrefix(API_PREFIX);
+  applyApiPrefix(app);
   if (cfg.swaggerEnabled) setupSwagger(app, cfg.swaggerServers);
 }
 

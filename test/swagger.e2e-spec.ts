@@ -14,6 +14,10 @@ const PUBLIC = new Set([
   'POST /api/auth/login',
   'POST /api/employees/login',
   'GET /api/health',
+  'GET /api/health/live',
+  'GET /api/health/ready',
+  // Prometheus scrape route, outside /api; its optional METRICS_TOKEN is not a JWT.
+  'GET /metrics',
   'POST /api/device-log',
 ]);
 

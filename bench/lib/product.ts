@@ -85,6 +85,8 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
     ADMIN_EMAIL: BENCH_ADMIN.email,
     ADMIN_PASSWORD: BENCH_ADMIN.password,
     SWAGGER_ENABLED: 'false',
+    // Stops between runs need no balancer to notice them.
+    SHUTDOWN_DRAIN_DELAY: '0',
   };
   if (external) {
     dbUri = opts.reuse?.dbUri ?? withDbName(external, uniqueDbName(opts.name));

@@ -7,6 +7,7 @@ import { deviceUsersConfig } from './device-users.config';
 import { devicesConfig } from './devices.config';
 import { forwardingConfig } from './forwarding.config';
 import { operationsConfig } from './operations.config';
+import { opsConfig } from './ops.config';
 
 /** Every configuration namespace; the database connection waits until all of them validated. */
 export const CONFIG_NAMESPACES = [
@@ -17,6 +18,7 @@ export const CONFIG_NAMESPACES = [
   operationsConfig,
   forwardingConfig,
   deviceUsersConfig,
+  opsConfig,
 ];
 
 /**

@@ -5,3 +5,4 @@ export * from './auth.config';
 export * from './devices.config';
 export * from './operations.config';
 export * from './forwarding.config';
+export * from './ops.config';

@@ -14,8 +14,9 @@ import { startEmbeddedDatabase } from './embedded-database';
         const retry = { retryAttempts: cfg.connectRetries, retryDelay: 3000 };
         if (cfg.uri) return { uri: cfg.uri, autoIndex: true, autoCreate: true, ...retry };
         const db = await startEmbeddedDatabase({
-          port: cfg.embeddedPort,
+          tcpPort: cfg.embeddedPort,
           dataDir: cfg.embeddedInMemory ? undefined : cfg.embeddedDataDir,
+          maxMemoryBytes: cfg.embeddedMaxMemory,
         });
         return { uri: `${db.uri}/${cfg.embeddedDbName}`, autoIndex: true, autoCreate: true, ...retry };
       },

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { EventEmitter } from 'node:events';
 import { devicesConfig } from '../config/devices.config';
+import { countFrameOut } from '../metrics/hooks';
 
 export interface TerminalRegisteredEvent {
   sn: string;
@@ -70,7 +71,9 @@ export class DeviceConnectionRegistry extends EventEmitter<DeviceConnectionEvent
       this.logger.error(`Frame for ${sn} cannot be serialised: ${String(err)}`);
       return false;
     }
-    return conn.sendText(text);
+    const sent = conn.sendText(text);
+    if (sent) countFrameOut(frame);
+    return sent;
   }
 
   connectedSns(): string[] {

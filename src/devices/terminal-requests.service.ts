@@ -14,6 +14,7 @@ import {
   toStr,
 } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
+import { countPunches } from '../metrics/hooks';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
@@ -58,7 +59,7 @@ export class TerminalRequestsService {
       case 'sendqrcode':
         return this.handleQrcode(session, sn, frame);
       default:
-        this.logger.log(`${sn}: unknown request "${cmd}" answered with result:true`);
+        this.logger.debug(`${sn}: unknown request "${cmd}" answered with result:true`);
         session.sendFrame(buildUnknownRequestReply(cmd));
     }
   }
@@ -96,7 +97,7 @@ export class TerminalRequestsService {
         previous.released = true;
         previous.closeReason = 'replaced';
         session.supersedes.push(previous.id, ...previous.supersedes);
-        this.logger.log(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
+        this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
         previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new connection');
       }
     }
@@ -123,7 +124,8 @@ export class TerminalRequestsService {
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
     session.ready = true;
     if (firstOnSocket) {
-      this.logger.log(
+      // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
+      this.logger.debug(
         `${sn}: registered (${doc.model ?? 'unknown model'}, firmware ${doc.firmware ?? '?'}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
       );
     }
@@ -153,6 +155,7 @@ export class TerminalRequestsService {
         `${sn}: sendlog of ${records.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates})`,
       );
     } catch (err) {
+      if (err instanceof InvalidLogRecordError) countPunches('sendlog', { rejected: records.length });
       if (err instanceof InvalidLogRecordError) session.warn(`sendlog refused (result:false): ${err.message}`);
       else this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
@@ -216,7 +219,9 @@ export class TerminalRequestsService {
       session.sendFrame(buildQrcodeReply({ ok: false, sn, reason: 1 }));
       return;
     }
-    this.logger.log(`${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`);
+    this.logger.debug(
+      `${sn}: QR code scanned; access ${this.cfg.qrcodeAccess ? 'granted' : 'denied'} by configuration`,
+    );
     session.sendFrame(
       buildQrcodeReply({ ok: true, sn, access: this.cfg.qrcodeAccess ? 1 : 0, message: this.cfg.qrcodeMessage }),
     );

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { RegistryConnection } from './device-connection.registry';
+import { countFrameOut } from '../metrics/hooks';
 import { FrameRateLimiter } from './frame-rate-limiter';
 
 /** Requests waiting behind the one being handled; beyond this a terminal is flooding (frames dropped). */
@@ -57,7 +58,9 @@ export class TerminalSession implements RegistryConnection {
   }
 
   sendFrame(frame: Record<string, unknown>): boolean {
-    return this.sendText(JSON.stringify(frame));
+    const sent = this.sendText(JSON.stringify(frame));
+    if (sent) countFrameOut(frame);
+    return sent;
   }
 
   /** Runs requests one after another (a terminal's sendlogs are stored in the order sent). */

@@ -6,6 +6,8 @@ import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { devicesConfig } from '../config/devices.config';
 import { HealthService } from '../health/health.service';
 import { AdmissionStats, ConnectionAdmission, SHED_CLOSE_CODE } from './connection-admission';
+import { withLogFields } from '../logging/log-context';
+import { countFrameIn, countSocket, timeTerminalRequest } from '../metrics/hooks';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesService } from './devices.service';
 import { FrameRateLimiter } from './frame-rate-limiter';
@@ -132,10 +134,12 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     this.sessions.add(session);
+    countSocket(1);
+    const logFields = () => ({ sn: session.sn });
     // The registration line names the terminal and where it came from; per-socket noise stays at debug.
     this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
 
-    ws.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
+    ws.on('message', (data, isBinary) => withLogFields(logFields, () => this.onMessage(session, data, isBinary)));
     ws.on('pong', () => {
       session.lastLifeAt = Date.now();
     });
@@ -148,7 +152,9 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
         session.warn(`socket error: ${err.message}`);
       }
     });
-    ws.on('close', (code, reason) => this.onClose(session, code, reason.toString('utf8')));
+    ws.on('close', (code, reason) =>
+      withLogFields(logFields, () => this.onClose(session, code, reason.toString('utf8'))),
+    );
   }
 
   private onMessage(session: TerminalSession, data: RawData, isBinary: boolean): void {
@@ -161,6 +167,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     for (const frame of frames) {
+      countFrameIn(frame);
       switch (frame.kind) {
         case 'reply':
           if (!session.sn || !session.ready || !this.registry.isCurrent(session.sn, session)) {
@@ -172,7 +179,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
         case 'request': {
           if (!this.admitFrame(session)) return;
           const { cmd, msg } = frame;
-          if (!session.enqueue(() => this.requests.handle(session, cmd, msg))) {
+          if (!session.enqueue(timeTerminalRequest(cmd, () => this.requests.handle(session, cmd, msg)))) {
             session.warn(`"${cmd}" dropped: too many requests waiting`);
           }
           break;
@@ -205,8 +212,9 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   private onClose(session: TerminalSession, code: number, reason: string): void {
     this.sessions.delete(session);
     this.admission.settled(session);
+    countSocket(-1);
     const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
-    if (session.sn) this.logger.log(`${session.sn}: connection ended: ${why}`);
+    if (session.sn) this.logger.debug(`${session.sn}: connection ended: ${why}`);
     if (!this.release(session, why) || !session.sn) return;
     this.devices.recordOffline(session.sn, [session.id, ...session.supersedes], why).catch((err: unknown) => {
       this.logger.warn(`${session.label}: could not record offline: ${String(err)}`);

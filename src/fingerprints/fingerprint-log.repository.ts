@@ -283,6 +283,23 @@ export class FingerPrintLogRepository {
     return (await this.model.updateMany(filter, update)).modifiedCount;
   }
 
+  /**
+   * PUNCH_RETENTION_DAYS: removes up to `limit` delivered punches (sent, not failed, not pending)
+   * whose time is before `cutoff`, through the (device_type, is_send, send_failed, time) index.
+   */
+  async deleteDeliveredBefore(deviceType: PunchDeviceType, cutoff: Date, limit: number): Promise<number> {
+    const ids = await this.model
+      .find(
+        { device_type: deviceType, is_send: true, send_failed: false, time: { $lt: cutoff }, forward_pending: false },
+        { _id: 1 },
+      )
+      .limit(limit)
+      .lean();
+    if (ids.length === 0) return 0;
+    const res = await this.model.deleteMany({ _id: { $in: ids.map((d) => d._id) }, forward_pending: false });
+    return res.deletedCount;
+  }
+
   async markFailed(ids: string[], token: string, failure: ForwardFailure): Promise<number> {
     const { filter, update } = failedUpdate(ids, token, failure);
     return (await this.model.updateMany(filter, update)).modifiedCount;
@@ -377,6 +394,19 @@ export class FingerPrintLogRepository {
   }
 
   // ---- listings ----
+
+  /** Punches not yet confirmed by the HR server, and when the oldest of them was stored (health, metrics). */
+  async outboxBacklog(): Promise<{ count: number; oldestAt?: Date }> {
+    const [count, oldest] = await Promise.all([
+      this.model.countDocuments({ forward_pending: true }).exec(),
+      this.model
+        .findOne({ forward_pending: true }, { createdAt: 1 })
+        .sort({ createdAt: 1 })
+        .lean<{ createdAt?: Date }>()
+        .exec(),
+    ]);
+    return { count, ...(oldest?.createdAt ? { oldestAt: oldest.createdAt } : {}) };
+  }
 
   async list(
     criteria: LogListCriteria,

@@ -25,6 +25,7 @@ import {
   readPunchTime,
   terminalDedupeKey,
 } from './punch-record';
+import { countPunches } from '../metrics/hooks';
 import { PunchDeviceType, PunchSource } from './schemas/fingerprint-log.schema';
 import { FifoGate } from './fifo-gate';
 
@@ -119,6 +120,7 @@ export class FingerprintsService {
       }
     }
     const stored = docs.length - duplicateIndexes.size;
+    countPunches(input.source, { stored, duplicates: duplicateIndexes.size });
     // device-log makes its own inline attempt (forwardNow); waking here would race it for the claim.
     if (stored > 0 && input.source !== 'device-log') this.outbox.wake();
     return { stored, duplicates: duplicateIndexes.size, ids };
@@ -173,6 +175,7 @@ export class FingerprintsService {
       lease_until: new Date(now.getTime() + this.cfg.leaseMs),
     };
     await this.logs.insertOne(doc);
+    countPunches('app', { stored: 1 });
     const forwarded = await this.outbox.forwardClaimed(
       [
         {

@@ -13,6 +13,7 @@ import {
 } from '../forwarding';
 import { contiguousClaim, isContentRejection, nextBatch } from './forward-batch';
 import { FifoGate } from './fifo-gate';
+import { countForwardAttempt } from '../metrics/hooks';
 import { forwardRetryDelayMs } from './forward-backoff';
 import {
   FingerPrintLogRepository,
@@ -412,7 +413,11 @@ export class ForwardOutboxService implements OnModuleDestroy {
   private send(batch: OutboxPunch[], key: string): Promise<ForwardResult> {
     const target = targetFor(batch[0].device_type);
     const payload = buildForwardPayload(snFor(batch[0]), batch);
-    return this.requestSlots.run(() => this.forwarding.send(target, payload, key, this.abort.signal));
+    return this.requestSlots.run(async () => {
+      const result = await this.forwarding.send(target, payload, key, this.abort.signal);
+      countForwardAttempt(target, result);
+      return result;
+    });
   }
 
   /** What a request's result means for its punches (written only where `token` still holds them). */

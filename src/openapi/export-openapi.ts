@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppModule } from '../app.module';
+import { applyApiPrefix } from '../app.setup';
 import { appConfig } from '../config/app.config';
 import { stopEmbeddedDatabase } from '../database/embedded-database';
 import { createOpenApiDocument } from './openapi-document';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   delete process.env.MONGODB_URI;
   const app = await NestFactory.create(AppModule, { bodyParser: false, logger: ['error'] });
   try {
-    app.setGlobalPrefix('api');
+    applyApiPrefix(app);
     await app.init();
     const cfg = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
     const document = createOpenApiDocument(app, { servers: cfg.swaggerServers });

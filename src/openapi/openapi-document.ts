@@ -27,7 +27,9 @@ export function createOpenApiDocument(app: INestApplication, opts: OpenApiOption
     .setDescription(
       'Device manager for biometric attendance terminals. Admin routes need an admin JWT from ' +
         '`POST /api/auth/login`; employee routes need an employee JWT from `POST /api/employees/login`. ' +
-        'Terminals connect to the WebSocket gateway (default port 9091).',
+        'Terminals connect to the WebSocket gateway (default port 9091). ' +
+        'Any route that stores data may answer 507 `{"success":false,"error":"storage_full","message":...}` ' +
+        'when the database refuses new data (the embedded database past 95% of its memory budget); reads keep working.',
     )
     .setVersion('1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')

@@ -12,3 +12,5 @@ export { OperationEvents, type OperationEventMap } from './operation-events';
 export { type OperationRecord, type OperationView } from './operation.view';
 export { OperationStatus, OPERATION_STATUSES, FINISHED_STATUSES } from './schemas/operation.schema';
 export { DEPENDENCY_FAILED } from './operation-dependencies';
+export { OperationDrainService } from './operation-drain.service';
+export { QueueStatsService, type QueueStats } from './queue-stats.service';

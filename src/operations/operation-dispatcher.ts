@@ -9,6 +9,8 @@ import {
   toInt,
 } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
+import { withLogFields } from '../logging/log-context';
+import { observeDispatch } from '../metrics/hooks';
 import { ExchangeResult, ExecutionContext, ExecutionResult } from './executors/operation-executor';
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock, retryDelayMs } from './operation-clock';
@@ -63,6 +65,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private readonly drains = new Set<Promise<void>>();
   private started = false;
   private stopped = false;
+  /** Shutting down: commands in flight may finish, nothing new is claimed. */
+  private quiescing = false;
   private polling = false;
   private cancelRenewal?: () => void;
 
@@ -136,6 +140,18 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     await Promise.allSettled([...this.drains]);
   }
 
+  /**
+   * Shutdown, first step (readiness is already off): nothing new is claimed; resolves when the
+   * commands in flight have ended, or after `ms`, whichever comes first.
+   */
+  async quiesce(ms: number): Promise<void> {
+    this.quiescing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled([...this.drains]), deadline]);
+    clearTimeout(timer);
+  }
+
   /** Starts sending the due operations of `sn` if it is connected here and nothing runs for it yet. */
   kick(sn: string): void {
     if (this.stopped || !this.link.isConnected(sn)) return;
@@ -145,7 +161,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       return;
     }
     lane.running = true;
-    const drain: Promise<void> = this.drain(sn, lane)
+    const drain: Promise<void> = withLogFields({ sn }, () => this.drain(sn, lane))
       .catch((err: unknown) => this.logger.error(`Dispatch to ${sn} stopped: ${describeError(err)}`))
       .finally(() => {
         lane.running = false;
@@ -238,7 +254,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     let first = true;
     do {
       lane.again = false;
-      while (!this.stopped && this.link.isConnected(sn)) {
+      while (!this.stopped && !this.quiescing && this.link.isConnected(sn)) {
         const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
           unlessInFlight: first,
         });
@@ -246,7 +262,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
         first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
-        const finished = await this.run(sn, lane, claim.op);
+        observeDispatch(claim.op);
+        const finished = await withLogFields({ opId: claim.op._id.toHexString() }, () => this.run(sn, lane, claim.op));
         // Nothing was queued behind it and it is done: work that arrives later kicks (lane.again),
         // so the read that would only find the queue empty is skipped.
         if (finished && !claim.more) break;
@@ -363,6 +380,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       }
     }
 
+    if (finished) this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${sends} send(s)`);
     if (finished) await this.deps.finished(finished);
     else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
     return finished !== null;
@@ -476,7 +494,9 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
         exhausted ? { status: OperationStatus.Failed, lastError } : { status: OperationStatus.Pending, lastError },
       );
       if (!rec) continue;
-      this.logger.warn(`Operation ${id} on ${rec.sn}: ${lastError}; now ${rec.status}`);
+      withLogFields({ sn: rec.sn, opId: id }, () =>
+        this.logger.warn(`Operation ${id} on ${rec.sn}: ${lastError}; now ${rec.status}`),
+      );
       if (rec.status === OperationStatus.Failed) await this.deps.finished(rec);
       else this.kick(rec.sn);
     }

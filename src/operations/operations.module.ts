@@ -22,6 +22,10 @@ import { OperationRetryScheduler } from './operation-retry.scheduler';
 import { OperationsController } from './operations.controller';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
+import { OperationDrainService } from './operation-drain.service';
+import { QueueStatsService } from './queue-stats.service';
+import { QueueWakeRepository } from './queue-wake.repository';
+import { QueueWakeService } from './queue-wake.service';
 import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
 
 @Module({
@@ -43,7 +47,11 @@ import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
     OperationDispatcher,
     OperationsService,
     OperationRetryScheduler,
+    QueueWakeRepository,
+    QueueWakeService,
+    OperationDrainService,
+    QueueStatsService,
   ],
-  exports: [OperationsService, OperationEvents],
+  exports: [OperationsService, OperationEvents, OperationDrainService, QueueStatsService],
 })
 export class OperationsModule {}

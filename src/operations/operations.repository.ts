@@ -460,6 +460,16 @@ export class OperationsRepository {
     return { total, byStatus, byType };
   }
 
+  /** Operations by status and type, and the oldest pending one's creation (metrics). */
+  async countsByStatusAndType(): Promise<{ status: string; type: string; count: number; oldest?: Date }[]> {
+    const rows = await this.model
+      .aggregate<{ _id: { status: string; type: string }; count: number; oldest?: Date }>([
+        { $group: { _id: { status: '$status', type: '$type' }, count: { $sum: 1 }, oldest: { $min: '$createdAt' } } },
+      ])
+      .exec();
+    return rows.map((r) => ({ status: r._id.status, type: r._id.type, count: r.count, oldest: r.oldest }));
+  }
+
   /** Retention: finished operations completed (or, lacking that, created) before `cutoff`. */
   async deleteFinishedBefore(cutoff: Date): Promise<number> {
     const res = await this.model

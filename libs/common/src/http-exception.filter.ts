@@ -12,7 +12,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     const { status, body } = toErrorResponse(exception);
-    if (status >= 500 && !(exception instanceof HttpException)) {
+    if (status === 507) {
+      // The database's own log line says why and what to do; one warning per refused request.
+      this.logger.warn(`507 storage_full: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (status >= 500 && !(exception instanceof HttpException)) {
       // Only unexpected failures are errors; a deliberate 502/504 (terminal refused, timed out) is a warning.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     } else if (status >= 500) {
@@ -36,5 +39,30 @@ export function toErrorResponse(exception: unknown): { status: number; body: Rec
     }
     return { status, body: { success: false, error: codeForStatus(status), message } };
   }
+  if (isStorageFull(exception)) {
+    return {
+      status: 507,
+      body: {
+        success: false,
+        error: 'storage_full',
+        message:
+          'The database refuses new data: its storage or memory budget is exhausted. Reads still work; an operator must free space.',
+      },
+    };
+  }
   return { status: 500, body: { success: false, error: 'internal_error', message: 'Internal server error' } };
+}
+
+/** mongod's code for a write refused because storage is exhausted; the embedded database uses it for its memory budget. */
+const STORAGE_FULL_CODE = 14031;
+
+/** A database error (driver or Mongoose) saying the write was refused for lack of storage. */
+export function isStorageFull(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { name?: unknown; code?: unknown; writeErrors?: unknown };
+  if (typeof err.name !== 'string' || !err.name.startsWith('Mongo')) return false;
+  if (err.code === STORAGE_FULL_CODE) return true;
+  return (
+    Array.isArray(err.writeErrors) && err.writeErrors.some((w) => (w as { code?: unknown })?.code === STORAGE_FULL_CODE)
+  );
 }

@@ -1,14 +1,26 @@
 /**
- * Standalone embedded MongoDB-compatible server, so several app processes can share one:
- *   npm run db -- --port 27017 --data ./data/db
- * Without --data it keeps everything in memory.
+ * Standalone embedded MongoDB-compatible server, so several app processes (and tools) can share one:
+ *   npm run db                          # data in $DATA_DIR/db (./data/db), Unix socket inside it
+ *   npm run db -- --port 27017          # also on loopback TCP, for tools
+ *   npm run db -- --memory              # nothing on disk
+ * It prints the URI to connect with (a percent-encoded socket path, or TCP).
  */
+import * as path from 'node:path';
 import { start, type EmbeddedMongoOptions } from './index';
+import { parseSize } from './memory-budget';
 
-const USAGE = 'usage: embedded-mongo [--port <n>] [--host <addr>] [--data <dir>] [--quiet]';
+const USAGE =
+  'usage: embedded-mongo [--data <dir> | --memory] [--port <n>] [--host <addr>] [--socket <path>] [--max-memory <size>] [--quiet]';
 
-export function parseArgs(argv: string[]): EmbeddedMongoOptions {
-  const opts: EmbeddedMongoOptions = { port: 27017 };
+/** The app's data directory for the database: $DATA_DIR/db (DATA_DIR defaults to ./data). */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.DATA_DIR?.trim() || './data';
+  return path.resolve(base, 'db');
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): EmbeddedMongoOptions {
+  const opts: EmbeddedMongoOptions = { socketPath: true };
+  let memory = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=')
@@ -33,6 +45,19 @@ export function parseArgs(argv: string[]): EmbeddedMongoOptions {
       case '--dbpath':
         opts.dataDir = value();
         break;
+      case '--memory':
+        memory = true;
+        break;
+      case '--socket':
+        opts.socketPath = value();
+        break;
+      case '--max-memory': {
+        const v = value();
+        const bytes = parseSize(v);
+        if (bytes === undefined || bytes <= 0) throw new Error(`invalid --max-memory ${v} (e.g. 512MB, 2GB)\n${USAGE}`);
+        opts.maxMemoryBytes = bytes;
+        break;
+      }
       case '--quiet':
         opts.quiet = true;
         break;
@@ -40,13 +65,27 @@ export function parseArgs(argv: string[]): EmbeddedMongoOptions {
         throw new Error(`unknown argument ${arg}\n${USAGE}`);
     }
   }
+  if (memory && opts.dataDir) throw new Error(`--memory and --data exclude each other\n${USAGE}`);
+  if (!memory) opts.dataDir ??= defaultDataDir(env);
+  if (opts.maxMemoryBytes === undefined && env.EMBEDDED_DB_MAX_MEMORY?.trim()) {
+    const bytes = parseSize(env.EMBEDDED_DB_MAX_MEMORY);
+    if (bytes === undefined || bytes <= 0)
+      throw new Error(`invalid EMBEDDED_DB_MAX_MEMORY ${env.EMBEDDED_DB_MAX_MEMORY}`);
+    opts.maxMemoryBytes = bytes;
+  }
   return opts;
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const server = await start(opts);
-  console.log(`embedded-mongo listening: ${server.uri}${opts.dataDir ? ` (data in ${opts.dataDir})` : ' (in memory)'}`);
+  const where = opts.dataDir ? `data in ${opts.dataDir}` : 'in memory';
+  console.log(`embedded-mongo listening: ${server.uri} (${where})`);
+  if (server.tcpUri && server.socketPath) {
+    console.log(
+      `embedded-mongo also on ${server.tcpUri}: any local user can read and write every database there (no authentication)`,
+    );
+  }
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -66,7 +105,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
+    console.error(`embedded-mongo: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;
   });
 }

@@ -1,6 +1,7 @@
 import { Long, ObjectId } from 'bson';
 import { Aggregator, Query } from 'mingo';
 import type { Collection } from './collection';
+import { backupCmd } from './backup';
 import { CursorRegistry } from './cursors';
 import { badValue, CommandError, failedToParse, notFound, toCommandError, typeMismatch } from './errors';
 import { normaliseIndexSpec } from './indexes';
@@ -35,7 +36,12 @@ export interface ServerState {
   startedAt: number;
   connections: () => number;
   totalConnections: () => number;
+  /** Refuses writes that add data when the memory budget is spent (see memory-budget.ts). */
+  budget?: { admitWrite(): void };
 }
+
+/** Commands that can add data; deletes, drops and index changes are always allowed. */
+const GROWING_WRITES = new Set(['insert', 'update', 'findAndModify']);
 
 type Handler = (cmd: Doc, db: string, state: ServerState, conn: ConnectionInfo) => Doc;
 
@@ -788,6 +794,7 @@ const HANDLERS: Record<string, Handler> = {
   listIndexes: listIndexesCmd,
   dropIndexes: dropIndexesCmd,
   renameCollection: renameCollectionCmd,
+  embeddedBackup: backupCmd,
   abortTransaction: transactionsUnsupported,
   commitTransaction: transactionsUnsupported,
 };
@@ -813,6 +820,7 @@ export function runCommand(cmd: Doc, dbName: unknown, state: ServerState, conn: 
     if (!handler) throw new CommandError(59, 'CommandNotFound', `no such command: '${first}'`);
     const db = checkDbName(dbName);
     if (name !== 'hello' && name !== 'isMaster') rejectTransactions(cmd);
+    if (state.budget && GROWING_WRITES.has(name) && cmd.remove !== true) state.budget.admitWrite();
     return handler(cmd, db, state, conn);
   } catch (e) {
     return toCommandError(e).toReply();

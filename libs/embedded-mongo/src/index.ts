@@ -1,6 +1,17 @@
 import { type EmbeddedMongo, type EmbeddedMongoOptions, launch } from './launcher';
 
 export type { EmbeddedMongo, EmbeddedMongoOptions } from './launcher';
+export { socketUri, SOCKET_NAME } from './launcher';
+export {
+  formatMb,
+  type MemoryState,
+  type MemoryStatus,
+  parseSize,
+  REFUSE_RATIO,
+  STORAGE_FULL_CODE,
+  WARN_RATIO,
+} from './memory-budget';
+export { DataTooLargeError } from './load-check';
 
 /**
  * Starts the embedded MongoDB-compatible server inside this process and resolves once it listens.
@@ -9,3 +20,4 @@ export type { EmbeddedMongo, EmbeddedMongoOptions } from './launcher';
 export function start(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   return launch(opts);
 }
+export { journalObserver } from './journal-observer';

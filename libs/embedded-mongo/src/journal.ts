@@ -1,13 +1,14 @@
 import { deserialize, serialize } from 'bson';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { acquireLock, releaseLock } from './lock';
 import type { Store } from './store';
 import type { Doc } from './values';
 import { crc32c } from './wire';
+import { journalObserver } from './journal-observer';
 
 const SNAPSHOT = 'snapshot.bson';
 const SNAPSHOT_TMP = 'snapshot.bson.tmp';
-const LOCK = 'LOCK';
 const JOURNAL_RE = /^journal\.(\d{10})$/;
 const RECORD_HEADER = 8;
 const SNAPSHOT_CHUNK = 1 << 20;
@@ -65,15 +66,6 @@ async function fsyncDir(dir: string): Promise<void> {
     // Some platforms cannot fsync a directory; the rename is still atomic there.
   } finally {
     await fh?.close();
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -155,16 +147,7 @@ export class Journal {
   private async lock(): Promise<void> {
     const abs = path.resolve(this.dir);
     if (openDirs.has(abs)) throw new Error(`data directory ${abs} is already open in this process`);
-    const lockFile = path.join(this.dir, LOCK);
-    try {
-      const pid = Number((await fsp.readFile(lockFile, 'utf8')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
-        throw new Error(`data directory ${abs} is in use by process ${pid}`);
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    await fsp.writeFile(lockFile, String(process.pid));
+    await acquireLock(this.dir);
     openDirs.add(abs);
   }
 
@@ -232,7 +215,9 @@ export class Journal {
       const upTo = this.appended;
       this.pending = [];
       await this.writeAll(bufs);
+      const syncStarted = process.hrtime.bigint();
       await this.fh.datasync();
+      journalObserver.onFsync?.(Number(process.hrtime.bigint() - syncStarted) / 1e9, this.bytes);
       this.stats.fsyncs++;
       this.durable = upTo;
       this.release();
@@ -382,7 +367,7 @@ export class Journal {
       for (const w of this.waiters) w.reject(new Error('server stopped'));
       this.waiters = [];
       await this.fh.close();
-      await fsp.rm(path.join(this.dir, LOCK), { force: true });
+      await releaseLock(this.dir);
       openDirs.delete(path.resolve(this.dir));
     }
   }

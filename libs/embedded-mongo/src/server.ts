@@ -199,9 +199,11 @@ export interface WireServer {
   connectionCount(): number;
 }
 
+/** Where to listen: a loopback TCP port, or a Unix socket path. */
+export type ListenAt = { host: string; port: number } | { path: string };
+
 export async function listen(
-  host: string,
-  port: number,
+  at: ListenAt,
   state: ServerState,
   durable: DurabilityWait,
   log: (msg: string) => void,
@@ -227,14 +229,14 @@ export async function listen(
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(e);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen('path' in at ? { path: at.path } : { port: at.port, host: at.host }, () => {
       server.off('error', onError);
       resolve();
     });
   });
-  const addr = server.address() as net.AddressInfo;
+  const addr = server.address();
   return {
-    port: addr.port,
+    port: typeof addr === 'object' && addr !== null ? addr.port : 0,
     connectionCount: () => conns.size,
     close: () =>
       new Promise<void>((resolve) => {

@@ -167,6 +167,8 @@ export const FingerPrintLogSchema = SchemaFactory.createForClass(FingerPrintLog)
 FingerPrintLogSchema.index({ dedupe_key: 1 }, { unique: true });
 // Outbox: due undelivered punches, then the head of one terminal's stream in order.
 FingerPrintLogSchema.index({ forward_pending: 1, next_attempt_at: 1 });
+// The forwarding backlog's age (health, metrics): the oldest pending punch without a scan.
+FingerPrintLogSchema.index({ forward_pending: 1, createdAt: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
 // Outbox: the members of a batch sent under one Idempotency-Key.
 FingerPrintLogSchema.index({ forward_key: 1 });

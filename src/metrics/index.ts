@@ -1,0 +1,2 @@
+export * from './metrics.module';
+export { httpMetricsMiddleware } from './http-metrics.middleware';
