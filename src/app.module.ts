@@ -5,6 +5,8 @@ import { AppValidationPipe, HttpExceptionFilter } from '@app/common';
 import { AuthModule } from './auth';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DeviceGroupsModule } from './device-groups';
+import { DeviceSyncModule } from './device-sync';
 import { DeviceUsersModule } from './device-users/device-users.module';
 import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
@@ -27,6 +29,8 @@ import { OperationsModule } from './operations';
     EmployeesModule,
     DeviceUsersModule,
     OperationsModule,
+    DeviceGroupsModule,
+    DeviceSyncModule,
     MetricsModule,
   ],
   providers: [

@@ -123,24 +123,7 @@ describe('POST /api/device-log (e2e)', () => {
       ['no record', { sn: 'DL-BAD' }, 'record'],
       ['an empty record list', { sn: 'DL-BAD', record: [] }, 'record'],
       ['record not a list', { sn: 'DL-BAD', record: { enrollid: 1 } }, 'record'],
-      ['a record that is not an object', { sn: 'DL-BAD', record: [5] }, 'record.0'],
-      [
-        'a non-numeric enrollid',
-        { sn: 'DL-BAD', record: [{ enrollid: 'abc', time: '2025-11-08 10:00:00' }] },
-        'record.0.enrollid',
-      ],
-      [
-        'a negative enrollid',
-        { sn: 'DL-BAD', record: [{ enrollid: -1, time: '2025-11-08 10:00:00' }] },
-        'record.0.enrollid',
-      ],
-      ['no time', { sn: 'DL-BAD', record: [{ enrollid: 1 }] }, 'record.0.time'],
-      ['an impossible time', { sn: 'DL-BAD', record: [{ enrollid: 1, time: '2025-02-30 10:00:00' }] }, 'record.0.time'],
-      [
-        'a wrongly typed event',
-        { sn: 'DL-BAD', record: [{ enrollid: 1, time: '2025-11-08 10:00:00', event: 'in' }] },
-        'record.0.event',
-      ],
+      ['a record that is not an object', { sn: 'DL-BAD', record: [5] }, 'record'],
     ])('refuses %s with 400 and stores nothing', async (_what, body, field) => {
       const res = await post(t, body);
       expect(res.status).toBe(400);
@@ -149,16 +132,35 @@ describe('POST /api/device-log (e2e)', () => {
       expect(await punchesOf(t, 'DL-BAD')).toHaveLength(0);
     });
 
-    it('refuses a whole list when one record is bad', async () => {
-      const res = await post(t, {
-        sn: 'DL-BAD',
-        record: [
-          { enrollid: 1, time: '2025-11-08 10:00:00' },
-          { enrollid: 2, time: 'yesterday' },
-        ],
-      });
-      expect(res.status).toBe(400);
-      expect(await punchesOf(t, 'DL-BAD')).toHaveLength(0);
+    it.each([
+      ['a non-numeric enrollid', { enrollid: 'abc', time: '2025-11-08 10:00:00' }, 'enrollid "abc" is not an integer'],
+      [
+        'a negative enrollid',
+        { enrollid: -1, time: '2025-11-08 10:00:00' },
+        'enrollid -1 is out of range 0..999999999999',
+      ],
+      ['no time', { enrollid: 1 }, 'time missing is not a terminal time'],
+      [
+        'an impossible time',
+        { enrollid: 1, time: '2025-02-30 10:00:00' },
+        'time "2025-02-30 10:00:00" is not a terminal time',
+      ],
+      [
+        'a wrongly typed event',
+        { enrollid: 1, time: '2025-11-08 10:00:00', event: 'in' },
+        'event "in" is not an integer',
+      ],
+    ])('keeps a record with %s as rejected and stores the others', async (_what, bad, reason) => {
+      const sn = `DL-SPLIT-${reason.length}-${String(bad.enrollid)}`;
+      const good = { enrollid: 7, time: '2025-11-08 10:00:00' };
+      const res = await post(t, { sn, record: [good, { ...bad, note: 'kept as posted' }] });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ success: true, forwarded: false, retryLater: true, rejected: 1 });
+      expect((await punchesOf(t, sn)).map((p) => p.enrollid)).toEqual(['7']);
+      const rejected = await t.connection.collection('rejectedrecords').find({ sn }).toArray();
+      expect(rejected.map((r) => [r.raw, r.reason, r.source])).toEqual([
+        [{ ...bad, note: 'kept as posted' }, reason, 'device-log'],
+      ]);
     });
 
     it('refuses malformed JSON with 400', async () => {

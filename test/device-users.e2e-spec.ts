@@ -227,7 +227,7 @@ describe('device users (e2e)', () => {
 
     it.each([
       ['enrollid 0', { enrollid: 0, name: 'A', backupnum: 0 }, 'enrollid'],
-      ['enrollid above 99,999,999', { enrollid: 100_000_000, name: 'A', backupnum: 0 }, 'enrollid'],
+      ['enrollid above 999,999,999,999', { enrollid: 1_000_000_000_000, name: 'A', backupnum: 0 }, 'enrollid'],
       ['enrollid as text', { enrollid: '12', name: 'A', backupnum: 0 }, 'enrollid'],
       ['backupnum 10', { enrollid: 12, name: 'A', backupnum: 10 }, 'backupnum'],
       ['backupnum 51', { enrollid: 12, name: 'A', backupnum: 51 }, 'backupnum'],

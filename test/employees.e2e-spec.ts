@@ -194,7 +194,7 @@ describe('employees (e2e)', () => {
       ['a negative enroll_id', { enroll_id: -5 }, 'enroll_id'],
       ['a fractional enroll_id', { enroll_id: 1.5 }, 'enroll_id'],
       ['a boolean enroll_id', { enroll_id: true }, 'enroll_id'],
-      ['a 10-digit enroll_id', { enroll_id: '1234567890' }, 'enroll_id'],
+      ['a 13-digit enroll_id', { enroll_id: '1234567890123' }, 'enroll_id'],
       ['a 2-character username', { username: 'ab' }, 'username'],
       ['a 65-character username', { username: long(65) }, 'username'],
       ['a username with a space', { username: 'john doe' }, 'username'],

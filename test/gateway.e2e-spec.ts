@@ -146,7 +146,7 @@ describe('Terminal gateway (e2e)', () => {
       expect(cmd).toEqual({ cmd: 'gettime' });
     });
 
-    it('sends nothing before reg is answered and drops requests that come before it', async () => {
+    it('sends nothing before reg is answered but a refusal to a sendlog that comes before it', async () => {
       const sn = nextSn();
       const term = await raw();
       term.send({ cmd: 'sendlog', sn, count: 1, logindex: 1, record: [{ enrollid: 5, time: '2025-01-01 08:00:00' }] });
@@ -155,9 +155,15 @@ describe('Terminal gateway (e2e)', () => {
       expect(registry.send(sn, { cmd: 'gettime' })).toBe(false);
       const reply = await term.reg(sn);
       expect(reply.ret).toBe('reg');
-      // Requests are handled in order: the reg reply is the first frame the socket ever received.
-      expect(term.frames[0]).toMatchObject({ ret: 'reg', result: true });
-      expect(term.frames).toHaveLength(1);
+      // Requests are handled in order: the terminal waits on its sendlog, so it is told to register first.
+      expect(term.frames[0]).toEqual({
+        ret: 'sendlog',
+        result: false,
+        reason: 1,
+        message: 'not registered: send reg first',
+      });
+      expect(term.frames[1]).toMatchObject({ ret: 'reg', result: true });
+      expect(term.frames).toHaveLength(2);
       expect(await punchesOf(sn)).toHaveLength(0);
       expect(replies.filter((r) => r.sn === sn)).toHaveLength(0);
     });
@@ -301,11 +307,11 @@ describe('Terminal gateway (e2e)', () => {
       expect(await doorEventsOf(term.sn)).toHaveLength(2);
     });
 
-    it('refuses a frame with one invalid record and stores nothing of it', async () => {
+    it('splits a frame with an invalid record: the others stored, it kept as rejected, the frame acknowledged', async () => {
       const sn = nextSn();
       const term = await raw();
       await term.reg(sn);
-      const bad = await term.request({
+      const split = await term.request({
         cmd: 'sendlog',
         sn,
         count: 3,
@@ -316,7 +322,8 @@ describe('Terminal gateway (e2e)', () => {
           { enrollid: 5, time: '2025-13-45 99:00:00' },
         ],
       });
-      expect(bad).toEqual({ ret: 'sendlog', result: false, reason: 1 });
+      expect(split).toMatchObject({ ret: 'sendlog', result: true, count: 3, logindex: 9 });
+      // Only a frame with no record list at all is refused.
       expect(await term.request({ cmd: 'sendlog', sn, count: 1, record: 'nonsense' })).toEqual({
         ret: 'sendlog',
         result: false,
@@ -324,9 +331,14 @@ describe('Terminal gateway (e2e)', () => {
       });
       expect(
         await term.request({ cmd: 'sendlog', sn, count: 1, record: [{ enrollid: -3, time: '2025-11-08 09:00:00' }] }),
-      ).toMatchObject({ result: false });
-      expect(await punchesOf(sn)).toHaveLength(0);
-      expect(await doorEventsOf(sn)).toHaveLength(0);
+      ).toMatchObject({ result: true, count: 1 });
+      expect((await punchesOf(sn)).map((p) => p.enrollid)).toEqual(['4']);
+      expect(await doorEventsOf(sn)).toHaveLength(1);
+      const rejected = await t.connection.collection('rejectedrecords').find({ sn }).sort({ reason: 1 }).toArray();
+      expect(rejected.map((r) => [r.raw, r.reason, r.source])).toEqual([
+        [{ enrollid: -3, time: '2025-11-08 09:00:00' }, 'enrollid -3 is out of range 0..999999999999', 'sendlog'],
+        [{ enrollid: 5, time: '2025-13-45 99:00:00' }, 'time "2025-13-45 99:00:00" is not a terminal time', 'sendlog'],
+      ]);
     });
 
     it('keeps record photos apart, and drops an oversized photo but keeps the punch', async () => {
@@ -458,7 +470,10 @@ describe('Terminal gateway (e2e)', () => {
       // Still served after all that, in order:
       const heartbeat = await bad.reg(badSn);
       expect(heartbeat.result).toBe(true);
-      expect(bad.frames.filter((f) => f.ret === 'sendlog')).toEqual([{ ret: 'sendlog', result: false, reason: 1 }]);
+      // The one sendlog with a record list is acknowledged (its unusable record kept as rejected).
+      expect(bad.frames.filter((f) => f.ret === 'sendlog')).toEqual([
+        expect.objectContaining({ ret: 'sendlog', result: true, count: 1, logindex: 1 }),
+      ]);
 
       const ackWhileAbused = good.sendLogs([{ enrollid: 2, time: '2025-11-08 13:00:00' }]);
       bad.send('x'.repeat(70 * 1024));

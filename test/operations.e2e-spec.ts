@@ -198,12 +198,15 @@ describe('operation queue (e2e)', () => {
         result: true,
         count: 120,
         received: 120,
-        pages: 3,
+        records: 120,
+        pages: 4,
         stored: 119,
         doorEvents: 1,
-        rejected: [],
+        rejected: 0,
+        ended: 'empty_page',
       });
-      expect(vt.received.map((f) => f.stn)).toEqual([true, false, false]);
+      // After the reported total, asked once more: the empty page ends the read.
+      expect(vt.received.map((f) => f.stn)).toEqual([true, false, false, false]);
       expect(
         await t.connection.collection('fingerprintlogs').countDocuments({ device_sn: sn, source: 'getnewlog' }),
       ).toBe(119);

@@ -43,4 +43,6 @@ export interface BenchResult {
 
 export interface BenchModule {
   run(opts: BenchOptions): Promise<BenchResult>;
+  /** The runner's last-resort time limit, when a benchmark needs another than 2 min (quick) / 15 min. */
+  limitMs?: { quick: number; full: number };
 }

@@ -4,10 +4,7 @@ import { authConfig, DEFAULT_ADMIN_PASSWORD } from '../config/auth.config';
 import { ConfigValidationError } from '../config/env';
 import { AdminUsersRepository } from './admin-users.repository';
 import { PasswordHasher } from './password-hasher.service';
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
+import { isDuplicateKeyError } from '@app/common';
 
 /**
  * Creates the first admin from ADMIN_EMAIL / ADMIN_PASSWORD when there is none. An existing admin is
@@ -45,7 +42,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       });
     } catch (err) {
       // Another instance booting at the same time created it first.
-      if (isDuplicateKey(err)) return false;
+      if (isDuplicateKeyError(err)) return false;
       throw err;
     }
     this.logger.log(`Created the first admin ${this.cfg.adminEmail}`);

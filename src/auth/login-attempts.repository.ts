@@ -2,10 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { LoginAttempt } from './schemas/login-attempt.schema';
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
+import { isDuplicateKeyError } from '@app/common';
 
 /** Counters shared by all instances; every change is one atomic update of one document. */
 @Injectable()
@@ -39,7 +36,7 @@ export class LoginAttemptsRepository implements OnModuleInit {
         await this.model.create({ _id: key, ...fresh });
         return 1;
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
+        if (!isDuplicateKeyError(err)) throw err;
       }
     }
     throw new Error(`Could not count a login attempt for ${key}: too much contention`);

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
+import { deviceGroupsConfig } from './device-groups.config';
 import { deviceUsersConfig } from './device-users.config';
 import { devicesConfig } from './devices.config';
 import { forwardingConfig } from './forwarding.config';
@@ -18,6 +19,7 @@ export const CONFIG_NAMESPACES = [
   operationsConfig,
   forwardingConfig,
   deviceUsersConfig,
+  deviceGroupsConfig,
   opsConfig,
 ];
 

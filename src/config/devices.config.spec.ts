@@ -35,6 +35,7 @@ describe('devicesConfig', () => {
       cmdRateWindowMs: 10_000,
       floodCloseDrops: 2000,
       logImageMaxBytes: 2 * 1024 * 1024,
+      maxFutureSkewMs: 86_400_000,
       qrcodeAccess: false,
       deviceLogToken: undefined,
     });
@@ -71,6 +72,7 @@ describe('devicesConfig', () => {
     [{ DEVICE_NOSENDUSER: 'maybe' }, 'DEVICE_NOSENDUSER'],
     [{ DEVICE_CMD_RATE_LIMIT: '-1' }, 'DEVICE_CMD_RATE_LIMIT'],
     [{ DEVICE_DEFAULT_TIMEZONE: 'Mars/Olympus' }, 'DEVICE_DEFAULT_TIMEZONE'],
+    [{ DEVICE_MAX_FUTURE_SKEW: 'a while' }, 'DEVICE_MAX_FUTURE_SKEW'],
   ])('refuses %j naming the variable', (env, variable) => {
     Object.assign(process.env, env);
     expect(() => devicesConfig()).toThrow(new RegExp(`Invalid configuration: ${variable}`));

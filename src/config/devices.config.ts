@@ -115,6 +115,8 @@ export const devicesConfig = registerAs('devices', () => {
     floodCloseDrops: readInt(env, 'DEVICE_FLOOD_CLOSE_DROPS', windowAllowance, { min: 1 }),
     /** Largest decoded punch photo kept from a sendlog record; larger photos are dropped (the punch is kept). */
     logImageMaxBytes: readBytes(env, 'DEVICE_LOG_IMAGE_MAX', 2 * 1024 * 1024, { min: 1024 }),
+    /** A punch dated more than this ahead of the server clock is stored flagged `clock_suspect`. */
+    maxFutureSkewMs: readDurationMs(env, 'DEVICE_MAX_FUTURE_SKEW', 86_400_000, { min: 1_000 }),
     /** Answer to `sendqrcode`: open the door or not, and the text shown. */
     qrcodeAccess: readBool(env, 'DEVICE_QRCODE_ACCESS', false),
     qrcodeMessage: readString(env, 'DEVICE_QRCODE_MESSAGE', 'QR code not accepted'),

@@ -15,6 +15,7 @@ describe('operationsConfig', () => {
     expect(operationsConfig()).toEqual({
       replyTimeoutMs: 10_000,
       pageTimeoutMs: 60_000,
+      catchUpPageTimeoutMs: 15_000,
       retryBaseMs: 2_000,
       retryMaxMs: 60_000,
       maxAttempts: 5,
@@ -43,6 +44,8 @@ describe('operationsConfig', () => {
     ['OP_LEASE_TTL', '100ms'],
     ['OP_MAX_ATTEMPTS', '0'],
     ['OP_RETENTION_DAYS', 'forever'],
+    ['OP_CATCHUP_PAGE_TIMEOUT', 'soon'],
+    ['OP_CATCHUP_PAGE_TIMEOUT', '10ms'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     process.env[name] = value;
     expect(() => operationsConfig()).toThrow(ConfigValidationError);

@@ -8,6 +8,11 @@ export const operationsConfig = registerAs('operations', () => {
     replyTimeoutMs: readDurationMs(env, 'OP_REPLY_TIMEOUT', 10_000, { min: 100 }),
     /** Wait for one page of a paged command, or a photo transfer. */
     pageTimeoutMs: readDurationMs(env, 'OP_PAGE_TIMEOUT', 60_000, { min: 100 }),
+    /**
+     * Wait for one page of the background catch-up getnewlog (queued when a terminal reports unsent
+     * logs): short, so a terminal that ignores getnewlog does not hold up anything for long.
+     */
+    catchUpPageTimeoutMs: readDurationMs(env, 'OP_CATCHUP_PAGE_TIMEOUT', 15_000, { min: 100 }),
     retryBaseMs: readDurationMs(env, 'OP_RETRY_BASE', 2_000, { min: 10 }),
     retryMaxMs: readDurationMs(env, 'OP_RETRY_MAX', 60_000, { min: 10 }),
     maxAttempts: readInt(env, 'OP_MAX_ATTEMPTS', 5, { min: 1, max: 100 }),

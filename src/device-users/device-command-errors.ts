@@ -1,9 +1,4 @@
-import { ApiError, ContractError } from '@app/common';
-
-/** The contract's answer for an offline or unknown terminal. */
-export function deviceOffline(): ContractError {
-  return new ContractError(409, { success: false, error: 'device_offline_or_not_registered' });
-}
+import { ApiError } from '@app/common';
 
 export interface FinishedOperation {
   _id: string;

@@ -1,4 +1,5 @@
 import { isCredentialSlot, normaliseCredentialRecord } from '@app/device-protocol';
+import { describeError } from '@app/common';
 
 /** Pure planning of a transfer: which credentials go to the target, and which users may leave the source. */
 
@@ -37,10 +38,6 @@ export type PlannedUser =
       deleteFromSource: boolean;
     };
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** 0 user, 1 admin, 2 super user; anything else a terminal reports is written as a plain user. */
 function toAdmin(value: number | undefined): number {
   return value !== undefined && Number.isInteger(value) && value >= 0 && value <= 2 ? value : 0;
@@ -73,7 +70,7 @@ function planUser(user: FetchedUser, move: boolean): PlannedUser {
         payload: { enrollid: user.enrollid, name, backupnum: cred.backupnum, admin, record },
       });
     } catch (err) {
-      unreadable.push({ backupnum: cred.backupnum, reason: errorText(err) });
+      unreadable.push({ backupnum: cred.backupnum, reason: describeError(err) });
     }
   }
   return {

@@ -1,11 +1,11 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ApiError } from '@app/common';
-import { isCredentialSlot } from '@app/device-protocol';
+import { ApiError, describeError } from '@app/common';
+import { BACKUPNUM, isCredentialSlot } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, DeviceUsersService, type DeviceUserView } from '../devices';
-import { OperationStatus, OperationsService, type OperationView } from '../operations';
-import { commandFailed, deviceOffline } from './device-command-errors';
+import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import { commandFailed } from './device-command-errors';
 import type { TransferUsersDto } from './dto/transfer-users.dto';
 import { FetchedCredential, FetchedUser, planTransfer, PlannedUser, selectRosterUsers } from './transfer-planner';
 import {
@@ -19,8 +19,6 @@ import {
 import { credentialKey, readInfoFailures, readRosterRows, RosterRow } from './user-records';
 
 export const TRANSFER_TYPE = 'transfer';
-const DELETE_WHOLE_USER = 13;
-
 export interface TransferAnswer {
   success: true;
   fromSn: string;
@@ -37,17 +35,6 @@ export interface TransferProgress {
   deleteFromSource: boolean;
   results: TransferUserResult[];
   summary: TransferSummary;
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof HttpException) {
-    const body = err.getResponse();
-    if (typeof body === 'object' && body !== null) {
-      const { error, message } = body as { error?: unknown; message?: unknown };
-      return [error, message].filter((v) => typeof v === 'string').join(': ') || err.message;
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 function describeProblems(summary: TransferSummary): string {
@@ -262,7 +249,7 @@ export class TransferService {
         const op = await this.operations.enqueue(
           fromSn,
           'deleteuser',
-          { enrollid: user.enrollid, backupnum: DELETE_WHOLE_USER },
+          { enrollid: user.enrollid, backupnum: BACKUPNUM.WHOLE_USER },
           { parentId, requestedBy, dependsOn: [...entry.pushes.values()].map((p) => p.opId) },
         );
         entry.delete = { opId: op._id, status: op.status };

@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ADDUSER_FLAG_AUTO } from '@app/device-protocol';
+import { ADDUSER_FLAG_AUTO, BACKUPNUM } from '@app/device-protocol';
 import { ApiError } from '@app/common';
 import { DevicesService, DeviceUsersService } from '../devices';
-import { OperationStatus, OperationsService, type OperationView } from '../operations';
-import { commandFailed, deviceOffline, replyReason } from './device-command-errors';
+import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import { commandFailed, replyReason } from './device-command-errors';
 import type { AddUserDto } from './dto/add-user.dto';
 import { readInfoFailures, readRosterRows, toUserRecords, UserRecord } from './user-records';
 
 /** `adduser` refused because the enroll id is taken (reference §4, #35). */
 const REASON_ID_EXISTS = 2;
-/** `deleteuser` slot for the whole user: fingers, card, password and name. */
-const DELETE_WHOLE_USER = 13;
-
 export interface CommandAnswer {
   success: boolean;
   opId: string;
@@ -110,7 +107,7 @@ export class UserManagementService {
       const op = await this.operations.enqueue(
         sn,
         'deleteuser',
-        { enrollid, backupnum: DELETE_WHOLE_USER },
+        { enrollid, backupnum: BACKUPNUM.WHOLE_USER },
         { requestedBy },
       );
       results.push({ enrollid, opId: op._id, status: op.status });

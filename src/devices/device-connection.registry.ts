@@ -20,10 +20,23 @@ export interface TerminalReplyEvent {
   frame: Record<string, unknown>;
 }
 
+/** A user (one credential, or only name/admin) the terminal pushed with `senduser`, after it was stored. */
+export interface TerminalUserReceivedEvent {
+  sn: string;
+  enrollid: number;
+  backupnum?: number;
+  name?: string;
+  admin?: number;
+  record?: string | number;
+  /** when the server received the frame: the order of enrolments of one id on several terminals */
+  receivedAt: Date;
+}
+
 export interface DeviceConnectionEvents {
   registered: [TerminalRegisteredEvent];
   disconnected: [TerminalDisconnectedEvent];
   reply: [TerminalReplyEvent];
+  userReceived: [TerminalUserReceivedEvent];
 }
 
 /** What the registry needs of a socket (the gateway's session implements it). */
@@ -112,6 +125,11 @@ export class DeviceConnectionRegistry extends EventEmitter<DeviceConnectionEvent
     if (this.current.get(sn) !== conn) return;
     this.announced.add(sn);
     this.safeEmit('registered', { sn, devinfo, firstOnSocket });
+  }
+
+  /** Emitted after a `senduser` was stored (and before it is acknowledged). */
+  announceUserReceived(e: TerminalUserReceivedEvent): void {
+    this.safeEmit('userReceived', e);
   }
 
   deliverReply(sn: string, ret: string, frame: Record<string, unknown>): void {

@@ -49,13 +49,15 @@ export class DeviceLogController {
   @ApiOkResponse({
     description:
       'Stored. forwarded=true, retryLater=false when the HR server confirmed; forwarded=false, retryLater=true ' +
-      'otherwise (the outbox delivers later); both false when the records were only door events (nothing to forward).',
-    schema: { example: { success: true, forwarded: false, retryLater: true } },
+      'otherwise (the outbox delivers later); both false when the records were only door events (nothing to forward). ' +
+      '`rejected: N` when N records could not be stored (an impossible time, an id out of range...): the others are ' +
+      'stored, those are listed at GET /api/devices/:sn/rejected-logs.',
+    schema: { example: { success: true, forwarded: false, retryLater: true, rejected: 1 } },
   })
   @ApiErrorResponse(
     400,
     'Missing or wrongly typed sn, record, enrollid or time',
-    validationExample('record.0.time', 'time must be a date and time like 2025-11-08 09:00:00 or 2025-11-08T09:00:00'),
+    validationExample('record', 'each record must be an object'),
   )
   @ApiErrorResponse(401, 'DEVICE_LOG_TOKEN is set and the bearer token is missing or wrong', {
     success: false,

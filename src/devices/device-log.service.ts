@@ -1,19 +1,32 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseLogRecords } from '@app/device-protocol';
+import { splitLogRecords } from '@app/device-protocol';
 import { ApiError } from '@app/common';
 import { FingerprintsService } from '../fingerprints';
 import { DevicesService } from './devices.service';
 import type { DeviceLogDto } from './dto/device-log.dto';
-import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
+import { TerminalLogsService } from './terminal-logs.service';
 
 export interface DeviceLogResult {
   success: true;
   forwarded: boolean;
   retryLater: boolean;
+  /** Records of the body that could not be stored (kept as rejected records); absent when none. */
+  rejected?: number;
 }
 
 function invalidRecord(field: string, message: string): ApiError {
   return new ApiError(400, 'validation_failed', `${field}: ${message}`, { errors: [{ field, messages: [message] }] });
+}
+
+const RECORD_FIELDS = ['enrollid', 'time', 'event', 'mode', 'inout', 'verifymode', 'temp', 'logindex', 'name', 'image'];
+
+/** The record fields of a posted record (unknown keys are dropped, as the body's other unknown keys). */
+function knownFields(record: unknown): unknown {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return record;
+  const source = record as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of RECORD_FIELDS) if (source[key] !== undefined) out[key] = source[key];
+  return out;
 }
 
 /** POST /api/device-log: punches from terminals or gateways over HTTP, stored like sendlog, forwarded once inline. */
@@ -34,26 +47,23 @@ export class DeviceLogService {
         sn: body.sn,
       });
     }
-    // The same lenient reading as the gateway's sendlog, so both paths store identical records.
-    const parsed = parseLogRecords({ record: body.record.map((r) => ({ ...r })) });
+    // The same lenient reading as the gateway's sendlog, so both paths store identical records;
+    // records that cannot be stored are kept as rejected records and counted in the answer.
+    const parsed = splitLogRecords({ record: body.record.map(knownFields) });
     if (!parsed.ok) throw invalidRecord('record', parsed.reason);
+    // A rejected record is kept as it was posted, unknown keys included.
+    for (const r of parsed.value.rejected) r.raw = body.record[r.index];
     const ctx = this.devices.contextOf(body.sn, doc);
-    let result;
-    try {
-      result = await this.logs.ingest(parsed.value, {
-        sn: body.sn,
-        source: 'device-log',
-        timeZone: ctx.timeZone,
-        ...(ctx.name ? { deviceName: ctx.name } : {}),
-      });
-    } catch (err) {
-      if (err instanceof InvalidLogRecordError) throw invalidRecord(`record.${err.index}`, err.reason);
-      throw err;
-    }
+    const result = await this.logs.ingest(
+      parsed.value.records,
+      { sn: body.sn, source: 'device-log', timeZone: ctx.timeZone, ...(ctx.name ? { deviceName: ctx.name } : {}) },
+      parsed.value.rejected,
+    );
+    const rejected = result.rejected > 0 ? { rejected: result.rejected } : {};
     await this.devices.recordDeviceLog(body.sn).catch((err: unknown) => {
       this.logger.warn(`${body.sn}: could not note the device-log time: ${String(err)}`);
     });
-    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false };
+    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false, ...rejected };
     let forwarded = false;
     try {
       forwarded = (await this.fingerprints.forwardNow(result.punchIds)).forwarded;
@@ -61,6 +71,6 @@ export class DeviceLogService {
       // Stored already: the outbox delivers it later.
       this.logger.warn(`${body.sn}: inline forward failed, the outbox takes over: ${String(err)}`);
     }
-    return { success: true, forwarded, retryLater: !forwarded };
+    return { success: true, forwarded, retryLater: !forwarded, ...rejected };
   }
 }

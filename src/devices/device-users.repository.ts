@@ -2,12 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
 import { DeviceUser } from './schemas/device-user.schema';
+import { isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
-
-function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 /** The only class touching the DeviceUser model. */
 @Injectable()
@@ -20,6 +17,11 @@ export class DeviceUsersRepository {
 
   async findBySn(sn: string): Promise<DeviceUserRecord[]> {
     return this.model.find({ sn }).sort({ enrollid: 1 }).lean<DeviceUserRecord[]>().exec();
+  }
+
+  /** Users the last read (or write) found on the terminal. */
+  async countOnDevice(sn: string): Promise<number> {
+    return this.model.countDocuments({ sn, onDevice: { $ne: false } }).exec();
   }
 
   async pageBySn(sn: string, skip: number, limit: number): Promise<{ total: number; items: DeviceUserRecord[] }> {

@@ -146,6 +146,10 @@ export class DeviceUsersService {
     return (await this.repo.findBySn(sn)).map(toView);
   }
 
+  async countOnDevice(sn: string): Promise<number> {
+    return this.repo.countOnDevice(sn);
+  }
+
   async page(sn: string, skip: number, limit: number): Promise<{ total: number; items: DeviceUserView[] }> {
     const { total, items } = await this.repo.pageBySn(sn, skip, limit);
     return { total, items: items.map(toView) };

@@ -39,6 +39,10 @@ export interface DeviceDetailView extends DeviceView {
   disconnectReason: string | null;
   lastDeviceLogAt: Date | null;
   createdAt: Date | null;
+  /** Terminal clock minus server clock (seconds), when measured. */
+  clock: { offsetSeconds: number; measuredAt: Date; source: string } | null;
+  /** Whether the terminal answers the background catch-up getnewlog; null until tried. */
+  catchUp: { supported: boolean; lastError: string | null } | null;
 }
 
 function num(devinfo: Record<string, unknown>, key: string): number | null {
@@ -99,5 +103,7 @@ export function toDeviceDetailView(doc: DeviceRecord, defaultTimeZone: string, l
     disconnectReason: doc.disconnectReason ?? null,
     lastDeviceLogAt: doc.lastDeviceLogAt ?? null,
     createdAt: doc.createdAt ?? null,
+    clock: doc.clock ?? null,
+    catchUp: doc.catchUp ? { supported: doc.catchUp.supported, lastError: doc.catchUp.lastError ?? null } : null,
   };
 }

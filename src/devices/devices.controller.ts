@@ -9,6 +9,8 @@ import { DevicesService } from './devices.service';
 import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { ParseSnPipe } from './parse-sn.pipe';
+import { TerminalFieldService } from './terminal-field.service';
+import { credentialKind } from '@app/device-protocol';
 
 const SN_EXAMPLE = 'ZXRE06022863';
 const DEVICE_EXAMPLE = {
@@ -53,6 +55,8 @@ const DEVICE_DETAIL_EXAMPLE = {
   disconnectReason: null,
   lastDeviceLogAt: null,
   createdAt: '2025-10-01T08:00:00.000Z',
+  clock: { offsetSeconds: 2, measuredAt: '2025-11-08T07:59:12.000Z', source: 'reg' },
+  catchUp: { supported: true, lastError: null },
 };
 const NOT_FOUND_EXAMPLE = { success: false, error: 'device_not_found', message: `No terminal with sn ${SN_EXAMPLE}` };
 const INVALID_SN_EXAMPLE = {
@@ -90,6 +94,7 @@ export class DevicesController {
     private readonly devices: DevicesService,
     private readonly doorEvents: DoorEventsRepository,
     private readonly deviceUsers: DeviceUsersService,
+    private readonly field: TerminalFieldService,
   ) {}
 
   @Get()
@@ -116,13 +121,18 @@ export class DevicesController {
   @Get(':sn')
   @ApiOperation({ summary: 'One terminal with everything it reported at registration (devinfo). Admin token.' })
   @ApiParam({ name: 'sn', example: SN_EXAMPLE })
-  @ApiOkResponse({ description: 'The terminal', schema: { example: { success: true, item: DEVICE_DETAIL_EXAMPLE } } })
+  @ApiOkResponse({
+    description:
+      'The terminal; `rejectedLogs` counts the log records it sent that could not be stored (see rejected-logs), ' +
+      '`clock` its measured clock offset, `catchUp` whether it answers the background getnewlog',
+    schema: { example: { success: true, item: { ...DEVICE_DETAIL_EXAMPLE, rejectedLogs: 0 } } },
+  })
   @ApiErrorResponse(400, 'Malformed serial number', INVALID_SN_EXAMPLE)
   @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
   async get(@Param('sn', ParseSnPipe) sn: string) {
     const item = await this.devices.findBySn(sn);
     if (!item) throw notFound(sn);
-    return { success: true, item };
+    return { success: true, item: { ...item, rejectedLogs: await this.field.rejectedCount(sn) } };
   }
 
   @Patch(':sn')
@@ -270,15 +280,4 @@ export class DevicesController {
 
 function canonicalZone(zone: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-}
-
-/** The reference's backupnum table (§5). */
-function credentialKind(backupnum: number): string {
-  if (backupnum >= 0 && backupnum <= 9) return 'fingerprint';
-  if (backupnum === 10) return 'password';
-  if (backupnum === 11) return 'card';
-  if (backupnum >= 20 && backupnum <= 27) return 'face';
-  if ((backupnum >= 30 && backupnum <= 37) || backupnum === 40 || backupnum === 41) return 'palm';
-  if (backupnum === 50) return 'photo';
-  return 'other';
 }

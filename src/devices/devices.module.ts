@@ -20,6 +20,10 @@ import { Device, DeviceSchema } from './schemas/device.schema';
 import { DeviceLogImageUsage, DeviceLogImageUsageSchema } from './schemas/device-log-image-usage.schema';
 import { DeviceUser, DeviceUserSchema } from './schemas/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
+import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.schema';
+import { RejectedLogsController } from './rejected-logs.controller';
+import { RejectedRecordsRepository } from './rejected-records.repository';
+import { TerminalFieldService } from './terminal-field.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalRequestsService } from './terminal-requests.service';
 import { TerminalGateway } from './terminal.gateway';
@@ -32,10 +36,11 @@ import { TerminalGateway } from './terminal.gateway';
       { name: Device.name, schema: DeviceSchema },
       { name: DoorEvent.name, schema: DoorEventSchema },
       { name: DeviceUser.name, schema: DeviceUserSchema },
+      { name: RejectedRecord.name, schema: RejectedRecordSchema },
       { name: DeviceLogImageUsage.name, schema: DeviceLogImageUsageSchema },
     ]),
   ],
-  controllers: [DevicesController, DeviceRegistrationController, DeviceLogController],
+  controllers: [DevicesController, DeviceRegistrationController, RejectedLogsController, DeviceLogController],
   providers: [
     DeviceConnectionRegistry,
     DevicesRepository,
@@ -51,7 +56,16 @@ import { TerminalGateway } from './terminal.gateway';
     DeviceLogLimitsGuard,
     DeviceLogImageUsageRepository,
     DeviceLogImageBudgetService,
+    RejectedRecordsRepository,
+    TerminalFieldService,
   ],
-  exports: [DeviceConnectionRegistry, DevicesService, DeviceUsersService, TerminalLogsService, TerminalGateway],
+  exports: [
+    DeviceConnectionRegistry,
+    DevicesService,
+    DeviceUsersService,
+    TerminalLogsService,
+    TerminalGateway,
+    TerminalFieldService,
+  ],
 })
 export class DevicesModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter } from 'mongoose';
-import { Device } from './schemas/device.schema';
+import { CatchUpState, Device, TerminalClockState } from './schemas/device.schema';
 
 export type DeviceRecord = Device & { _id: unknown };
 export type RegisteredDevice = Pick<DeviceRecord, 'timeZone' | 'model' | 'firmware'>;
@@ -176,5 +176,13 @@ export class DevicesRepository {
         { upsert: true },
       )
       .exec();
+  }
+
+  async setClock(sn: string, clock: TerminalClockState): Promise<void> {
+    await this.model.updateOne({ sn }, { $set: { clock } }).exec();
+  }
+
+  async setCatchUp(sn: string, catchUp: CatchUpState): Promise<void> {
+    await this.model.updateOne({ sn }, { $set: { catchUp } }).exec();
   }
 }

@@ -118,10 +118,6 @@ export class DevicesService {
     return this.allowList.has(sn) || doc?.allowed === true;
   }
 
-  get allowListEnabled(): boolean {
-    return this.allowList.size > 0;
-  }
-
   // ---- used by the gateway ----
 
   async findRecord(sn: string): Promise<DeviceRecord | null> {

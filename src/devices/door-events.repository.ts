@@ -2,13 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { DoorEvent } from './schemas/door-event.schema';
+import { isDuplicateKeyError } from '@app/common';
 
 export type NewDoorEvent = Omit<DoorEvent, 'receivedAt'>;
 export type DoorEventRecord = DoorEvent & { _id: unknown; receivedAt: Date };
-
-function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 /** The only class touching the DoorEvent model. */
 @Injectable()

@@ -5,6 +5,7 @@ export {
   type TerminalDisconnectedEvent,
   type TerminalRegisteredEvent,
   type TerminalReplyEvent,
+  type TerminalUserReceivedEvent,
 } from './device-connection.registry';
 export { DevicesService, type TerminalContext } from './devices.service';
 export type { DeviceDetailView, DeviceView } from './device.view';
@@ -18,12 +19,7 @@ export {
   type RosterRowInput,
   type UserInput,
 } from './device-users.service';
-export {
-  TerminalLogsService,
-  InvalidLogRecordError,
-  type IngestContext,
-  type IngestResult,
-  type LogSource,
-} from './terminal-logs.service';
+export { TerminalLogsService, type IngestContext, type IngestResult, type LogSource } from './terminal-logs.service';
 export { TerminalGateway } from './terminal.gateway';
+export { TerminalFieldService } from './terminal-field.service';
 export { DOOR_EVENTS, doorEventMeaning } from './door-events';

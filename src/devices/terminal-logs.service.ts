@@ -1,19 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { type LogRecord, parseTerminalTime, toInt } from '@app/device-protocol';
+import { type LogRecord, parseTerminalTime, type RejectedLogRecord, toInt } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
 import {
   FingerprintsService,
   InvalidPunchError,
+  decodeBase64Image,
   PunchImagesService,
-  sniffImageMime,
   type TerminalPunchInput,
+  type TerminalPunchSource,
 } from '../fingerprints';
 import { doorEventMeaning } from './door-events';
 import { DoorEventsRepository, NewDoorEvent } from './door-events.repository';
-import { storableObject } from './storable';
+import { NewRejectedRecord, RejectedRecordsRepository } from './rejected-records.repository';
+import { storable, storableObject } from './storable';
+import { countPunches } from '../metrics/hooks';
 
-export type LogSource = 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
+export type LogSource = TerminalPunchSource;
 
 export interface IngestContext {
   sn: string;
@@ -30,44 +33,38 @@ export interface IngestResult {
   punches: { stored: number; duplicates: number };
   doorEvents: { stored: number; duplicates: number };
   photosDropped: number;
-}
-
-/** A record that cannot be stored: the whole frame is refused and nothing of it is written. */
-export class InvalidLogRecordError extends Error {
-  constructor(
-    readonly index: number,
-    readonly reason: string,
-  ) {
-    super(`record[${index}]: ${reason}`);
-    this.name = 'InvalidLogRecordError';
-  }
+  /** Records of the frame that could not be stored: kept as rejected records (new or kept before). */
+  rejected: number;
+  /** Punches dated more than DEVICE_MAX_FUTURE_SKEW ahead of the server clock (stored, flagged). */
+  clockSuspect: number;
+  /** The latest instant among the frame's usable records (to measure the terminal's clock). */
+  latest?: Date;
 }
 
 type PhotoResult = { ok: true; data: Buffer; mime: string } | { ok: false; reason: string };
 
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A rejected record is kept without its photo (which can be megabytes). */
+function withoutImage(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('image' in raw)) return raw;
+  const { image: _image, ...rest } = raw as Record<string, unknown>;
+  return rest;
+}
 
 /** A terminal's `image`: base64 JPEG (sometimes as a data URL). Size is checked before decoding. */
 export function decodeTerminalPhoto(image: string, maxBytes: number): PhotoResult {
-  let b64 = image.startsWith('data:') ? image.slice(image.indexOf(',') + 1) : image;
-  b64 = b64.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
-  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-  const size = Math.floor((b64.length * 3) / 4) - padding;
-  if (size > maxBytes)
-    return { ok: false, reason: `photo of ${size} bytes exceeds DEVICE_LOG_IMAGE_MAX (${maxBytes})` };
-  if (b64.length === 0 || b64.length % 4 === 1 || !BASE64_RE.test(b64)) {
-    return { ok: false, reason: 'photo is not valid base64' };
+  const b64 = image.startsWith('data:') ? image.slice(image.indexOf(',') + 1) : image;
+  const decoded = decodeBase64Image(b64, maxBytes, { lenient: true });
+  if (decoded.ok) return decoded;
+  if (decoded.tooLarge) {
+    return { ok: false, reason: `photo of ${decoded.size} bytes exceeds DEVICE_LOG_IMAGE_MAX (${maxBytes})` };
   }
-  const data = Buffer.from(b64, 'base64');
-  const mime = sniffImageMime(data);
-  if (!mime) return { ok: false, reason: 'photo is not a JPEG or PNG picture' };
-  return { ok: true, data, mime };
+  return { ok: false, reason: `photo ${decoded.reason}` };
 }
 
 /**
  * Stores the log records of one frame (sendlog, getnewlog/getalllog packet, POST /api/device-log):
  * punches through the fingerprints module, door events (enrollid 0) in their own collection, photos
- * apart. The whole frame is validated before anything is written; resolves once everything is durable.
+ * apart, records that cannot be stored as rejected records; resolves once everything is durable.
  */
 @Injectable()
 export class TerminalLogsService {
@@ -77,18 +74,37 @@ export class TerminalLogsService {
     private readonly fingerprints: FingerprintsService,
     private readonly images: PunchImagesService,
     private readonly doorEvents: DoorEventsRepository,
+    private readonly rejectedRecords: RejectedRecordsRepository,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
   ) {}
 
-  async ingest(records: LogRecord[], ctx: IngestContext): Promise<IngestResult> {
-    const punches: { index: number; rec: LogRecord; at: Date }[] = [];
+  /**
+   * `rejectedAtParse`: records of the same frame the protocol reader could not use. Every record
+   * that cannot be stored is kept as a rejected record with its reason; the others are stored.
+   */
+  async ingest(
+    records: LogRecord[],
+    ctx: IngestContext,
+    rejectedAtParse: readonly RejectedLogRecord[] = [],
+  ): Promise<IngestResult> {
+    const rejected: NewRejectedRecord[] = rejectedAtParse.map((r) =>
+      this.rejectedOf(ctx, withoutImage(r.raw), r.reason),
+    );
+    let punches: { index: number; rec: LogRecord; at: Date }[] = [];
     const doors: NewDoorEvent[] = [];
+    const suspectAfter = Date.now() + this.cfg.maxFutureSkewMs;
+    let latest: Date | undefined;
     records.forEach((rec, index) => {
       const at = parseTerminalTime(rec.time, ctx.timeZone);
-      if (!at) throw new InvalidLogRecordError(index, `time ${JSON.stringify(rec.time)} is not a valid time`);
-      if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid < 0) {
-        throw new InvalidLogRecordError(index, `enrollid ${JSON.stringify(rec.enrollid)} is not valid`);
+      if (!at) {
+        rejected.push(this.rejectedOf(ctx, rec.raw, `time ${JSON.stringify(rec.time)} is not a valid time`));
+        return;
       }
+      if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid < 0) {
+        rejected.push(this.rejectedOf(ctx, rec.raw, `enrollid ${JSON.stringify(rec.enrollid)} is not valid`));
+        return;
+      }
+      if (!latest || at.getTime() > latest.getTime()) latest = at;
       if (rec.enrollid !== 0) {
         punches.push({ index, rec, at });
         return;
@@ -113,49 +129,72 @@ export class TerminalLogsService {
     const photos = await this.storePhotos(punches, ctx.sn);
     let punchIds: string[] = [];
     let punchCounts = { stored: 0, duplicates: 0 };
-    if (punches.length > 0) {
+    let clockSuspect = 0;
+    // The fingerprints store refuses a frame naming the record it cannot take: that record is kept
+    // as rejected and the rest stored, so one record never blocks the others.
+    while (punches.length > 0) {
+      const input = punches.map(({ rec, at, index }) =>
+        toPunchInput(rec, at, photos.ids.get(index), logindexOf(rec, ctx), at.getTime() > suspectAfter),
+      );
       try {
         const res = await this.fingerprints.storeTerminalPunches({
           sn: ctx.sn,
           ...(ctx.deviceName ? { deviceName: ctx.deviceName } : {}),
           timeZone: ctx.timeZone,
           source: ctx.source,
-          records: punches.map(({ rec, at }, i) => toPunchInput(rec, at, photos.ids[i], logindexOf(rec, ctx))),
+          records: input,
         });
         punchIds = res.ids;
         punchCounts = { stored: res.stored, duplicates: res.duplicates };
+        clockSuspect = input.filter((p) => p.clockSuspect).length;
+        break;
       } catch (err) {
-        if (err instanceof InvalidPunchError) {
-          throw new InvalidLogRecordError(punches[err.index]?.index ?? err.index, err.reason);
-        }
-        throw err;
+        const bad = err instanceof InvalidPunchError ? punches[err.index] : undefined;
+        if (!bad || !(err instanceof InvalidPunchError)) throw err;
+        rejected.push(this.rejectedOf(ctx, bad.rec.raw, err.reason));
+        punches = punches.filter((p) => p !== bad);
       }
     }
     const doorCounts =
       doors.length > 0 ? await this.doorEvents.insertDeduplicated(doors) : { stored: 0, duplicates: 0 };
-    return { punchIds, punches: punchCounts, doorEvents: doorCounts, photosDropped: photos.dropped };
+    if (rejected.length > 0) {
+      await this.rejectedRecords.insertDeduplicated(rejected);
+      countPunches(ctx.source, { rejected: rejected.length });
+      this.logger.warn(
+        `${ctx.sn}: ${rejected.length} record(s) of a ${ctx.source} frame rejected (listed in rejected-logs): ${rejected[0].reason}`,
+      );
+    }
+    return {
+      punchIds,
+      punches: punchCounts,
+      doorEvents: doorCounts,
+      photosDropped: photos.dropped,
+      rejected: rejected.length,
+      clockSuspect,
+      ...(latest ? { latest } : {}),
+    };
+  }
+
+  private rejectedOf(ctx: IngestContext, raw: unknown, reason: string): NewRejectedRecord {
+    return { sn: ctx.sn, raw: storable(raw) ?? null, reason, source: ctx.source };
   }
 
   /** Photos are kept apart from the log; an unusable or oversized one is dropped, never the punch. */
   private async storePhotos(
     punches: { index: number; rec: LogRecord }[],
     sn: string,
-  ): Promise<{ ids: (string | undefined)[]; dropped: number }> {
-    const ids: (string | undefined)[] = [];
+  ): Promise<{ ids: Map<number, string>; dropped: number }> {
+    const ids = new Map<number, string>();
     let dropped = 0;
     for (const { index, rec } of punches) {
-      if (!rec.image) {
-        ids.push(undefined);
-        continue;
-      }
+      if (!rec.image) continue;
       const photo = decodeTerminalPhoto(rec.image, this.cfg.logImageMaxBytes);
       if (!photo.ok) {
         dropped++;
         this.logger.warn(`${sn}: photo of record[${index}] (enrollid ${rec.enrollid}) dropped: ${photo.reason}`);
-        ids.push(undefined);
         continue;
       }
-      ids.push(await this.images.store(photo.data, photo.mime));
+      ids.set(index, await this.images.store(photo.data, photo.mime));
     }
     return { ids, dropped };
   }
@@ -170,8 +209,10 @@ function toPunchInput(
   instant: Date,
   imageId: string | undefined,
   logindex: number | undefined,
+  clockSuspect: boolean,
 ): TerminalPunchInput {
   const input: TerminalPunchInput = { enrollid: rec.enrollid, time: rec.time, instant, raw: rec.raw };
+  if (clockSuspect) input.clockSuspect = true;
   if (rec.mode !== undefined) input.mode = rec.mode;
   if (rec.inout !== undefined) input.inout = rec.inout;
   if (rec.event !== undefined) input.event = rec.event;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
+  buildCheckliveReply,
+  buildNotRegisteredReply,
   buildQrcodeReply,
   buildRegReply,
   buildSendlogReply,
@@ -14,14 +16,15 @@ import {
   toStr,
 } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
-import { countPunches } from '../metrics/hooks';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceUsersService } from './device-users.service';
 import { DevicesService } from './devices.service';
 import { storableObject } from './storable';
-import { InvalidLogRecordError, TerminalLogsService } from './terminal-logs.service';
+import { TerminalFieldService } from './terminal-field.service';
+import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalSession } from './terminal-session';
+import { describeError } from '@app/common';
 
 const REPLACED_CLOSE_CODE = 4000;
 const REFUSED_CLOSE_CODE = 4003;
@@ -36,6 +39,7 @@ export class TerminalRequestsService {
     private readonly devices: DevicesService,
     private readonly logs: TerminalLogsService,
     private readonly users: DeviceUsersService,
+    private readonly field: TerminalFieldService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
   ) {}
 
@@ -43,6 +47,12 @@ export class TerminalRequestsService {
     if (!session.open) return;
     if (cmd === 'reg') return this.handleReg(session, msg);
     if (!session.ready || !session.sn) {
+      // A terminal waits on its sendlog/senduser: it gets a refusal (it registers and resends).
+      if (cmd === 'sendlog' || cmd === 'senduser') {
+        session.warn(`"${cmd}" before registration refused (result:false)`);
+        session.sendFrame(buildNotRegisteredReply(cmd));
+        return;
+      }
       session.warn(`"${cmd}" before registration dropped`);
       return;
     }
@@ -58,6 +68,8 @@ export class TerminalRequestsService {
         return this.handleSenduser(session, sn, frame);
       case 'sendqrcode':
         return this.handleQrcode(session, sn, frame);
+      case 'checklive':
+        return this.handleChecklive(session, sn);
       default:
         this.logger.debug(`${sn}: unknown request "${cmd}" answered with result:true`);
         session.sendFrame(buildUnknownRequestReply(cmd));
@@ -75,7 +87,9 @@ export class TerminalRequestsService {
     }
     const { sn, cpusn } = parsed.value;
     if (session.sn !== undefined && session.sn !== sn) {
-      session.warn(`reg for ${sn} on a socket registered as ${session.sn} dropped`);
+      // One socket is one terminal: the first registration stays, the second is answered no.
+      session.warn(`reg for ${sn} on a socket registered as ${session.sn} refused (result:false)`);
+      session.sendFrame(buildRegReply({ ok: false, reason: `This connection is registered as ${session.sn}` }));
       return;
     }
     const existing = await this.devices.findAdmission(sn);
@@ -130,6 +144,11 @@ export class TerminalRequestsService {
       );
     }
     this.registry.announceRegistered(sn, session, devinfo, firstOnSocket);
+    if (firstOnSocket) {
+      this.field
+        .recordRegClock(sn, devinfo.time, doc.timeZone ?? this.cfg.defaultTimeZone, new Date(session.lastLifeAt))
+        .catch((err: unknown) => this.logger.warn(`${sn}: clock offset not recorded: ${describeError(err)}`));
+    }
   }
 
   private async handleSendlog(session: TerminalSession, sn: string, msg: Json): Promise<void> {
@@ -139,25 +158,35 @@ export class TerminalRequestsService {
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
       return;
     }
-    const { records, count, logindex } = parsed.value;
+    const { records, rejected, count, logindex } = parsed.value;
+    const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
     try {
       const ctx = await this.devices.frameContext(sn);
       timeZone = ctx.timeZone;
-      const result = await this.logs.ingest(records, {
-        sn,
-        source: 'sendlog',
-        timeZone,
-        ...(ctx.name ? { deviceName: ctx.name } : {}),
-        ...(logindex !== undefined ? { logindex } : {}),
-      });
-      this.logger.debug(
-        `${sn}: sendlog of ${records.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates})`,
+      // Records that cannot be stored are kept as rejected records; the frame is acknowledged so
+      // the terminal moves on (only a database failure makes it resend).
+      const result = await this.logs.ingest(
+        records,
+        {
+          sn,
+          source: 'sendlog',
+          timeZone,
+          ...(ctx.name ? { deviceName: ctx.name } : {}),
+          ...(logindex !== undefined ? { logindex } : {}),
+        },
+        rejected,
       );
+      this.logger.debug(
+        `${sn}: sendlog of ${records.length + rejected.length} (punches ${result.punches.stored} new / ${result.punches.duplicates} known, door events ${result.doorEvents.stored} / ${result.doorEvents.duplicates}, rejected ${result.rejected})`,
+      );
+      if (result.clockSuspect > 0) {
+        this.field
+          .recordSendlogClock(sn, result.latest, receivedAt)
+          .catch((err: unknown) => this.logger.warn(`${sn}: clock offset not recorded: ${describeError(err)}`));
+      }
     } catch (err) {
-      if (err instanceof InvalidLogRecordError) countPunches('sendlog', { rejected: records.length });
-      if (err instanceof InvalidLogRecordError) session.warn(`sendlog refused (result:false): ${err.message}`);
-      else this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
+      this.logger.error(`${sn}: sendlog not stored, the terminal will resend: ${describeError(err)}`);
       session.sendFrame(buildSendlogReply({ ok: false, reason: 1 }));
       return;
     }
@@ -180,6 +209,7 @@ export class TerminalRequestsService {
       return;
     }
     const u = parsed.value;
+    const receivedAt = new Date();
     let timeZone = this.cfg.defaultTimeZone;
     try {
       timeZone = (await this.devices.frameContext(sn)).timeZone;
@@ -197,6 +227,7 @@ export class TerminalRequestsService {
       } else {
         await this.users.upsertUser(sn, fields);
       }
+      this.registry.announceUserReceived({ sn, ...fields, ...pickCredential(u), receivedAt });
     } catch (err) {
       this.logger.error(`${sn}: senduser not stored: ${describeError(err)}`);
       session.sendFrame(buildSenduserReply({ ok: false, reason: 1 }));
@@ -210,6 +241,11 @@ export class TerminalRequestsService {
         ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
       }),
     );
+  }
+
+  private async handleChecklive(session: TerminalSession, sn: string): Promise<void> {
+    const { timeZone } = await this.devices.frameContext(sn);
+    session.sendFrame(buildCheckliveReply(cloudtimeFor(timeZone, this.cfg.defaultTimeZone)));
   }
 
   private handleQrcode(session: TerminalSession, sn: string, msg: Json): void {
@@ -228,6 +264,9 @@ export class TerminalRequestsService {
   }
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function pickCredential(u: { backupnum?: number; record?: string | number }) {
+  return {
+    ...(u.backupnum !== undefined ? { backupnum: u.backupnum } : {}),
+    ...(u.record !== undefined ? { record: u.record } : {}),
+  };
 }

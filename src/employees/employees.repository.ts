@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { escapeRegex, isObjectIdString } from '@app/common';
+import { escapeRegex, isDuplicateKeyError, isObjectIdString } from '@app/common';
 import { EmployeeLean, EmployeeView, toEmployeeView } from './employee.view';
 import { Employee } from './schemas/employee.schema';
 
@@ -13,7 +13,7 @@ export class EmployeeConflictError extends Error {
 }
 
 function conflictOf(err: unknown): EmployeeConflictError | null {
-  if (typeof err !== 'object' || err === null || (err as { code?: unknown }).code !== 11000) return null;
+  if (!isDuplicateKeyError(err)) return null;
   const e = err as { keyPattern?: Record<string, unknown>; message?: string };
   const fields = e.keyPattern ? Object.keys(e.keyPattern) : [];
   if (fields.includes('username')) return new EmployeeConflictError('username');

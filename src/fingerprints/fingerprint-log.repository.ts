@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { FINGERPRINT_LOG_MODEL, FingerPrintLog, PunchDeviceType } from './schemas/fingerprint-log.schema';
+import { DUPLICATE_KEY } from '@app/common';
 
 export type FingerPrintLogRecord = FingerPrintLog;
 export type NewFingerPrintLog = Omit<FingerPrintLog, 'createdAt' | 'updatedAt'>;
@@ -48,7 +49,6 @@ export interface LogListCriteria {
   sendFailed?: boolean;
 }
 
-const DUPLICATE_KEY = 11000;
 const UNCLAIMED = new Date(0);
 const OUTBOX_FIELDS = {
   _id: 1,
@@ -131,19 +131,6 @@ export class FingerPrintLogRepository {
   async findById(id: string): Promise<FingerPrintLogRecord | null> {
     if (!Types.ObjectId.isValid(id)) return null;
     return this.model.findById(id, LIST_EXCLUDED).lean<FingerPrintLogRecord>().exec();
-  }
-
-  async setEmployees(assignments: Array<{ ids: string[]; employee: string; owner: string }>): Promise<void> {
-    if (assignments.length === 0) return;
-    await this.model.bulkWrite(
-      assignments.map((a) => ({
-        updateMany: {
-          filter: { _id: { $in: objectIds(a.ids) }, employee: null },
-          update: { $set: { employee: new Types.ObjectId(a.employee), owner: a.owner } },
-        },
-      })),
-      { ordered: false },
-    );
   }
 
   // ---- outbox ----
@@ -408,50 +395,99 @@ export class FingerPrintLogRepository {
     return { count, ...(oldest?.createdAt ? { oldestAt: oldest.createdAt } : {}) };
   }
 
+  /**
+   * One page, newest first, and the total. Every filter the listings offer is an equality prefix of
+   * one index followed by the sort, so the page and the count are read from that index's range
+   * (with the embedded server, the count visits no document). An employee's own punches are two
+   * disjoint streams (app punches by employee, terminal punches by enroll id): each is read from its
+   * own index, the totals added and the pages merged.
+   */
   async list(
     criteria: LogListCriteria,
     page: number,
     limit: number,
   ): Promise<{ rows: FingerPrintLogRecord[]; total: number }> {
-    const filter = toFilter(criteria);
-    const [rows, total] = await Promise.all([
-      this.model
-        .find(filter, LIST_EXCLUDED)
-        .sort({ time: -1, _id: -1 })
-        .skip((page - 1) * limit)
-        .limit(limit)
-        .lean<FingerPrintLogRecord[]>()
-        .exec(),
-      this.model.countDocuments(filter).exec(),
-    ]);
-    return { rows, total };
+    const skip = (page - 1) * limit;
+    const filters = branchFilters(criteria);
+    if (filters.length === 1) {
+      const [rows, total] = await Promise.all([this.page(filters[0], skip, limit), this.count(filters[0])]);
+      return { rows, total };
+    }
+    const parts = await Promise.all(
+      filters.map(async (f) => {
+        const [rows, total] = await Promise.all([this.page(f, 0, skip + limit), this.count(f)]);
+        return { rows, total };
+      }),
+    );
+    const merged = parts.flatMap((p) => p.rows).sort(newestFirst);
+    return { rows: merged.slice(skip, skip + limit), total: parts.reduce((n, p) => n + p.total, 0) };
+  }
+
+  private page(filter: QueryFilter<FingerPrintLog>, skip: number, limit: number): Promise<FingerPrintLogRecord[]> {
+    return this.model
+      .find(filter, LIST_EXCLUDED)
+      .sort({ time: -1, _id: -1 })
+      .skip(skip)
+      .limit(limit)
+      .lean<FingerPrintLogRecord[]>()
+      .exec();
+  }
+
+  private count(filter: QueryFilter<FingerPrintLog>): Promise<number> {
+    return this.model.countDocuments(filter).exec();
   }
 }
 
-function toFilter(c: LogListCriteria): QueryFilter<FingerPrintLog> {
-  const and: QueryFilter<FingerPrintLog>[] = [];
-  if (c.deviceType) and.push({ device_type: c.deviceType });
-  if (c.ownedBy) {
-    and.push({
-      $or: [
-        { device_type: PunchDeviceType.MobileApp, employee: new Types.ObjectId(c.ownedBy.employeeId) },
-        { device_type: PunchDeviceType.Terminal, enrollid: c.ownedBy.enrollId },
-      ],
-    });
+function newestFirst(a: FingerPrintLogRecord, b: FingerPrintLogRecord): number {
+  const t = b.time.getTime() - a.time.getTime();
+  if (t !== 0) return t;
+  const x = a._id.toHexString();
+  const y = b._id.toHexString();
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/** The filters a listing reads: one, or one per stream of an employee's own punches. */
+function branchFilters(c: LogListCriteria): QueryFilter<FingerPrintLog>[] {
+  const base = toFilter(c);
+  if (!c.ownedBy) return [base];
+  const out: QueryFilter<FingerPrintLog>[] = [];
+  if (!c.deviceType || c.deviceType === PunchDeviceType.MobileApp) {
+    out.push({ ...base, device_type: PunchDeviceType.MobileApp, employee: new Types.ObjectId(c.ownedBy.employeeId) });
   }
-  if (c.sn !== undefined) and.push({ device_sn: c.sn });
-  if (c.enrollid !== undefined) and.push({ enrollid: c.enrollid });
-  if (c.event !== undefined) and.push({ event: c.event });
+  const enrollid = c.ownedBy.enrollId;
+  if (
+    (!c.deviceType || c.deviceType === PunchDeviceType.Terminal) &&
+    (c.enrollid === undefined || c.enrollid === enrollid)
+  ) {
+    out.push({ ...base, device_type: PunchDeviceType.Terminal, enrollid });
+  }
+  // Neither stream can match: an impossible filter (counts 0 from the index) keeps one code path.
+  if (out.length === 0) out.push({ ...base, device_type: { $in: [] } });
+  return out;
+}
+
+/**
+ * A flat conjunction, shaped for the listing indexes: the equality fields, then the time range.
+ * Filtering on one of is_send / send_failed asks for both values of the other, so the
+ * `(device_type, is_send, send_failed, time)` index serves either alone.
+ */
+function toFilter(c: LogListCriteria): QueryFilter<FingerPrintLog> {
+  const f: Record<string, unknown> = {};
+  if (c.deviceType) f.device_type = c.deviceType;
+  if (c.sn !== undefined) f.device_sn = c.sn;
+  if (c.enrollid !== undefined) f.enrollid = c.enrollid;
+  if (c.event !== undefined) f.event = c.event;
+  if (c.isSend !== undefined || c.sendFailed !== undefined) {
+    f.is_send = c.isSend ?? { $in: [false, true] };
+    f.send_failed = c.sendFailed ?? { $in: [false, true] };
+  }
   if (c.from || c.to) {
     const range: Record<string, Date> = {};
     if (c.from) range.$gte = c.from;
     if (c.to) range[c.toExclusive ? '$lt' : '$lte'] = c.to;
-    and.push({ time: range });
+    f.time = range;
   }
-  if (c.isSend !== undefined) and.push({ is_send: c.isSend });
-  if (c.sendFailed !== undefined) and.push({ send_failed: c.sendFailed });
-  if (and.length === 0) return {};
-  return and.length === 1 ? and[0] : { $and: and };
+  return f;
 }
 
 export function streamKey(deviceType: PunchDeviceType, sn: string): string {

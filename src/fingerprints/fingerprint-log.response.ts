@@ -24,6 +24,8 @@ export interface FingerPrintLogResponse {
   verifymode?: number | null;
   temp?: number | null;
   logindex?: number | null;
+  device_user_name?: string | null;
+  clock_suspect?: boolean;
   source: PunchSource;
   is_send: boolean;
   send_failed: boolean;
@@ -76,5 +78,7 @@ export function toFingerPrintLogResponse(doc: FingerPrintLogRecord): FingerPrint
     verifymode: doc.verifymode ?? null,
     temp: doc.temp ?? null,
     logindex: doc.logindex ?? null,
+    device_user_name: doc.device_user_name ?? null,
+    clock_suspect: doc.clock_suspect === true,
   };
 }

@@ -26,7 +26,7 @@ import {
   terminalDedupeKey,
 } from './punch-record';
 import { countPunches } from '../metrics/hooks';
-import { PunchDeviceType, PunchSource } from './schemas/fingerprint-log.schema';
+import { PunchDeviceType, PunchSource, TerminalPunchSource } from './schemas/fingerprint-log.schema';
 import { FifoGate } from './fifo-gate';
 
 export interface TerminalPunchInput {
@@ -41,8 +41,11 @@ export interface TerminalPunchInput {
   verifymode?: number;
   temp?: number;
   logindex?: number;
+  /** The name the terminal sent with the punch (kept as `device_user_name`). */
   name?: string;
   imageId?: string;
+  /** Dated too far ahead of the server clock (DEVICE_MAX_FUTURE_SKEW): stored and forwarded, flagged. */
+  clockSuspect?: boolean;
   raw: Record<string, unknown>;
 }
 
@@ -50,7 +53,7 @@ export interface StoreTerminalPunchesInput {
   sn: string;
   deviceName?: string;
   timeZone: string;
-  source: 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log';
+  source: TerminalPunchSource;
   records: TerminalPunchInput[];
 }
 
@@ -275,6 +278,7 @@ export class FingerprintsService {
         name:
           (row.employee ? names.byId.get(row.employee.toHexString()) : undefined) ??
           names.byEnrollId.get(row.enrollid) ??
+          row.device_user_name ??
           null,
       })),
     };
@@ -355,6 +359,8 @@ export class FingerprintsService {
       verifymode: optionalInt(rec.verifymode),
       temp: optionalNumber(rec.temp),
       logindex: optionalInt(rec.logindex),
+      device_user_name: deviceUserName(rec.name),
+      clock_suspect: rec.clockSuspect === true,
       source: input.source satisfies PunchSource,
       raw: sanitizeRaw(rec.raw),
       dedupe_key: terminalDedupeKey({ sn: input.sn, enrollid, instant: time.instant, mode, inout, event }),
@@ -363,6 +369,13 @@ export class FingerprintsService {
       lease_until: new Date(0),
     };
   }
+}
+
+/** The terminal's name for the user, as sent (trimmed, bounded); none when empty. */
+function deviceUserName(name: unknown): string | null {
+  if (typeof name !== 'string') return null;
+  const trimmed = name.trim().slice(0, 100);
+  return trimmed.length > 0 ? trimmed : null;
 }
 
 function pendingForwardState(now: Date) {

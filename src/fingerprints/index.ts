@@ -1,7 +1,8 @@
 export * from './fingerprints.module';
 export * from './fingerprints.service';
 export * from './punch-images.service';
+export { decodeBase64Image, sniffImageMime, type PunchImageMime } from './image-decoding';
 export type { FingerPrintLogResponse } from './fingerprint-log.response';
 export { InvalidPunchError } from './punch-record';
-export { PunchDeviceType, FINGERPRINT_LOG_MODEL } from './schemas/fingerprint-log.schema';
+export { PunchDeviceType, FINGERPRINT_LOG_MODEL, type TerminalPunchSource } from './schemas/fingerprint-log.schema';
 export * from './forward-backlog.service';

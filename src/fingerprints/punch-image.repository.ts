@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { PUNCH_IMAGE_MODEL, PunchImage } from './schemas/punch-image.schema';
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKeyError } from '@app/common';
 
 @Injectable()
 export class PunchImageRepository {
@@ -18,7 +17,7 @@ export class PunchImageRepository {
       await this.model.collection.insertOne({ _id, ...image, createdAt: new Date() });
       return _id.toHexString();
     } catch (err) {
-      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      if (!isDuplicateKeyError(err)) throw err;
       const raced = await this.idBySha256(image.sha256);
       if (!raced) throw err;
       return raced;

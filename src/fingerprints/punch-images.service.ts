@@ -3,21 +3,11 @@ import { ConfigType } from '@nestjs/config';
 import { ApiError } from '@app/common';
 import { createHash } from 'node:crypto';
 import { forwardingConfig } from '../config/forwarding.config';
+import { decodeBase64Image, type PunchImageMime } from './image-decoding';
 import { PunchImageRepository } from './punch-image.repository';
 import { PunchImage } from './schemas/punch-image.schema';
 
-export type PunchImageMime = 'image/jpeg' | 'image/png';
-
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+)(;[a-z0-9=.-]+)*;base64,/i;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** The format the bytes really are, whatever the sender claimed. */
-export function sniffImageMime(data: Buffer): PunchImageMime | null {
-  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg';
-  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (data.length >= png.length && png.every((b, i) => data[i] === b)) return 'image/png';
-  return null;
-}
 
 /**
  * Decodes the app's `data:image/jpeg;base64,...` photo. 400 for anything that is not a JPEG or PNG
@@ -32,20 +22,10 @@ export function decodeImageDataUrl(value: string, maxBytes: number): { data: Buf
   if (declared !== 'image/jpeg' && declared !== 'image/jpg' && declared !== 'image/png') {
     throw new ApiError(400, 'invalid_image', `image type ${declared} is not accepted (JPEG or PNG)`);
   }
-  const base64 = value.slice(head[0].length).replace(/\s+/g, '');
-  // Decoded size is known before decoding: refuse huge photos without allocating them.
-  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
-  const decodedSize = Math.floor((base64.length * 3) / 4) - padding;
-  if (decodedSize > maxBytes) {
-    throw new ApiError(413, 'image_too_large', `image exceeds ${maxBytes} bytes`, { maxBytes });
-  }
-  if (base64.length === 0 || base64.length % 4 !== 0 || !BASE64.test(base64)) {
-    throw new ApiError(400, 'invalid_image', 'image is not valid base64');
-  }
-  const data = Buffer.from(base64, 'base64');
-  const mime = sniffImageMime(data);
-  if (!mime) throw new ApiError(400, 'invalid_image', 'image content is not a JPEG or PNG picture');
-  return { data, mime };
+  const decoded = decodeBase64Image(value.slice(head[0].length), maxBytes, { lenient: false });
+  if (decoded.ok) return { data: decoded.data, mime: decoded.mime };
+  if (decoded.tooLarge) throw new ApiError(413, 'image_too_large', `image exceeds ${maxBytes} bytes`, { maxBytes });
+  throw new ApiError(400, 'invalid_image', `image ${decoded.reason}`);
 }
 
 export interface PunchImageView {
@@ -63,10 +43,6 @@ export class PunchImagesService {
     private readonly images: PunchImageRepository,
     @Inject(forwardingConfig.KEY) private readonly cfg: ConfigType<typeof forwardingConfig>,
   ) {}
-
-  get maxBytes(): number {
-    return this.cfg.imageMaxBytes;
-  }
 
   /** Stores a punch photo (terminal or app) and returns its id; identical bytes share one document. */
   async store(data: Buffer, mime: string): Promise<string> {

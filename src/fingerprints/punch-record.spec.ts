@@ -1,5 +1,6 @@
 import { appDedupeKey, readPunchTime, terminalDedupeKey } from './punch-record';
-import { decodeImageDataUrl, sniffImageMime } from './punch-images.service';
+import { sniffImageMime } from './image-decoding';
+import { decodeImageDataUrl } from './punch-images.service';
 
 describe('readPunchTime', () => {
   it("reads the terminal's wall time in its zone and keeps it padded for HR", () => {

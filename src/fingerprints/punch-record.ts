@@ -1,6 +1,6 @@
 import { formatTerminalTime, normaliseWallClockText, parseTerminalTime } from '@app/device-protocol';
 
-/** A record the terminal sent that cannot be stored; the whole frame is refused (result:false). */
+/** A record the store cannot take, named by index: the caller keeps it as rejected and stores the rest. */
 export class InvalidPunchError extends Error {
   constructor(
     readonly index: number,

@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config/database.config';
 import { FingerPrintLogRepository } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
+import { describeError } from '@app/common';
 
 const SWEEP_INTERVAL_MS = 3_600_000;
 /** Deleted per round trip, so a first sweep over years of history never holds the database long. */
@@ -56,9 +57,7 @@ export class PunchRetentionService implements OnApplicationBootstrap, OnModuleDe
         }
       }
     } catch (err) {
-      this.logger.warn(
-        `Retention sweep stopped after ${removed} punches: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      this.logger.warn(`Retention sweep stopped after ${removed} punches: ${describeError(err)}`);
     }
     if (removed > 0) {
       this.logger.log(`Removed ${removed} delivered punches older than ${days} days (PUNCH_RETENTION_DAYS)`);

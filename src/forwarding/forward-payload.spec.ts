@@ -53,6 +53,11 @@ describe('forward payload', () => {
     expect(forwardTime({ ...terminalPunch, local_time: null })).toBe('2025-11-08T06:00:00');
   });
 
+  it('forwards a 12-digit enroll id (Topdata readers) as an exact JSON number', () => {
+    expect(forwardEnrollId('999999999999')).toBe(999_999_999_999);
+    expect(JSON.stringify({ enrollid: forwardEnrollId('123456789012') })).toBe('{"enrollid":123456789012}');
+  });
+
   it('sends a non-numeric enroll id as it is, never NaN', () => {
     expect(forwardEnrollId('00121')).toBe(121);
     expect(forwardEnrollId('EMP-7')).toBe('EMP-7');

@@ -1,13 +1,12 @@
 export { OperationsModule } from './operations.module';
 export {
   OperationsService,
-  deviceOffline,
-  deviceTimeout,
   type EnqueueOptions,
   type ListOperationsQuery,
   type OperationPage,
   type OperationStats,
 } from './operations.service';
+export { deviceOffline, deviceTimeout } from './operation-errors';
 export { OperationEvents, type OperationEventMap } from './operation-events';
 export { type OperationRecord, type OperationView } from './operation.view';
 export { OperationStatus, OPERATION_STATUSES, FINISHED_STATUSES } from './schemas/operation.schema';

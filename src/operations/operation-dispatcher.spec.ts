@@ -13,6 +13,7 @@ import { OperationDependencies } from './operation-dependencies';
 import { OperationDispatcher } from './operation-dispatcher';
 import { OperationEvents } from './operation-events';
 import type {
+  CatchUpMemory,
   CredentialInput,
   DeviceUserStore,
   RosterRow,
@@ -127,6 +128,7 @@ class FakeLogs implements TerminalLogStore {
       punches: { stored: records.length, duplicates: 0 },
       doorEvents: { stored: 0, duplicates: 0 },
       photosDropped: 0,
+      rejected: 0,
     };
   }
 }
@@ -136,9 +138,20 @@ const directory: TerminalDirectory = {
   context: async (sn) => ({ known: sn.startsWith('SN'), timeZone: 'UTC' }),
 };
 
+class FakeCatchUpMemory implements CatchUpMemory {
+  readonly states = new Map<string, { supported: boolean; lastError: string | null }>();
+  async catchUpState(sn: string) {
+    return this.states.get(sn);
+  }
+  async recordCatchUp(sn: string, supported: boolean, lastError: string | null) {
+    this.states.set(sn, { supported, lastError });
+  }
+}
+
 const CFG: OperationsConfig = {
   replyTimeoutMs: 10_000,
   pageTimeoutMs: 60_000,
+  catchUpPageTimeoutMs: 15_000,
   retryBaseMs: 2_000,
   retryMaxMs: 60_000,
   maxAttempts: 3,
@@ -157,6 +170,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
   let link: FakeLink;
   let users: FakeUsers;
   let logs: FakeLogs;
+  let memory: FakeCatchUpMemory;
   let repo: OperationsRepository;
   let dispatcher: OperationDispatcher;
   let service: OperationsService;
@@ -177,6 +191,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link = new FakeLink();
     users = new FakeUsers();
     logs = new FakeLogs();
+    memory = new FakeCatchUpMemory();
     repo = new OperationsRepository(model);
     const events = new OperationEvents();
     const deps = new OperationDependencies(repo, events, clock);
@@ -186,7 +201,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       new LogPullExecutor(directory, logs),
     );
     dispatcher = new OperationDispatcher(repo, deps, executors, events, link, CFG, clock);
-    service = new OperationsService(repo, deps, executors, events, link, directory, CFG, clock);
+    service = new OperationsService(repo, deps, executors, events, link, directory, CFG, clock, memory);
     dispatcher.start();
     service.onModuleInit();
   });
@@ -573,7 +588,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(users.rosters[0].rows).toHaveLength(41);
   });
 
-  it('pulls new logs page by page, and restarts from the first page after a timeout', async () => {
+  it('pulls new logs page by page, and retries from the first page when the first is not answered', async () => {
     link.connect('SN1');
     const op = await service.enqueue('SN1', 'getnewlog', {});
     const rec = (i: number) => ({
@@ -584,18 +599,115 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       event: 0,
     });
     await framesTo('SN1', 1);
-    link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 0, to: 1, record: [rec(0), rec(1)] });
-    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getnewlog', stn: false });
     clock.advance(60_000);
     await until(op._id, (o) => (o.status as string) === 'pending' && o.attemptCount === 1);
     clock.advance(2_000);
-    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: true });
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getnewlog', stn: true });
     link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 0, to: 1, record: [rec(0), rec(1)] });
-    await framesTo('SN1', 4);
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: false });
     link.reply('SN1', { ret: 'getnewlog', result: true, count: 3, from: 2, to: 2, record: [rec(2)] });
+    // The reported total has arrived: asked once more, in case count was not the total.
+    expect((await framesTo('SN1', 4))[3]).toEqual({ cmd: 'getnewlog', stn: false });
+    link.reply('SN1', { ret: 'getnewlog', result: true, count: 0, from: 0, to: 0, record: [] });
     const done = await until(op._id, (o) => (o.status as string) === 'success');
-    expect(done.response).toMatchObject({ ret: 'getnewlog', count: 3, received: 3, pages: 2, stored: 3 });
-    expect(logs.pages.map((p) => p.records.length)).toEqual([2, 2, 1]);
+    expect(done.response).toMatchObject({
+      ret: 'getnewlog',
+      count: 3,
+      received: 3,
+      records: 3,
+      pages: 3,
+      stored: 3,
+      ended: 'empty_page',
+    });
+    expect(logs.pages.map((p) => p.records.length)).toEqual([2, 1]);
+  });
+
+  const logRec = (i: number) => ({
+    enrollid: 1,
+    time: `2025-11-08 08:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`,
+    mode: 1,
+    inout: 0,
+    event: 0,
+  });
+  const logPage = (count: number, from: number, n: number) => ({
+    ret: 'getnewlog',
+    result: true,
+    count,
+    from,
+    to: from + n - 1,
+    record: Array.from({ length: n }, (_, i) => logRec(from + i)),
+  });
+
+  it('reads past a count that is the page size, to the empty page', async () => {
+    link.connect('SN1');
+    const op = await service.enqueue('SN1', 'getnewlog', {});
+    for (let page = 0; page < 3; page++) {
+      await framesTo('SN1', page + 1);
+      link.reply('SN1', logPage(10, page * 10, 10));
+    }
+    await framesTo('SN1', 4);
+    link.reply('SN1', logPage(3, 30, 3));
+    await framesTo('SN1', 5);
+    link.reply('SN1', { ret: 'getnewlog', result: true, count: 0, record: [] });
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
+    expect(done.response).toMatchObject({ received: 33, pages: 5, stored: 33, ended: 'empty_page' });
+  });
+
+  it('ends on a page that only repeats what arrived, storing it once', async () => {
+    link.connect('SN1');
+    const op = await service.enqueue('SN1', 'getnewlog', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', logPage(2, 0, 2));
+    await framesTo('SN1', 2);
+    link.reply('SN1', logPage(2, 0, 2));
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
+    expect(done.response).toMatchObject({ received: 2, pages: 2, ended: 'repeated_page' });
+    expect(logs.pages.map((p) => p.records.length)).toEqual([2]);
+  });
+
+  it('fails a read cut short by a timeout after data, with what arrived stored and counted', async () => {
+    link.connect('SN1');
+    const op = await service.enqueue('SN1', 'getnewlog', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', logPage(120, 0, 50));
+    await framesTo('SN1', 2);
+    clock.advance(60_000);
+    const done = await until(op._id, (o) => (o.status as string) === 'failed');
+    expect(done.lastError).toBe(
+      'device_timeout: page 2 not answered within 60000 ms; 50 records in 1 pages received and stored of 120 reported',
+    );
+    expect(done.response).toMatchObject({ received: 50, pages: 1, stored: 50, ended: 'timeout' });
+    expect(logs.pages.map((p) => p.records.length)).toEqual([50]);
+  });
+
+  it('ends cleanly when the extra page after the reported total is not answered', async () => {
+    link.connect('SN1');
+    const op = await service.enqueue('SN1', 'getnewlog', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', logPage(2, 0, 2));
+    await framesTo('SN1', 2);
+    clock.advance(60_000);
+    const done = await until(op._id, (o) => (o.status as string) === 'success');
+    expect(done.response).toMatchObject({ received: 2, pages: 1, ended: 'no_answer_after_total' });
+  });
+
+  it('sends operations asked through the API before background ones, one at a time, FIFO within each', async () => {
+    link.connect('SN1');
+    const first = await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 1);
+    const housekeeping = await service.enqueue('SN1', 'gettime', {}, { background: true });
+    const second = await service.enqueue('SN1', 'getdevcap', {});
+    const third = await service.enqueue('SN1', 'getdevinfo', {});
+    expect(housekeeping.background).toBe(true);
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevcap' });
+    link.reply('SN1', { ret: 'getdevcap', result: true });
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 4))[3]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', time: '2025-11-08 10:00:00' });
+    for (const op of [first, second, third, housekeeping])
+      await until(op._id, (o) => (o.status as string) === 'success');
   });
 
   it('asks a terminal that registers with unsent logs for them, once', async () => {
@@ -607,6 +719,61 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const { items } = await service.list({ type: 'getnewlog' });
     expect(items).toHaveLength(1);
     expect(items[0].requestedBy).toBe('system:catch-up');
+  });
+
+  it('runs the catch-up after admin commands, 15 s a page, twice at most, then stops asking that terminal', async () => {
+    link.connect('SN1', { usednewlog: 4 });
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getnewlog', stn: true });
+    const [catchUp] = (await service.list({ type: 'getnewlog' })).items;
+    expect(catchUp).toMatchObject({ requestedBy: 'system:catch-up', background: true, maxAttempts: 2 });
+    // The terminal ignores it: the page timeout is OP_CATCHUP_PAGE_TIMEOUT, not OP_PAGE_TIMEOUT.
+    clock.advance(15_000);
+    await until(catchUp._id, (o) => (o.status as string) === 'pending' && o.attemptCount === 1);
+    const admin = await service.enqueue('SN1', 'getdevinfo', {});
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    await until(admin._id, (o) => (o.status as string) === 'success');
+    clock.advance(60_000);
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: true });
+    clock.advance(15_000);
+    const failed = await until(catchUp._id, (o) => (o.status as string) === 'failed');
+    expect(failed.lastError).toMatch(/^device_timeout: .*\(after 2 sends\)$/);
+    await waitFor(() => memory.states.get('SN1'), { timeoutMs: 5_000, message: 'catch-up outcome' });
+    expect(memory.states.get('SN1')).toEqual({ supported: false, lastError: failed.lastError });
+    // Reconnecting with unsent logs does not queue it again.
+    link.connect('SN1', { usednewlog: 4 });
+    await settle();
+    expect((await service.list({ type: 'getnewlog' })).items).toHaveLength(1);
+  });
+
+  it('gives up a catch-up page in flight when an admin command arrives, sends the command now, then resumes', async () => {
+    link.connect('SN1', { usednewlog: 4 });
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getnewlog', stn: true });
+    const [catchUp] = (await service.list({ type: 'getnewlog' })).items;
+    const admin = await service.enqueue('SN1', 'getdevinfo', {});
+    // No clock advance: the admin's command does not wait for the catch-up's page timeout.
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true, volume: 3 });
+    expect((await until(admin._id, (o) => (o.status as string) === 'success')).response).toMatchObject({ volume: 3 });
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'getnewlog', stn: true });
+    const resumed = await get(catchUp._id);
+    expect(resumed).toMatchObject({ status: 'sent', attemptCount: 1 });
+    // The terminal's late answer to the abandoned getnewlog does not pass for the answer to the resend.
+    link.reply('SN1', logPage(1, 0, 1));
+    link.reply('SN1', { ret: 'getnewlog', result: true, count: 0, record: [] });
+    const done = await until(catchUp._id, (o) => (o.status as string) === 'success');
+    expect(done.response).toMatchObject({ received: 0, pages: 1 });
+    expect(logs.pages).toEqual([]);
+  });
+
+  it('remembers that a terminal answers getnewlog once one succeeds', async () => {
+    memory.states.set('SN1', { supported: false, lastError: 'device_timeout' });
+    link.connect('SN1');
+    const op = await service.enqueue('SN1', 'getnewlog', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', { ret: 'getnewlog', result: true, count: 0, record: [] });
+    await until(op._id, (o) => (o.status as string) === 'success');
+    await waitFor(() => (memory.states.get('SN1')?.supported ? true : undefined), { timeoutMs: 5_000 });
   });
 
   it('removes finished operations past the retention age, never unfinished ones', async () => {

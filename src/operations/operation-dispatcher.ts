@@ -15,7 +15,7 @@ import { ExchangeResult, ExecutionContext, ExecutionResult } from './executors/o
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock, retryDelayMs } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
-import { DispatchStoppedError, ExchangeTimeoutError, TerminalGoneError } from './operation-errors';
+import { DispatchStoppedError, ExchangeTimeoutError, PreemptedError, TerminalGoneError } from './operation-errors';
 import { OperationEvents } from './operation-events';
 import {
   TERMINAL_LINK,
@@ -27,9 +27,14 @@ import {
 import { OperationRecord } from './operation.view';
 import { LeaseFence, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
+import { describeError } from '@app/common';
 
 type ExchangeOutcome =
-  { kind: 'reply'; frame: Json } | { kind: 'timeout' } | { kind: 'gone'; reason: string } | { kind: 'stopped' };
+  | { kind: 'reply'; frame: Json }
+  | { kind: 'timeout' }
+  | { kind: 'gone'; reason: string }
+  | { kind: 'stopped' }
+  | { kind: 'preempted' };
 
 /** The command in flight to one terminal, waiting for its reply. */
 interface Exchange {
@@ -47,6 +52,13 @@ interface Lane {
   exchange?: Exchange;
   /** The operation being executed (its lease is renewed while it is). */
   holding?: LeaseFence;
+  /** The operation being executed is background work (an API operation may preempt it). */
+  holdingBackground?: boolean;
+  /**
+   * A command given up by preemption that the terminal may still answer: its late reply (one, until
+   * then) is dropped, so it cannot pass for the reply to the same command sent again.
+   */
+  abandoned?: { cmd: string; until: number };
   wakeAt?: number;
   cancelWake?: () => void;
 }
@@ -189,7 +201,11 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       await this.reclaimExpiredLeases();
       await this.deps.sweep();
       const due = await this.repo.snsWithDueWork(this.link.connectedSns(), this.clock.now());
-      for (const sn of due) this.kick(sn);
+      for (const sn of due) {
+        this.kick(sn);
+        // An API operation created on another instance is learnt here, not from an in-process event.
+        this.preemptBackground(sn);
+      }
     } catch (err) {
       this.logger.warn(`Queue poll failed: ${describeError(err)}`);
     } finally {
@@ -216,7 +232,16 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   };
 
   private readonly onReply = (e: TerminalReplyEvent): void => {
-    const exchange = this.lanes.get(e.sn)?.exchange;
+    const lane = this.lanes.get(e.sn);
+    if (lane?.abandoned && replyMatchesCommand(lane.abandoned.cmd, e.ret)) {
+      const late = lane.abandoned.until >= this.clock.now().getTime();
+      lane.abandoned = undefined;
+      if (late) {
+        this.logger.debug(`Late reply "${e.ret}" from ${e.sn} to a preempted command: ignored`);
+        return;
+      }
+    }
+    const exchange = lane?.exchange;
     if (!exchange) {
       this.logger.warn(`Reply "${e.ret}" from ${e.sn} answers no command in flight (late or unsolicited): ignored`);
       return;
@@ -235,7 +260,30 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     exchange.settle({ kind: 'reply', frame: e.frame });
   };
 
-  private readonly onReady = (sn: string): void => this.kick(sn);
+  private readonly onReady = (sn: string): void => {
+    this.kick(sn);
+    this.preemptBackground(sn);
+  };
+
+  /**
+   * People before housekeeping: when an operation asked through the API is due for a terminal whose
+   * command in flight is background work (a catch-up page the terminal may never answer), that
+   * exchange is given up so the API operation is sent now, not after the page timeout. A late reply
+   * to the abandoned command does not match the new command in flight and is ignored.
+   */
+  private preemptBackground(sn: string): void {
+    const lane = this.lanes.get(sn);
+    const exchange = lane?.exchange;
+    if (!lane || !exchange || !lane.holdingBackground) return;
+    void this.repo
+      .hasDueInteractive(sn, this.clock.now())
+      .then((due) => {
+        if (!due || lane.exchange !== exchange || !lane.holdingBackground) return;
+        lane.abandoned = { cmd: exchange.cmd, until: this.clock.now().getTime() + this.cfg.catchUpPageTimeoutMs };
+        exchange.settle({ kind: 'preempted' });
+      })
+      .catch((err: unknown) => this.logger.warn(`Preemption check for ${sn} failed: ${describeError(err)}`));
+  }
 
   // ---------------------------------------------------------------- dispatch
 
@@ -279,12 +327,14 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       op,
       sn,
       replyTimeoutMs: this.cfg.replyTimeoutMs,
-      pageTimeoutMs: this.cfg.pageTimeoutMs,
+      // Housekeeping must not hold a terminal's queue for long when the terminal ignores it.
+      pageTimeoutMs: op.background === true ? this.cfg.catchUpPageTimeoutMs : this.cfg.pageTimeoutMs,
       exchange: (cmd, payload, timeoutMs) =>
         this.exchange(sn, lane, attempt, cmd, payload, timeoutMs ?? this.cfg.replyTimeoutMs),
       sendOnly: (cmd, payload) => this.sendOnly(sn, attempt, cmd, payload),
     };
     lane.holding = fence;
+    lane.holdingBackground = op.background === true;
     let result: ExecutionResult | undefined;
     let failure: unknown;
     try {
@@ -293,6 +343,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       failure = err;
     } finally {
       lane.holding = undefined;
+      lane.holdingBackground = undefined;
       lane.exchange = undefined;
     }
     if (failure instanceof DispatchStoppedError) return false;
@@ -344,6 +395,13 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
         now,
         lastError: `invalid_payload: ${failure.message}`,
         attemptDelta,
+      });
+    } else if (failure instanceof PreemptedError) {
+      // Not a failure of the terminal: queued again at once, behind the API operation, send not counted.
+      requeued = await this.repo.requeue(fence, {
+        nextAttemptAt: now,
+        lastError: `preempted: ${failure.message}`,
+        attemptDelta: -1,
       });
     } else if (failure instanceof TerminalGoneError) {
       // Sent again as soon as the terminal is back: no backoff.
@@ -417,6 +475,9 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
               return;
             case 'stopped':
               reject(new DispatchStoppedError());
+              return;
+            case 'preempted':
+              reject(new PreemptedError());
               return;
           }
         },
@@ -501,8 +562,4 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       else this.kick(rec.sn);
     }
   }
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,8 @@
-import type { Json, LogRecord } from '@app/device-protocol';
-import type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent } from '../devices';
+import type { Json, LogRecord, RejectedLogRecord } from '@app/device-protocol';
+import type { LogSource, TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent } from '../devices';
+
+/** The log reads the queue runs (the other terminal sources are pushed, not pulled). */
+export type PulledLogSource = Extract<LogSource, 'getnewlog' | 'getalllog'>;
 
 export type { TerminalDisconnectedEvent, TerminalRegisteredEvent, TerminalReplyEvent };
 
@@ -60,16 +63,26 @@ export const DEVICE_USER_STORE = Symbol('DEVICE_USER_STORE');
 /**
  * Stores the log records of one pulled page (the devices module's TerminalLogsService): punches
  * through fingerprints, door events apart, photos apart; deduplicated, durable when it resolves.
- * Refuses the whole page (storing nothing) when one record is invalid, naming its index.
+ * Records that cannot be stored (and `rejected`, those the reader could not use) are kept as
+ * rejected records; the others are stored.
  */
 export interface TerminalLogStore {
   ingest(
     records: LogRecord[],
-    ctx: { sn: string; source: 'getnewlog' | 'getalllog'; timeZone: string; deviceName?: string },
+    ctx: { sn: string; source: PulledLogSource; timeZone: string; deviceName?: string },
+    rejected?: readonly RejectedLogRecord[],
   ): Promise<{
     punches: { stored: number; duplicates: number };
     doorEvents: { stored: number; duplicates: number };
     photosDropped: number;
+    rejected: number;
   }>;
 }
 export const TERMINAL_LOG_STORE = Symbol('TERMINAL_LOG_STORE');
+
+/** What the server remembers of a terminal's catch-up (the devices module's TerminalFieldService). */
+export interface CatchUpMemory {
+  catchUpState(sn: string): Promise<{ supported: boolean; lastError: string | null } | undefined>;
+  recordCatchUp(sn: string, supported: boolean, lastError: string | null): Promise<void>;
+}
+export const CATCH_UP_MEMORY = Symbol('CATCH_UP_MEMORY');

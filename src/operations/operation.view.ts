@@ -23,6 +23,7 @@ export interface OperationRecord {
   hasDependents?: boolean;
   group: boolean;
   requestedBy?: string;
+  background?: boolean;
   wireCmd?: string;
   wirePayload?: Record<string, unknown>;
   createdAt: Date;
@@ -43,6 +44,8 @@ export interface OperationView {
   parentId?: string;
   dependsOn: string[];
   requestedBy?: string;
+  /** Housekeeping the server queued itself (runs after operations asked through the API). */
+  background?: true;
   createdAt: Date;
   updatedAt: Date;
   sentAt?: Date;
@@ -67,6 +70,7 @@ export function toOperationView(rec: OperationRecord): OperationView {
   if (rec.lastError) view.lastError = rec.lastError;
   if (rec.parentId) view.parentId = rec.parentId.toHexString();
   if (rec.requestedBy) view.requestedBy = rec.requestedBy;
+  if (rec.background === true) view.background = true;
   if (rec.sentAt) view.sentAt = rec.sentAt;
   if (rec.completedAt) view.completedAt = rec.completedAt;
   // A retry time only means something while the operation waits.

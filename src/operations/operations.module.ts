@@ -6,6 +6,7 @@ import {
   DevicesModule,
   DevicesService,
   DeviceUsersService,
+  TerminalFieldService,
   TerminalLogsService,
 } from '../devices';
 import { DeviceCommandController } from './device-command.controller';
@@ -17,7 +18,13 @@ import { OPERATION_CLOCK, systemClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
 import { OperationDispatcher } from './operation-dispatcher';
 import { OperationEvents } from './operation-events';
-import { DEVICE_USER_STORE, TERMINAL_DIRECTORY, TERMINAL_LINK, TERMINAL_LOG_STORE } from './operation-ports';
+import {
+  CATCH_UP_MEMORY,
+  DEVICE_USER_STORE,
+  TERMINAL_DIRECTORY,
+  TERMINAL_LINK,
+  TERMINAL_LOG_STORE,
+} from './operation-ports';
 import { OperationRetryScheduler } from './operation-retry.scheduler';
 import { OperationsController } from './operations.controller';
 import { OperationsRepository } from './operations.repository';
@@ -36,6 +43,7 @@ import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
     { provide: TERMINAL_DIRECTORY, useExisting: DevicesService },
     { provide: DEVICE_USER_STORE, useExisting: DeviceUsersService },
     { provide: TERMINAL_LOG_STORE, useExisting: TerminalLogsService },
+    { provide: CATCH_UP_MEMORY, useExisting: TerminalFieldService },
     { provide: OPERATION_CLOCK, useValue: systemClock },
     OperationsRepository,
     OperationEvents,

@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { QueryFilter, Model, PipelineStage, Types } from 'mongoose';
+import { QueryFilter, Model, Types } from 'mongoose';
 import { isObjectIdString } from '@app/common';
 import { OperationRecord } from './operation.view';
-import { FINISHED_STATUSES, Operation, OPERATION_MODEL, OperationStatus } from './schemas/operation.schema';
+import {
+  FINISHED_STATUSES,
+  Operation,
+  OPERATION_MODEL,
+  OPERATION_STATUSES,
+  OperationStatus,
+} from './schemas/operation.schema';
 
 export interface NewOperation {
   sn: string;
@@ -20,6 +26,8 @@ export interface NewOperation {
   depsPending: boolean;
   group?: boolean;
   requestedBy?: string;
+  /** Housekeeping (catch-up, scheduled work): claimed after every interactive operation of the terminal. */
+  background?: boolean;
   wireCmd?: string;
   wirePayload?: Record<string, unknown>;
 }
@@ -98,6 +106,7 @@ export class OperationsRepository {
       attemptCount: 0,
       hasDependents: false,
       group: false,
+      background: false,
       ...definedOnly(doc),
       updatedAt: new Date(),
     };
@@ -140,7 +149,8 @@ export class OperationsRepository {
 
   /**
    * Takes the oldest pending operation of `sn` whose dependencies have all succeeded, atomically
-   * (pending -> sent, leased to `owner`, one more send counted). Strict FIFO: when that operation
+   * (pending -> sent, leased to `owner`, one more send counted). Operations asked through the API
+   * come before background ones (catch-up, scheduled work); FIFO within each class. When the head
    * waits for its retry backoff, nothing behind it is taken (`wait`). With `unlessInFlight`, takes
    * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head.
    */
@@ -158,7 +168,7 @@ export class OperationsRepository {
         this.model.collection
           .find<{ _id: Types.ObjectId; nextAttemptAt: Date }>(
             { sn, status: OperationStatus.Pending, depsPending: false, group: false },
-            { projection: { nextAttemptAt: 1 }, sort: { createdAt: 1, _id: 1 }, limit: 2 },
+            { projection: { nextAttemptAt: 1 }, sort: { background: 1, createdAt: 1, _id: 1 }, limit: 2 },
           )
           .toArray(),
       ]);
@@ -184,6 +194,22 @@ export class OperationsRepository {
       // Canceled or taken meanwhile: look at the new head.
     }
     return { kind: 'empty' };
+  }
+
+  /** Whether an operation asked through the API (not background work) may be sent to `sn` now. */
+  async hasDueInteractive(sn: string, now: Date): Promise<boolean> {
+    const found = await this.model.collection.findOne(
+      {
+        sn,
+        status: OperationStatus.Pending,
+        depsPending: false,
+        group: false,
+        background: { $ne: true },
+        nextAttemptAt: { $lte: now },
+      },
+      { projection: { _id: 1 } },
+    );
+    return found !== null;
   }
 
   /** Extends the leases this instance holds; returns how many still held. */
@@ -445,19 +471,31 @@ export class OperationsRepository {
     return { total, items };
   }
 
+  /**
+   * Counts by status and by type over the listing's filters, each one count over an index range
+   * (no document read): one per status, and one per type found by a distinct scan of the type
+   * index. The total is the sum of the status counts.
+   */
   async stats(filter: OperationFilter): Promise<{ total: number; byStatus: CountBucket[]; byType: CountBucket[] }> {
     const q = toQuery(filter);
-    const grouped = (field: 'status' | 'type'): PipelineStage[] => [
-      { $match: q },
-      { $group: { _id: `$${field}`, count: { $sum: 1 } } },
-      { $sort: { count: -1, _id: 1 } },
-    ];
-    const [total, byStatus, byType] = await Promise.all([
-      this.model.countDocuments(q).exec(),
-      this.model.aggregate<CountBucket>(grouped('status')).exec(),
-      this.model.aggregate<CountBucket>(grouped('type')).exec(),
-    ]);
-    return { total, byStatus, byType };
+    const statuses = filter.status !== undefined ? [filter.status] : OPERATION_STATUSES;
+    const types =
+      filter.type !== undefined
+        ? [filter.type]
+        : (await this.model.distinct('type').exec()).filter((t): t is string => typeof t === 'string');
+    const countEach = (field: 'status' | 'type', values: readonly string[]): Promise<CountBucket[]> =>
+      Promise.all(
+        values.map(async (v) => ({
+          _id: v,
+          count: await this.model.countDocuments({ ...q, [field]: v }).exec(),
+        })),
+      );
+    const [byStatus, byType] = await Promise.all([countEach('status', statuses), countEach('type', types)]);
+    const byCount = (a: CountBucket, b: CountBucket): number =>
+      b.count - a.count || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+    const nonZero = (list: CountBucket[]): CountBucket[] => list.filter((c) => c.count > 0).sort(byCount);
+    const status = nonZero(byStatus);
+    return { total: status.reduce((n, c) => n + c.count, 0), byStatus: status, byType: nonZero(byType) };
   }
 
   /** Operations by status and type, and the oldest pending one's creation (metrics). */

@@ -1,13 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ApiError, ContractError, clampLimit, clampPage, dayRange, isObjectIdString } from '@app/common';
+import { ApiError, clampLimit, clampPage, dayRange, describeError, isObjectIdString } from '@app/common';
 import { isPlainObject, toInt } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
+import { deviceOffline, deviceTimeout } from './operation-errors';
 import { OperationEvents } from './operation-events';
 import {
+  CATCH_UP_MEMORY,
+  CatchUpMemory,
   TERMINAL_DIRECTORY,
   TERMINAL_LINK,
   TerminalDirectory,
@@ -25,6 +28,8 @@ export interface EnqueueOptions {
   dependsOn?: string[];
   /** Who asked (an admin id, `system:catch-up`, ...), for the audit trail. */
   requestedBy?: string;
+  /** Housekeeping the server queues itself: sent after every operation asked through the API. */
+  background?: boolean;
   /** Sends before the operation is failed (default OP_MAX_ATTEMPTS). */
   maxAttempts?: number;
   /** Refuse at once (409, nothing stored) when the terminal is unknown or offline. */
@@ -57,6 +62,8 @@ export interface OperationStats {
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const CATCH_UP_REQUESTER = 'system:catch-up';
+/** The catch-up is tried at most this many times per registration (a terminal may ignore getnewlog). */
+export const CATCH_UP_MAX_ATTEMPTS = 2;
 
 /** Re-reads of a waited-for operation that another instance runs: quick, the only way to learn the outcome. */
 const REMOTE_FIRST_PAUSE_MS = 100;
@@ -64,14 +71,6 @@ const REMOTE_MAX_PAUSE_MS = 1_000;
 /** Re-reads while the terminal is connected here (the outcome comes as an in-process event). */
 const LOCAL_FIRST_PAUSE_MS = 2_000;
 const LOCAL_MAX_PAUSE_MS = 5_000;
-
-export function deviceOffline(): ContractError {
-  return new ContractError(409, { success: false, error: 'device_offline_or_not_registered' });
-}
-
-export function deviceTimeout(opId: string): ContractError {
-  return new ContractError(504, { success: false, error: 'device_timeout', opId });
-}
 
 function operationNotFound(): ApiError {
   return new ApiError(404, 'operation_not_found', 'No operation with this id');
@@ -103,14 +102,17 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     @Inject(TERMINAL_DIRECTORY) private readonly terminals: TerminalDirectory,
     @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
     @Inject(OPERATION_CLOCK) private readonly clock: OperationClock,
+    @Optional() @Inject(CATCH_UP_MEMORY) private readonly catchUpMemory?: CatchUpMemory,
   ) {}
 
   onModuleInit(): void {
     this.link.on('registered', this.onRegistered);
+    this.events.on('finished', this.noteCatchUpOutcome);
   }
 
   onModuleDestroy(): void {
     this.link.off('registered', this.onRegistered);
+    this.events.off('finished', this.noteCatchUpOutcome);
   }
 
   /**
@@ -165,6 +167,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
       ...(problem ? { lastError: `invalid_payload: ${problem}`, completedAt: now } : {}),
       ...(parentId ? { parentId } : {}),
       ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+      ...(opts.background ? { background: true } : {}),
       ...(opts.wire ? { wireCmd: opts.wire.cmd, wirePayload: opts.wire.payload ?? {} } : {}),
     });
     let current: OperationRecord = rec;
@@ -459,7 +462,7 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
         this.logger.log(`Removed ${removed} finished operations older than ${this.cfg.retentionDays} days`);
       return removed;
     } catch (err) {
-      this.logger.warn(`Operation retention failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.warn(`Operation retention failed: ${describeError(err)}`);
       return 0;
     } finally {
       this.purging = false;
@@ -486,14 +489,46 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     const unsent = toInt(e.devinfo.usednewlog);
     if (unsent === undefined || unsent <= 0) return;
     void this.catchUp(e.sn).catch((err: unknown) =>
-      this.logger.warn(
-        `Catch-up getnewlog for ${e.sn} not queued: ${err instanceof Error ? err.message : String(err)}`,
-      ),
+      this.logger.warn(`Catch-up getnewlog for ${e.sn} not queued: ${describeError(err)}`),
     );
   };
 
+  /**
+   * Housekeeping: runs after what admins ask for, waits OP_CATCHUP_PAGE_TIMEOUT per page, is tried
+   * at most twice, and is not queued again for a terminal known to ignore getnewlog.
+   */
   private async catchUp(sn: string): Promise<void> {
+    const known = await this.catchUpMemory?.catchUpState(sn);
+    if (known?.supported === false) {
+      this.logger.debug(`${sn}: no catch-up getnewlog (the terminal did not answer it: ${known.lastError ?? '?'})`);
+      return;
+    }
     if (await this.repo.hasActive(sn, 'getnewlog')) return;
-    await this.enqueue(sn, 'getnewlog', {}, { requestedBy: CATCH_UP_REQUESTER });
+    await this.enqueue(
+      sn,
+      'getnewlog',
+      {},
+      { requestedBy: CATCH_UP_REQUESTER, background: true, maxAttempts: CATCH_UP_MAX_ATTEMPTS },
+    );
   }
+
+  /**
+   * Remembers whether a terminal answers getnewlog: a catch-up that never got a single page means
+   * it does not (not asked again at each reg); any getnewlog that succeeds means it does.
+   */
+  private readonly noteCatchUpOutcome = (rec: OperationRecord): void => {
+    if (rec.type !== 'getnewlog' || !this.catchUpMemory) return;
+    let state: { supported: boolean; lastError: string | null } | undefined;
+    if (rec.status === OperationStatus.Success) state = { supported: true, lastError: null };
+    else if (rec.status === OperationStatus.Failed && rec.requestedBy === CATCH_UP_REQUESTER) {
+      const pages = typeof rec.response?.pages === 'number' ? rec.response.pages : 0;
+      const lastError = rec.lastError ?? 'failed';
+      // Never a page, only timeouts: the terminal ignores getnewlog. Anything else may pass.
+      state = { supported: pages > 0 || !lastError.startsWith('device_timeout'), lastError };
+    }
+    if (!state) return;
+    this.catchUpMemory.recordCatchUp(rec.sn, state.supported, state.lastError).catch((err: unknown) => {
+      this.logger.warn(`${rec.sn}: catch-up outcome not recorded: ${describeError(err)}`);
+    });
+  };
 }

@@ -64,3 +64,23 @@ export function codeForStatus(status: number): string {
       return status >= 500 ? 'internal_error' : 'error';
   }
 }
+
+/** MongoDB's E11000: a unique index refused the write (the same on mongod and the embedded server). */
+export const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/** One line for a log or a stored `lastError`: an API error's code and message, or the error's message. */
+export function describeError(err: unknown): string {
+  if (err instanceof HttpException) {
+    const body = err.getResponse();
+    if (typeof body === 'object' && body !== null) {
+      const { error, message } = body as { error?: unknown; message?: unknown };
+      const text = [error, message].filter((v) => typeof v === 'string').join(': ');
+      if (text) return text;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}

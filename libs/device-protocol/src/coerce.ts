@@ -2,8 +2,8 @@ export type Json = Record<string, unknown>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** Highest enroll id terminals accept (8 digits). */
-export const MAX_ENROLL_ID = 99_999_999;
+/** Highest enroll id terminals accept: 12 digits (Topdata readers allow 12 and ship set to 9). */
+export const MAX_ENROLL_ID = 999_999_999_999;
 
 export function isPlainObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
@@ -63,7 +63,7 @@ export function describe(v: unknown): string {
 
 /**
  * Enroll ids arrive as numbers or numeric strings. 0 is legal only where the reference reserves it
- * (door events in logs, the "everyone" profile); anything negative, fractional or above 8 digits is
+ * (door events in logs, the "everyone" profile); anything negative, fractional or above 12 digits is
  * rejected so one bad id never turns into a wrong user.
  */
 export function parseEnrollId(v: unknown, opts: { allowZero?: boolean } = {}): ParseResult<number> {

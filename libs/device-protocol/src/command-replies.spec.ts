@@ -132,9 +132,20 @@ describe('parseCommandReply', () => {
     expect(d.records.map((r) => r.enrollid)).toEqual([5, 0]);
   });
 
-  it('rejects a log packet with a record that has no time', () => {
-    const r = parseCommandReply('getalllog', { ret: 'getalllog', result: true, count: 1, record: [{ enrollid: 1 }] });
-    expect(r.ok).toBe(false);
+  it('keeps a log packet whose record has no time, that record rejected with its reason', () => {
+    const good = { enrollid: 2, time: '2024-05-01 08:00:00' };
+    const r = parseCommandReply('getalllog', {
+      ret: 'getalllog',
+      result: true,
+      count: 2,
+      record: [{ enrollid: 1 }, good],
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok || !r.value.success) throw new Error('expected a successful reply');
+    expect(r.value.data.records.map((x) => x.enrollid)).toEqual([2]);
+    expect(r.value.data.rejected).toEqual([
+      { index: 0, raw: { enrollid: 1 }, reason: 'time missing is not a terminal time' },
+    ]);
   });
 
   it('getusername and getuserprofile return the record text', () => {

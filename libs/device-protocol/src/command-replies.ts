@@ -13,7 +13,7 @@ import {
 } from './coerce';
 import { readCredentialRecord } from './credentials';
 import { SETDEVLOCK_RULES, isServerCommand, replyHasResult, replyMatchesCommand } from './server-commands';
-import { parseLogRecords } from './terminal-requests';
+import { splitLogRecords } from './terminal-requests';
 import {
   type CommandReply,
   type DeviceSettings,
@@ -66,9 +66,12 @@ function logList(msg: Json): ParseResult<GetLogReply> {
   const list = msg.record ?? msg.data;
   if (list !== undefined && list !== null && !Array.isArray(list))
     return fail(`record is ${describe(list)}, not a list`);
-  const records = parseLogRecords(msg);
-  if (!records.ok) return records;
-  return { ok: true, value: assignInts({ records: records.value }, msg, ['count', 'from', 'to']) };
+  const split = splitLogRecords(msg);
+  if (!split.ok) return split;
+  return {
+    ok: true,
+    value: assignInts({ records: split.value.records, rejected: split.value.rejected }, msg, ['count', 'from', 'to']),
+  };
 }
 
 function userInfo(msg: Json): ParseResult<ReplyData['getuserinfo']> {

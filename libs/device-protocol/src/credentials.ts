@@ -17,6 +17,19 @@ export const BACKUPNUM = {
 
 export const MAX_PASSWORD = 99_999_999;
 
+export type CredentialKind = 'fingerprint' | 'password' | 'card' | 'face' | 'palm' | 'photo' | 'other';
+
+/** What a slot holds, by the reference's backupnum table (§5). */
+export function credentialKind(backupnum: number): CredentialKind {
+  if (isFingerprintSlot(backupnum)) return 'fingerprint';
+  if (backupnum === BACKUPNUM.PASSWORD) return 'password';
+  if (backupnum === BACKUPNUM.CARD) return 'card';
+  if (backupnum >= 20 && backupnum <= 27) return 'face';
+  if ((backupnum >= 30 && backupnum <= 37) || backupnum === 40 || backupnum === 41) return 'palm';
+  if (backupnum === BACKUPNUM.PHOTO) return 'photo';
+  return 'other';
+}
+
 export function isFingerprintSlot(backupnum: number): boolean {
   return Number.isInteger(backupnum) && backupnum >= 0 && backupnum <= 9;
 }

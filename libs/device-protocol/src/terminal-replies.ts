@@ -117,3 +117,16 @@ export function buildQrcodeReply(opts: QrcodeReplyOptions): Json {
 export function buildUnknownRequestReply(cmd: string): Json {
   return { ret: cmd, result: true };
 }
+
+/**
+ * `sendlog` / `senduser` on a socket whose `reg` has not been answered: refused (the terminal
+ * registers again and resends), with a text saying why beside the integer reason.
+ */
+export function buildNotRegisteredReply(cmd: 'sendlog' | 'senduser'): Json {
+  return { ret: cmd, result: false, reason: 1, message: 'not registered: send reg first' };
+}
+
+/** `checklive` (HTTP-variant heartbeat, sent by some firmware over WebSocket too): alive, with the time. */
+export function buildCheckliveReply(cloudtime: string): Json {
+  return { ret: 'checklive', result: true, cloudtime: checkCloudtime(cloudtime) };
+}

@@ -143,11 +143,21 @@ describe('parseLogRecord', () => {
     expect(rec.raw.mode).toBe('face');
   });
 
+  it('rejects a record whose event or inout is there but no integer (never stored as 0)', () => {
+    expect(reason(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', event: 'in' }))).toBe(
+      'event "in" is not an integer',
+    );
+    expect(reason(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', inout: [] }))).toBe(
+      'inout an array is not an integer',
+    );
+    expect(ok(parseLogRecord({ enrollid: 1, time: '2024-05-01 08:00:00', event: '2', inout: null })).event).toBe(2);
+  });
+
   it('accepts enrollid 0 (door events)', () => {
     expect(ok(parseLogRecord({ enrollid: 0, time: '2024-05-01 08:00:00', mode: 0, inout: 1, event: 6 })).event).toBe(6);
   });
 
-  it.each([[-1], [100_000_000], ['abc'], [1.5], [''], [null], [undefined], [true]])(
+  it.each([[-1], [1_000_000_000_000], ['abc'], [1.5], [''], [null], [undefined], [true]])(
     'rejects enrollid %p',
     (enrollid) => {
       expect(reason(parseLogRecord({ enrollid, time: '2024-05-01 08:00:00' }))).toMatch(/^enrollid /);
@@ -155,7 +165,9 @@ describe('parseLogRecord', () => {
   );
 
   it('accepts the highest 8-digit enrollid', () => {
-    expect(ok(parseLogRecord({ enrollid: '99999999', time: '2024-05-01 08:00:00' })).enrollid).toBe(99_999_999);
+    expect(ok(parseLogRecord({ enrollid: '123456789012', time: '2024-05-01 08:00:00' })).enrollid).toBe(
+      123_456_789_012,
+    );
   });
 
   it.each([[undefined], [''], ['not a time'], [1714550400], ['2024-02-30 08:00:00']])('rejects time %p', (time) => {
@@ -188,16 +200,22 @@ describe('parseSendlog', () => {
   });
 
   it('accepts an empty record list and leaves count/logindex out when absent', () => {
-    expect(ok(parseSendlog({ sn: 'ZX1', record: [] }))).toEqual({ sn: 'ZX1', records: [] });
+    expect(ok(parseSendlog({ sn: 'ZX1', record: [] }))).toEqual({ sn: 'ZX1', records: [], rejected: [] });
   });
 
-  it('rejects the whole frame when one record has an invalid enrollid', () => {
-    const r = parseSendlog({ sn: 'ZX1', count: 3, logindex: 1, record: [rec(1), rec(-5), rec(3)] });
-    expect(reason(r)).toBe('record[1]: enrollid -5 is out of range 0..99999999');
+  it('splits a frame: a record with an invalid enrollid is rejected, the others kept', () => {
+    const v = ok(parseSendlog({ sn: 'ZX1', count: 3, logindex: 1, record: [rec(1), rec(-5), rec(3)] }));
+    expect(v.records.map((r) => r.enrollid)).toEqual([1, 3]);
+    expect(v.rejected).toEqual([{ index: 1, raw: rec(-5), reason: 'enrollid -5 is out of range 0..999999999999' }]);
+    expect(v).toMatchObject({ count: 3, logindex: 1 });
   });
 
-  it('rejects the whole frame when one record has an unusable time', () => {
-    expect(reason(parseSendlog({ sn: 'ZX1', record: [rec(1), rec(2, '31/12/2024')] }))).toMatch(/^record\[1\]: time /);
+  it('splits a frame: a record with an unusable time is rejected, the others kept', () => {
+    const v = ok(parseSendlog({ sn: 'ZX1', record: [rec(1), rec(2, '31/12/2024'), 'junk'] }));
+    expect(v.records.map((r) => r.enrollid)).toEqual([1]);
+    expect(v.rejected.map((r) => r.index)).toEqual([1, 2]);
+    expect(v.rejected[0].reason).toMatch(/^time /);
+    expect(v.rejected[1]).toEqual({ index: 2, raw: 'junk', reason: 'record is "junk", not an object' });
   });
 
   it('rejects a sendlog without records, with a non-list record or without sn', () => {
@@ -244,8 +262,12 @@ describe('parseSenduser', () => {
     expect(v).toEqual({ sn: 'ZX1', enrollid: 9, name: '12', raw: { sn: 'ZX1', enrollid: 9, name: 12 } });
   });
 
-  it.each([[0], [-1], ['x'], [123_456_789]])('rejects enrollid %p', (enrollid) => {
+  it.each([[0], [-1], ['x'], [1_234_567_890_123]])('rejects enrollid %p', (enrollid) => {
     expect(reason(parseSenduser({ sn: 'ZX1', enrollid }))).toMatch(/^enrollid /);
+  });
+
+  it('accepts a 12-digit enrollid (Topdata readers)', () => {
+    expect(ok(parseSenduser({ sn: 'ZX1', enrollid: 999_999_999_999 })).enrollid).toBe(999_999_999_999);
   });
 
   it('rejects a negative or non-numeric backupnum', () => {

@@ -18,8 +18,10 @@ import {
   type LogRecord,
   type QrcodeRequest,
   type RegRequest,
+  type RejectedLogRecord,
   type SendlogRequest,
   type SenduserRequest,
+  type SplitLogRecords,
 } from './types';
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -67,6 +69,13 @@ export function parseLogRecord(v: unknown): ParseResult<LogRecord> {
   const enrollid = parseEnrollId(v.enrollid, { allowZero: true });
   if (!enrollid.ok) return enrollid;
   if (!isTerminalTimeSyntax(v.time)) return fail(`time ${describe(v.time)} is not a terminal time`);
+  // event and inout reach the HR server and the dedupe key: one that is there but no integer makes
+  // the record rejected (kept with its reason), never silently 0. An unreadable mode stays in raw.
+  for (const key of ['inout', 'event'] as const) {
+    if (v[key] !== undefined && v[key] !== null && toInt(v[key]) === undefined) {
+      return fail(`${key} ${describe(v[key])} is not an integer`);
+    }
+  }
   const mode = optionalInt(v, 'mode') ?? optionalInt(v, 'attmode') ?? optionalInt(v, 'verify');
   const temp = v.temp === undefined || v.temp === null ? undefined : toNumber(v.temp);
   const { image, ...raw } = v;
@@ -85,27 +94,43 @@ export function parseLogRecord(v: unknown): ParseResult<LogRecord> {
 
 /** Records under `record` (or `data`, seen on some firmware); a single object counts as one record. */
 export function parseLogRecords(msg: Json): ParseResult<LogRecord[]> {
-  const list = msg.record ?? msg.data;
-  if (list === undefined || list === null) return { ok: true, value: [] };
-  const items = Array.isArray(list) ? list : isPlainObject(list) ? [list] : undefined;
-  if (!items) return fail(`record is ${describe(list)}, not a list`);
-  const out: LogRecord[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const rec = parseLogRecord(items[i]);
-    if (!rec.ok) return fail(`record[${i}]: ${rec.reason}`);
-    out.push(rec.value);
-  }
-  return { ok: true, value: out };
+  const split = splitLogRecords(msg);
+  if (!split.ok) return split;
+  const first = split.value.rejected[0];
+  if (first) return fail(`record[${first.index}]: ${first.reason}`);
+  return { ok: true, value: split.value.records };
 }
 
-/** The whole frame is valid or it is not: one bad record rejects it, so nothing is stored half-way. */
+/**
+ * The records of a frame split into the usable ones and the rejected ones (kept verbatim with
+ * their reason): one bad record never blocks the others. Fails only when the list is not a list.
+ */
+export function splitLogRecords(msg: Json): ParseResult<SplitLogRecords> {
+  const list = msg.record ?? msg.data;
+  if (list === undefined || list === null) return { ok: true, value: { records: [], rejected: [] } };
+  const items = Array.isArray(list) ? list : isPlainObject(list) ? [list] : undefined;
+  if (!items) return fail(`record is ${describe(list)}, not a list`);
+  const records: LogRecord[] = [];
+  const rejected: RejectedLogRecord[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const rec = parseLogRecord(items[i]);
+    if (rec.ok) records.push(rec.value);
+    else rejected.push({ index: i, raw: items[i], reason: rec.reason });
+  }
+  return { ok: true, value: { records, rejected } };
+}
+
+/**
+ * A sendlog frame: its usable records and its rejected ones. Only a frame without a record list
+ * at all is refused, so a terminal is never stuck resending a frame for one bad record.
+ */
 export function parseSendlog(msg: Json): ParseResult<SendlogRequest> {
   const sn = parseSn(msg.sn);
   if (!sn.ok) return sn;
   if (msg.record === undefined && msg.data === undefined) return fail('sendlog has no record list');
-  const records = parseLogRecords(msg);
-  if (!records.ok) return records;
-  const value: SendlogRequest = { sn: sn.value, records: records.value };
+  const split = splitLogRecords(msg);
+  if (!split.ok) return split;
+  const value: SendlogRequest = { sn: sn.value, records: split.value.records, rejected: split.value.rejected };
   const count = toInt(msg.count);
   const logindex = toInt(msg.logindex);
   if (count !== undefined) value.count = count;

@@ -81,11 +81,26 @@ export interface LogRecord {
   raw: Json;
 }
 
+/** A record of a log frame that cannot be stored, as it came, with why. */
+export interface RejectedLogRecord {
+  /** position in the frame's record list */
+  index: number;
+  raw: unknown;
+  reason: string;
+}
+
+export interface SplitLogRecords {
+  records: LogRecord[];
+  rejected: RejectedLogRecord[];
+}
+
 export interface SendlogRequest {
   sn: string;
   count?: number;
   logindex?: number;
   records: LogRecord[];
+  /** records of the frame that cannot be stored (the others are) */
+  rejected: RejectedLogRecord[];
 }
 
 export interface SenduserRequest {
@@ -289,12 +304,16 @@ export interface GetUserListReply {
   records: UserListRow[];
 }
 
-/** One getnewlog / getalllog packet: `count` is the total of the whole transfer. */
+/**
+ * One getnewlog / getalllog packet: `count` is the total of the whole transfer (some firmware puts
+ * the page size there instead). `rejected`: records of the page that cannot be stored.
+ */
 export interface GetLogReply {
   count?: number;
   from?: number;
   to?: number;
   records: LogRecord[];
+  rejected: RejectedLogRecord[];
 }
 
 export interface UserInfoReply {

@@ -50,4 +50,16 @@ describe('simulator CLI arguments', () => {
     expect(serialNumbers('ZX1', 1)).toEqual(['ZX1']);
     expect(serialNumbers('ZX1', 3)).toEqual(['ZX1001', 'ZX1002', 'ZX1003']);
   });
+
+  it('reads the field quirks, repeatable, and refuses an unknown one', () => {
+    const o = parseCliArgs(['--quirk', 'long-ids', '--quirk=count-page-size=5', '--quirk', 'clock-ahead=2']);
+    expect(o.quirks).toEqual({ firstEnrollId: 123_456_789_012, countIsPageSize: 5, clockAheadMs: 2 * 86_400_000 });
+    expect(() => parseCliArgs(['--quirk', 'haunted'])).toThrow(CliUsageError);
+  });
+
+  it('takes --enrol-every for keypad enrolments and refuses a bad value', () => {
+    expect(parseCliArgs(['--enrol-every', '5']).enrolEverySec).toBe(5);
+    expect(parseCliArgs([]).enrolEverySec).toBe(0);
+    expect(() => parseCliArgs(['--enrol-every', 'soon'])).toThrow(CliUsageError);
+  });
 });

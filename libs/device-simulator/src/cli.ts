@@ -2,6 +2,8 @@
  * Runs virtual terminals against a gateway for demos and manual tests:
  *   npm run simulate -- --sn ZXRE06022863 --users 200 --server ws://127.0.0.1:9091
  */
+import { enrolNewUserAtKeypad } from './keypad';
+import type { TerminalQuirks } from './terminal-store';
 import { VirtualTerminal } from './virtual-terminal';
 
 export interface CliOptions {
@@ -11,10 +13,12 @@ export interface CliOptions {
   path: string;
   count: number;
   punchEverySec: number;
+  enrolEverySec: number;
   replyDelayMs: number;
   resendUnackedMs: number;
   autoReconnect: boolean;
   timeZone: string;
+  quirks: TerminalQuirks;
   help: boolean;
 }
 
@@ -25,10 +29,15 @@ const USAGE = `Usage: npm run simulate -- [options]
   --path <path>          URL path when --server has none (default /pub/chat)
   --count <n>            run n terminals; serials get a 3-digit suffix (default 1)
   --punch-every <s>      send a random punch from each terminal every s seconds (default off)
+  --enrol-every <s>      every s seconds one terminal (in turn) enrols a new person at its keypad and
+                         pushes the user with senduser (shows group propagation; default off)
   --reply-delay <ms>     answer every command after ms milliseconds (default 0)
   --resend-unacked <ms>  resend an unacknowledged sendlog after ms (default 20000)
   --time-zone <tz>       zone of the terminal clock before the server sets it (default UTC)
   --no-reconnect         exit instead of reconnecting when the connection drops
+  --quirk <name[=n]>     behave like a unit in the field (repeatable): long-ids (12-digit ids),
+                         bad-record (a "0000-00-00" record in each frame), count-page-size[=10],
+                         ignore-getnewlog, send-name, clock-ahead[=days, default 1095]
   --help                 show this text`;
 
 export class CliUsageError extends Error {}
@@ -49,10 +58,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
     path: '/pub/chat',
     count: 1,
     punchEverySec: 0,
+    enrolEverySec: 0,
     replyDelayMs: 0,
     resendUnackedMs: 20_000,
     autoReconnect: true,
     timeZone: 'UTC',
+    quirks: {},
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -81,6 +92,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case '--punch-every':
         opts.punchEverySec = numberArg('punch-every', value(), 0);
         break;
+      case '--enrol-every':
+        opts.enrolEverySec = numberArg('enrol-every', value(), 0);
+        break;
       case '--reply-delay':
         opts.replyDelayMs = numberArg('reply-delay', value(), 0);
         break;
@@ -89,6 +103,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
         break;
       case '--time-zone':
         opts.timeZone = value() ?? '';
+        break;
+      case '--quirk':
+        addQuirk(opts.quirks, value());
         break;
       case '--no-reconnect':
         opts.autoReconnect = false;
@@ -112,6 +129,32 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (url.pathname === '/' && opts.path) url.pathname = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   opts.server = url.toString();
   return opts;
+}
+
+function addQuirk(quirks: TerminalQuirks, raw: string | undefined): void {
+  const [name, arg] = (raw ?? '').split('=', 2);
+  switch (name) {
+    case 'long-ids':
+      quirks.firstEnrollId = 123_456_789_012;
+      return;
+    case 'bad-record':
+      quirks.badRecordInFrames = true;
+      return;
+    case 'count-page-size':
+      quirks.countIsPageSize = arg === undefined ? 10 : Math.floor(numberArg('quirk count-page-size', arg, 1));
+      return;
+    case 'ignore-getnewlog':
+      quirks.ignoresGetnewlog = true;
+      return;
+    case 'send-name':
+      quirks.sendsName = true;
+      return;
+    case 'clock-ahead':
+      quirks.clockAheadMs = (arg === undefined ? 1095 : numberArg('quirk clock-ahead', arg, 0)) * 86_400_000;
+      return;
+    default:
+      throw new CliUsageError(`unknown --quirk ${raw ?? ''}`);
+  }
 }
 
 export function serialNumbers(sn: string, count: number): string[] {
@@ -164,6 +207,7 @@ export async function runCli(argv: string[]): Promise<number> {
         replyDelayMs: opts.replyDelayMs,
         resendUnackedAfterMs: opts.resendUnackedMs,
         timeZone: opts.timeZone,
+        quirks: opts.quirks,
       }),
   );
   let stopping = false;
@@ -205,6 +249,18 @@ export async function runCli(argv: string[]): Promise<number> {
         }, opts.punchEverySec * 1000)
       : undefined;
 
+  let enrolTurn = 0;
+  const enrolTimer =
+    opts.enrolEverySec > 0
+      ? setInterval(() => {
+          const t = terminals[enrolTurn++ % terminals.length];
+          if (!t.registered) return;
+          enrolNewUserAtKeypad(t, { firstId: 100_000 })
+            .then((u) => log(`[sim] ${t.sn} keypad enrolment of ${u.enrollid} (${u.credentials.length} credential(s))`))
+            .catch((err: Error) => log(`[sim] ${t.sn} keypad enrolment failed: ${err.message}`));
+        }, opts.enrolEverySec * 1000)
+      : undefined;
+
   const stop = (): void => {
     if (stopping) {
       process.exit(130);
@@ -219,6 +275,7 @@ export async function runCli(argv: string[]): Promise<number> {
   stopping = true;
   clearInterval(statusTimer);
   clearInterval(punchTimer);
+  clearInterval(enrolTimer);
   await Promise.allSettled(terminals.map((t) => t.close()));
   log(statusLine(terminals));
   log('[sim] stopped');

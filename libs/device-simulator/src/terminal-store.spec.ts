@@ -150,3 +150,43 @@ describe('TerminalStore', () => {
     expect(store.users.size + store.logs.length).toBe(0);
   });
 });
+
+describe('TerminalStore quirks (terminals in the field)', () => {
+  const logs = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ enrollid: 1, time: `2026-05-01 08:00:${String(i).padStart(2, '0')}` }));
+
+  it('pages logs with count = the page size, then an empty page', () => {
+    const store = new TerminalStore({ sn: 'ZX1', users: [user(1)], logs: logs(12), quirks: { countIsPageSize: 5 } });
+    const pages = [reply(store, 'getnewlog', { stn: true })];
+    for (let i = 0; i < 3; i++) pages.push(reply(store, 'getnewlog', { stn: false }));
+    expect(pages.map((p) => [p.count, (p.record as Json[]).length])).toEqual([
+      [5, 5],
+      [5, 5],
+      [2, 2],
+      [0, 0],
+    ]);
+  });
+
+  it('adds a dead-battery record to each log page, and stays silent to getnewlog when told to', () => {
+    const bad = new TerminalStore({ sn: 'ZX1', users: [user(1)], logs: logs(2), quirks: { badRecordInFrames: true } });
+    const page = reply(bad, 'getalllog', { stn: true });
+    expect((page.record as Json[]).map((r) => r.time)).toEqual([
+      '2026-05-01 08:00:00',
+      '2026-05-01 08:00:01',
+      '0000-00-00 00:00:00',
+    ]);
+    const deaf = new TerminalStore({ sn: 'ZX2', logs: logs(2), quirks: { ignoresGetnewlog: true } });
+    expect(deaf.handle('getnewlog', { stn: true })).toEqual({ reply: null });
+  });
+
+  it('names punches after their user, and keeps a clock years ahead whatever cloudtime says', () => {
+    const store = new TerminalStore({
+      sn: 'ZX1',
+      users: [user(7)],
+      quirks: { sendsName: true, clockAheadMs: 3 * 365 * 86_400_000 },
+    });
+    expect(store.addLog({ enrollid: 7 }).name).toBe('U7');
+    expect(store.clock.adopt('2020-01-02 03:04:05')).toBe(true);
+    expect(Number(store.clock.now().slice(0, 4))).toBeGreaterThanOrEqual(new Date().getUTCFullYear() + 2);
+  });
+});

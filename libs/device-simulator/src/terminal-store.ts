@@ -46,10 +46,15 @@ const STRICT_TIME_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 export class TerminalClock {
   private offsetMs = 0;
 
-  constructor(timeZone = 'UTC') {
+  /** `aheadMs`: a clock with a dead battery, this far ahead, that keeps its time whatever the server sends. */
+  constructor(
+    timeZone = 'UTC',
+    private readonly aheadMs?: number,
+  ) {
     const now = Date.now();
     const wall = wallClockAt(now, timeZone);
     this.offsetMs = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - now;
+    if (aheadMs !== undefined) this.offsetMs += aheadMs;
   }
 
   /** Adopts a `YYYY-MM-DD HH:MM:SS` time; anything else is refused (returns false), as strict firmware would. */
@@ -61,7 +66,7 @@ export class TerminalClock {
     const wall = Date.UTC(y, mo - 1, d, h, mi, s);
     const check = new Date(wall);
     if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return false;
-    this.offsetMs = wall - Date.now();
+    if (this.aheadMs === undefined) this.offsetMs = wall - Date.now();
     return true;
   }
 
@@ -99,8 +104,28 @@ const SETTINGS_RANGES: Record<keyof typeof DEFAULT_SETTINGS, [number, number]> =
   reverifytime: [0, 255],
 };
 
+/** Behaviour of real units in the field, each one off unless asked for. */
+export interface TerminalQuirks {
+  /** Generated users get ids from this one on (a Topdata reader: 12-digit ids, e.g. 123456789012). */
+  firstEnrollId?: number;
+  /** Every sendlog frame and log page carries one more record dated "0000-00-00 00:00:00" (dead clock battery). */
+  badRecordInFrames?: boolean;
+  /** Log pages of this many records whose `count` is the page's size, not the total (then an empty page). */
+  countIsPageSize?: number;
+  /** getnewlog is never answered. */
+  ignoresGetnewlog?: boolean;
+  /** Each punch carries the user's name, as some firmware sends it. */
+  sendsName?: boolean;
+  /** The clock runs this far ahead and ignores cloudtime (punches dated years ahead). */
+  clockAheadMs?: number;
+}
+
+/** The record a terminal with a dead clock battery writes. */
+export const DEAD_BATTERY_TIME = '0000-00-00 00:00:00';
+
 export interface TerminalStoreOptions {
   sn: string;
+  quirks?: TerminalQuirks;
   users?: SimUser[];
   logs?: SimLogInput[];
   timeZone?: string;
@@ -127,6 +152,7 @@ export class TerminalStore {
   readonly users = new Map<number, SimUser>();
   readonly logs: SimLog[] = [];
   readonly clock: TerminalClock;
+  readonly quirks: TerminalQuirks;
   readonly settings = { ...DEFAULT_SETTINGS };
   devlock: Json = {
     opendelay: 5,
@@ -168,7 +194,8 @@ export class TerminalStore {
 
   constructor(opts: TerminalStoreOptions) {
     this.sn = opts.sn;
-    this.clock = new TerminalClock(opts.timeZone);
+    this.quirks = opts.quirks ?? {};
+    this.clock = new TerminalClock(opts.timeZone, this.quirks.clockAheadMs);
     this.rng = createRng(opts.seed ?? `${opts.sn}:enrol`);
     this.capacity = opts.capacity ?? 3000;
     this.modelname = opts.modelname ?? 'AiFace';
@@ -198,6 +225,7 @@ export class TerminalStore {
     for (const key of ['verifymode', 'temp', 'image', 'name'] as const) {
       if (input[key] !== undefined) (log as unknown as Json)[key] = input[key];
     }
+    if (this.quirks.sendsName && log.name === undefined && user?.name) log.name = user.name;
     this.logs.push(log);
     return log;
   }
@@ -324,9 +352,18 @@ export class TerminalStore {
   }
 
   private logPacket(cursor: Cursor<SimLog>, markDelivered: boolean): HandleResult {
-    const { rows, from, to } = this.page(cursor, LOG_PAGE_SIZE);
+    const pageSize = this.quirks.countIsPageSize ?? LOG_PAGE_SIZE;
+    const { rows, from, to } = this.page(cursor, pageSize);
     if (markDelivered) for (const l of rows) l.delivered = true;
-    return this.ok({ count: cursor.rows.length, from, to, record: rows.map((l) => this.logWire(l)) });
+    const record = rows.map((l) => this.logWire(l));
+    if (this.quirks.badRecordInFrames && rows.length > 0) record.push(this.deadBatteryRecord(rows[0].enrollid));
+    const count = this.quirks.countIsPageSize !== undefined ? rows.length : cursor.rows.length;
+    return this.ok({ count, from, to, record });
+  }
+
+  /** The record a dead clock battery produces (badRecordInFrames). */
+  deadBatteryRecord(enrollid: number): Json {
+    return { enrollid, time: DEAD_BATTERY_TIME, mode: 1, inout: 0, event: 0 };
   }
 
   private stn(msg: Json): boolean {
@@ -406,6 +443,7 @@ export class TerminalStore {
       return this.ok();
     },
     getnewlog: (msg) => {
+      if (this.quirks.ignoresGetnewlog) return { reply: null };
       if (this.stn(msg) || !this.newLogCursor)
         this.newLogCursor = { rows: this.logs.filter((l) => !l.delivered), pos: 0 };
       return this.logPacket(this.newLogCursor, true);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { type DevInfo, type Json, parseFrame, toBool, toInt } from '@app/device-protocol';
 import { type SimUser, generateUsers } from './sim-data';
-import { type SimLog, type SimLogInput, TerminalStore } from './terminal-store';
+import { type SimLog, type SimLogInput, type TerminalQuirks, TerminalStore } from './terminal-store';
 
 export interface VirtualTerminalOptions {
   sn: string;
@@ -33,6 +33,8 @@ export interface VirtualTerminalOptions {
   seed?: number | string;
   /** answer WebSocket pings (default true); false makes a terminal the server's liveness check should drop */
   autoPong?: boolean;
+  /** behaviour of real units in the field (12-digit ids, bad records, paging, clock...), all off by default */
+  quirks?: TerminalQuirks;
 }
 
 export type RegReply = Json;
@@ -145,10 +147,11 @@ export class VirtualTerminal extends EventEmitter {
     this.url = options.url;
     const users =
       typeof options.users === 'number'
-        ? generateUsers(options.users, options.seed ?? options.sn)
+        ? generateUsers(options.users, options.seed ?? options.sn, options.quirks?.firstEnrollId ?? 1)
         : (options.users ?? []);
     this.store = new TerminalStore({
       sn: options.sn,
+      ...(options.quirks ? { quirks: options.quirks } : {}),
       users,
       logs: options.logs,
       timeZone: options.timeZone,
@@ -374,17 +377,15 @@ export class VirtualTerminal extends EventEmitter {
     const logs = records.map((r) => this.store.addLog({ ...r, delivered: false }));
     const logindex = this.nextLogIndex;
     this.nextLogIndex += Math.max(1, logs.length);
-    const frame: Json = {
-      cmd: 'sendlog',
-      sn: this.sn,
-      count: logs.length,
-      logindex,
-      record: logs.map((l) => {
-        const rec: Json = { enrollid: l.enrollid, time: l.time, mode: l.mode, inout: l.inout, event: l.event };
-        for (const key of ['verifymode', 'temp', 'name', 'image'] as const) if (l[key] !== undefined) rec[key] = l[key];
-        return rec;
-      }),
-    };
+    const record = logs.map((l) => {
+      const rec: Json = { enrollid: l.enrollid, time: l.time, mode: l.mode, inout: l.inout, event: l.event };
+      for (const key of ['verifymode', 'temp', 'name', 'image'] as const) if (l[key] !== undefined) rec[key] = l[key];
+      return rec;
+    });
+    if (this.store.quirks.badRecordInFrames && logs.length > 0) {
+      record.push(this.store.deadBatteryRecord(logs[0].enrollid));
+    }
+    const frame: Json = { cmd: 'sendlog', sn: this.sn, count: record.length, logindex, record };
     const pending: PendingSendlog = { frame, logindex, logs, done: deferred<Json>(), answered: false };
     this.sendlogQueue.push(pending);
     this.pump();
@@ -473,6 +474,11 @@ export class VirtualTerminal extends EventEmitter {
     const replies: Json[] = [];
     for (const c of stored.credentials) replies.push(await this.sendUser(stored, c.backupnum));
     return replies;
+  }
+
+  /** The HTTP variant's heartbeat, which some firmware also sends over WebSocket; resolves with the answer. */
+  checklive(): Promise<Json> {
+    return this.request('checklive', { cmd: 'checklive', sn: this.sn, time: this.store.clock.now() });
   }
 
   sendQrcode(text: string): Promise<Json> {

@@ -1,8 +1,8 @@
 /**
  * `embeddedBackup` (on admin): the whole state captured at one instant, returned through a cursor
  * as snapshot records, so `npm run db:backup` can write a consistent copy of a running server
- * without the server writing files anywhere. Documents are immutable once stored, so the capture
- * holds references, not copies.
+ * without the server writing files anywhere. Documents are stored as BSON and decoded here, all in
+ * one synchronous pass, so the capture is one instant of the database.
  */
 import type { ServerState } from './commands';
 import { badValue } from './errors';
@@ -13,7 +13,7 @@ export function captureRecords(s: ServerState): Doc[] {
   for (const [db, colls] of s.store.dbs) {
     for (const [c, coll] of colls) {
       out.push({ op: 'create', db, c, options: coll.options });
-      for (const d of coll.docs.values()) out.push({ op: 'put', db, c, d });
+      for (const d of coll.allDocs()) out.push({ op: 'put', db, c, d });
       for (const idx of coll.indexes.slice(1)) out.push({ op: 'createIndex', db, c, spec: idx.spec });
     }
   }

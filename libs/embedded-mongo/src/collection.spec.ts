@@ -2,7 +2,7 @@ import { ObjectId } from 'bson';
 import { Collection } from './collection';
 import { CommandError } from './errors';
 import { normaliseIndexSpec } from './indexes';
-import { parseSort } from './values';
+import { compareValues, parseSort } from './values';
 
 function newCollection(): { coll: Collection; records: unknown[] } {
   const records: unknown[] = [];
@@ -84,7 +84,8 @@ describe('Collection query planning', () => {
     expect(examined).toBe(3);
     const desc = examine(() => coll.findSorted({}, parseSort({ n: -1 }), 10, 5));
     expect(desc.result.map((d) => d.n)).toEqual([9989, 9988, 9987, 9986, 9985]);
-    expect(desc.examined).toBe(15);
+    // The ten skipped matches are passed by index position: only the page is read.
+    expect(desc.examined).toBe(5);
   });
 
   it('unions index lookups for $or', () => {
@@ -140,7 +141,7 @@ describe('Collection unique indexes', () => {
     expect(() => coll.replace(old, { _id: 2, email: 'a' })).toThrow(
       /E11000 duplicate key error collection: db.c index: email_1 dup key: \{ email: "a" \}/,
     );
-    expect(coll.getById(2)).toBe(old);
+    expect(coll.getById(2)).toEqual(old);
     expect(coll.find({ email: 'a' }).map((d) => d._id)).toEqual([1]);
     expect(records.filter((r) => (r as { op: string }).op === 'put')).toHaveLength(2);
   });
@@ -220,5 +221,197 @@ describe('Collection unique indexes', () => {
     expect(coll.find({ n: 1 })).toHaveLength(25);
     expect(coll.find({ n: '1' })).toHaveLength(25);
     expect(() => coll.insert({ _id: 'x', sn: 's3' })).toThrow(/E11000/);
+  });
+});
+
+describe('Collection counting and paging from indexes', () => {
+  const N = 20_000;
+  const base = 1_700_000_000_000;
+  let coll: Collection;
+  let all: Array<Record<string, unknown>>;
+
+  beforeAll(() => {
+    coll = newCollection().coll;
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, time: -1, _id: -1 }, name: 'kind_time' }));
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, sn: 1, time: -1, _id: -1 }, name: 'kind_sn_time' }));
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, sent: 1, time: -1, _id: -1 }, name: 'kind_sent_time' }));
+    all = [];
+    for (let i = 0; i < N; i++) {
+      const doc = {
+        _id: new ObjectId(),
+        kind: i % 5 === 0 ? 'app' : 'terminal',
+        sn: `SN${i % 40}`,
+        sent: i % 3 === 0,
+        // Several punches share an instant, and a few rows hold a string instead of a date.
+        time: i % 997 === 0 ? `text-${i}` : new Date(base + Math.floor(i / 4) * 60_000),
+        payload: 'x'.repeat(50),
+      };
+      all.push(doc);
+      coll.insert(doc);
+    }
+  });
+
+  function measure<T>(fn: () => T): { result: T; examined: number; keys: number } {
+    const e = coll.examined;
+    const k = coll.keysExamined;
+    const result = fn();
+    return { result, examined: coll.examined - e, keys: coll.keysExamined - k };
+  }
+
+  const isDate = (v: unknown): v is Date => v instanceof Date;
+  const from = new Date(base + 1000 * 60_000);
+  const to = new Date(base + 3000 * 60_000);
+
+  it('counts an equality prefix plus a date range from index positions, reading nothing', () => {
+    const filter = { kind: 'terminal', sn: 'SN7', time: { $gte: from, $lt: to } };
+    const want = all.filter(
+      (d) => d.kind === 'terminal' && d.sn === 'SN7' && isDate(d.time) && d.time >= from && d.time < to,
+    ).length;
+    const { result, examined, keys } = measure(() => coll.count(filter));
+    expect(want).toBeGreaterThan(0);
+    expect(result).toBe(want);
+    expect(examined).toBe(0);
+    expect(keys).toBe(0);
+  });
+
+  it('counts a $and of conditions like the plain conjunction', () => {
+    const { result, examined } = measure(() =>
+      coll.count({ $and: [{ kind: 'terminal' }, { sent: false }, { time: { $lte: to } }] }),
+    );
+    const want = all.filter((d) => d.kind === 'terminal' && d.sent === false && isDate(d.time) && d.time <= to);
+    expect(result).toBe(want.length);
+    expect(examined).toBe(0);
+  });
+
+  it('keeps type bracketing: a date bound never counts the rows holding strings', () => {
+    const lower = measure(() => coll.count({ kind: 'terminal', time: { $gt: new Date(0) } }));
+    const upper = measure(() => coll.count({ kind: 'terminal', time: { $lt: new Date(base * 2) } }));
+    const dates = all.filter((d) => d.kind === 'terminal' && isDate(d.time)).length;
+    expect(lower.result).toBe(dates);
+    expect(upper.result).toBe(dates);
+    expect(lower.examined + upper.examined).toBe(0);
+    const strings = coll.count({ kind: 'terminal', time: { $gte: '' } });
+    expect(strings).toBe(all.filter((d) => d.kind === 'terminal' && typeof d.time === 'string').length);
+  });
+
+  it('honours exclusive and inclusive bounds on shared instants', () => {
+    const at = new Date(base + 500 * 60_000);
+    const inclusive = coll.count({ kind: 'terminal', time: { $gte: at, $lte: at } });
+    const exclusive = coll.count({ kind: 'terminal', time: { $gt: at, $lt: new Date(at.getTime() + 60_000) } });
+    expect(inclusive).toBe(all.filter((d) => d.kind === 'terminal' && isDate(d.time) && +d.time === +at).length);
+    expect(exclusive).toBe(0);
+  });
+
+  it('reads only the page of a deep, sorted page and matches a full sort', () => {
+    const filter = { kind: 'terminal', sent: true };
+    const skip = 2000;
+    const limit = 25;
+    const { result, examined } = measure(() => coll.findSorted(filter, parseSort({ time: -1, _id: -1 }), skip, limit));
+    const reference = coll
+      .find({ $expr: { $and: [{ $eq: ['$kind', 'terminal'] }, { $eq: ['$sent', true] }] } })
+      .sort((a, b) => compareValues(b.time, a.time) || compareValues(b._id, a._id))
+      .slice(skip, skip + limit);
+    expect(result.map((d) => String(d._id))).toEqual(reference.map((d) => String(d._id)));
+    expect(examined).toBe(limit);
+  });
+
+  it('merges several equality values into one sort order, reading only the page', () => {
+    const filter = { kind: 'terminal', sent: { $in: [true, false] }, time: { $lt: to } };
+    const { result, examined } = measure(() => coll.findSorted(filter, parseSort({ time: -1, _id: -1 }), 40, 20));
+    const reference = all
+      .filter((d) => d.kind === 'terminal' && isDate(d.time) && d.time < to)
+      .sort((a, b) => compareValues(b.time, a.time) || compareValues(b._id, a._id))
+      .slice(40, 60);
+    expect(result.map((d) => String(d._id))).toEqual(reference.map((d) => String(d._id)));
+    expect(examined).toBe(20);
+    expect(coll.explain(filter, parseSort({ time: -1, _id: -1 }))).toMatchObject({ sorted: true, exact: true });
+    expect(coll.count(filter)).toBe(all.filter((d) => d.kind === 'terminal' && isDate(d.time) && d.time < to).length);
+  });
+
+  it('reads only the page past the end of one prefix when the range is open below', () => {
+    const { result, examined } = measure(() =>
+      coll.findSorted({ kind: 'app', time: { $lt: to } }, parseSort({ time: -1, _id: -1 }), 100, 10),
+    );
+    expect(result).toHaveLength(10);
+    expect(result.every((d) => d.kind === 'app' && isDate(d.time) && d.time < to)).toBe(true);
+    expect(examined).toBe(10);
+  });
+
+  it('still answers a filter an index cannot answer exactly, reading documents', () => {
+    const { result, examined } = measure(() => coll.count({ kind: 'terminal', payload: { $regex: '^x' } }));
+    expect(result).toBe(all.filter((d) => d.kind === 'terminal').length);
+    expect(examined).toBeGreaterThan(0);
+  });
+
+  it('lists the distinct values after an equality prefix by jumping through the index', () => {
+    const { result, keys, examined } = measure(() => coll.distinctFromIndex('sn', { kind: 'app' }));
+    expect(new Set(result as string[])).toEqual(new Set(all.filter((d) => d.kind === 'app').map((d) => d.sn)));
+    expect(examined).toBe(0);
+    expect(keys).toBe((result as unknown[]).length);
+    expect(coll.distinctFromIndex('payload', {})).toBeUndefined();
+  });
+
+  it('keeps documents as bytes and reports a memory estimate without visiting them', () => {
+    expect(coll.size).toBe(N);
+    expect(coll.storageBytes).toBeGreaterThan(N * 100);
+    expect(coll.approximateMemoryBytes()).toBeGreaterThan(coll.storageBytes);
+    const d = coll.getById(all[5]._id)!;
+    d.kind = 'changed';
+    expect(coll.getById(all[5]._id)!.kind).toBe(all[5].kind);
+  });
+});
+
+describe('Collection indexes with mixed directions', () => {
+  const { coll } = newCollection();
+  const all: Array<Record<string, unknown>> = [];
+  beforeAll(() => {
+    coll.createIndex(normaliseIndexSpec({ key: { seen: -1, sn: 1 }, name: 'seen_-1_sn_1' }));
+    for (let i = 0; i < 3000; i++) {
+      const doc = {
+        _id: i,
+        sn: `S${String(i).padStart(5, '0')}`,
+        seen: i % 7 === 0 ? null : new Date(1e12 + (i % 500) * 1000),
+      };
+      all.push(doc);
+      coll.insert(doc);
+    }
+  });
+
+  const ref = (dirSeen: number, dirSn: number) =>
+    [...all].sort((a, b) => dirSeen * compareValues(a.seen, b.seen) || dirSn * compareValues(a.sn, b.sn));
+
+  it('serves a sort that follows the index directions, or inverts all of them, reading only the page', () => {
+    for (const [seen, sn] of [
+      [-1, 1],
+      [1, -1],
+    ]) {
+      const before = coll.examined;
+      const page = coll.findSorted({}, parseSort({ seen, sn }), 300, 10);
+      expect(coll.examined - before).toBe(10);
+      expect(page.map((d) => d._id)).toEqual(
+        ref(seen, sn)
+          .slice(300, 310)
+          .map((d) => d._id),
+      );
+    }
+    expect(coll.explain({}, parseSort({ seen: -1, sn: -1 })).stage).toBe('COLLSCAN');
+  });
+
+  it('counts and reads a range on a descending field', () => {
+    const lo = new Date(1e12 + 100_000);
+    const hi = new Date(1e12 + 200_000);
+    const filter = { seen: { $gt: lo, $lte: hi } };
+    const want = all.filter((d) => d.seen instanceof Date && d.seen > lo && d.seen <= hi);
+    const before = coll.examined;
+    expect(coll.count(filter)).toBe(want.length);
+    expect(coll.count({ seen: { $gte: lo } })).toBe(all.filter((d) => d.seen instanceof Date && d.seen >= lo).length);
+    expect(coll.examined).toBe(before);
+    const page = coll.findSorted(filter, parseSort({ seen: -1, sn: 1 }), 0, 5);
+    expect(page.map((d) => d._id)).toEqual(
+      ref(-1, 1)
+        .filter((d) => want.includes(d))
+        .slice(0, 5)
+        .map((d) => d._id),
+    );
   });
 });

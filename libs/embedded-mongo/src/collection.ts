@@ -1,7 +1,9 @@
 import { UUID } from 'bson';
 import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
-import { Index, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { decodeDoc, encodeDoc, extractTop } from './raw-doc';
+import type { Cursor } from './sorted-list';
 import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
 
 /** Receives every change, in order, for the journal. */
@@ -9,7 +11,7 @@ export interface ChangeSink {
   record(entry: Doc): void;
 }
 
-interface Pred {
+export interface Pred {
   eq?: unknown[];
   lo?: unknown;
   loInc?: boolean;
@@ -19,6 +21,7 @@ interface Pred {
 
 const MAX_IN_VALUES = 1000;
 const MAX_BOUNDS = 1000;
+const MAX_MERGED_PREFIXES = 64;
 
 /** The same stored value for index purposes (strict: a change of type counts as a change). */
 function sameIndexValue(a: unknown, b: unknown): boolean {
@@ -101,17 +104,26 @@ function extractPreds(filter: Doc, out: Map<string, Pred>): void {
   }
 }
 
+/** Fixed cost of one stored document beyond its BSON bytes (map entry, key string, Buffer object). */
+const DOC_OVERHEAD_BYTES = 160;
+/** Cost of one index entry beyond its key values (entry object, key array, list slot). */
+const ENTRY_OVERHEAD_BYTES = 72;
+const KEY_VALUE_BYTES = 16;
+
 /**
  * A collection: documents by canonical `_id` key (insertion order is natural order), and its
- * indexes. Documents are never mutated once stored: an update stores a new object, so readers and
- * cursors holding the old one stay consistent.
+ * indexes. Each document is held as its BSON bytes and decoded when read, so a reader always gets
+ * its own copy: changing it never changes what is stored, and an update stores new bytes.
  */
 export class Collection {
-  readonly docs = new Map<string, Doc>();
+  readonly docs = new Map<string, Buffer>();
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
-  /** Documents tested against a filter so far (shows whether lookups scan). */
+  /** Documents read (decoded) to answer queries so far: shows whether a lookup scans. */
   examined = 0;
+  /** Index entries visited to answer queries so far (counting from an index visits none). */
+  keysExamined = 0;
+  private dataBytes = 0;
 
   constructor(
     readonly db: string,
@@ -130,8 +142,36 @@ export class Collection {
     return this.indexes[0];
   }
 
+  /** Number of stored documents. */
+  get size(): number {
+    return this.docs.size;
+  }
+
+  /** Sum of the stored documents' BSON sizes. */
+  get storageBytes(): number {
+    return this.dataBytes;
+  }
+
+  /**
+   * A cheap estimate of the process memory this collection holds (documents, index entries and
+   * their keys): computed from counters, no document is visited.
+   */
+  approximateMemoryBytes(): number {
+    let bytes = this.dataBytes + this.docs.size * DOC_OVERHEAD_BYTES;
+    for (const idx of this.indexes) {
+      bytes += idx.entries.size * (ENTRY_OVERHEAD_BYTES + KEY_VALUE_BYTES * idx.fields.length);
+    }
+    return bytes;
+  }
+
+  /** Every stored document, decoded, in natural order. */
+  *allDocs(): Generator<Doc> {
+    for (const buf of this.docs.values()) yield decodeDoc(buf);
+  }
+
   getById(id: unknown): Doc | undefined {
-    return this.docs.get(valueKey(id));
+    const buf = this.docs.get(valueKey(id));
+    return buf ? decodeDoc(buf) : undefined;
   }
 
   /** Throws the E11000 error a write of `doc` would cause, without changing anything. */
@@ -150,42 +190,70 @@ export class Collection {
     validateId(doc._id);
     this.checkUnique(doc, true);
     const id = valueKey(doc._id);
-    this.docs.set(id, doc);
-    for (const idx of this.indexes) idx.add(id, idx.keysFor(doc));
-    this.sink.record({ op: 'put', db: this.db, c: this.name, d: doc });
+    const buf = encodeDoc(doc);
+    this.docs.set(id, buf);
+    this.dataBytes += buf.length;
+    const keyDoc = this.keyView(buf) ?? doc;
+    for (const idx of this.indexes) idx.add(id, idx.keysFor(keyDoc));
+    this.sink.record({ op: 'put', db: this.db, c: this.name, d: doc, raw: buf });
   }
 
   /** Replaces a stored document by a new version with the same `_id`. */
   replace(oldDoc: Doc, newDoc: Doc): void {
     this.checkUnique(newDoc, false);
-    const id = valueKey(oldDoc._id);
+    const key = valueKey(oldDoc._id);
+    const prev = this.docs.get(key);
+    if (!prev) return;
+    const buf = encodeDoc(newDoc);
+    // Index keys come from the stored bytes on both sides, so they hold no part of a caller's object.
+    const before = this.keyView(prev) ?? decodeDoc(prev);
+    const after = this.keyView(buf) ?? newDoc;
+    // Index entries share the key string the document was stored under.
+    const id = this.idIndex.sharedId(oldDoc._id) ?? key;
     for (const idx of this.indexes) {
-      const before = idx.keysFor(oldDoc);
-      const after = idx.keysFor(newDoc);
+      const kb = idx.keysFor(before);
+      const ka = idx.keysFor(after);
       // Most updates touch one or two indexed fields: the other indexes keep their entries.
-      if (sameIndexKeys(before, after)) continue;
-      idx.remove(id, before);
-      idx.add(id, after);
+      if (sameIndexKeys(kb, ka)) continue;
+      idx.remove(id, kb);
+      idx.add(id, ka);
     }
-    this.docs.set(id, newDoc);
-    this.sink.record({ op: 'put', db: this.db, c: this.name, d: newDoc });
+    this.docs.set(id, buf);
+    this.dataBytes += buf.length - prev.length;
+    this.sink.record({ op: 'put', db: this.db, c: this.name, d: newDoc, raw: buf });
   }
 
   remove(doc: Doc): void {
-    const id = valueKey(doc._id);
-    if (!this.docs.has(id)) return;
-    for (const idx of this.indexes) idx.remove(id, idx.keysFor(doc));
-    this.docs.delete(id);
+    const key = valueKey(doc._id);
+    const prev = this.docs.get(key);
+    if (!prev) return;
+    const stored = this.keyView(prev) ?? decodeDoc(prev);
+    for (const idx of this.indexes) idx.remove(key, idx.keysFor(stored));
+    this.docs.delete(key);
+    this.dataBytes -= prev.length;
     this.sink.record({ op: 'del', db: this.db, c: this.name, id: doc._id });
   }
 
   /** Recovery: stores a document without index maintenance (see `rebuildIndexes`). */
   loadRaw(doc: Doc): void {
-    this.docs.set(valueKey(doc._id), doc);
+    this.loadBytes(valueKey(doc._id), encodeDoc(doc));
+  }
+
+  /** Recovery: stores a document's BSON bytes as they are (its `_id` read from them). */
+  loadBytes(key: string, buf: Buffer): void {
+    const id = key;
+    const prev = this.docs.get(id);
+    if (prev) this.dataBytes -= prev.length;
+    this.docs.set(id, buf);
+    this.dataBytes += buf.length;
   }
 
   unloadRaw(idValue: unknown): void {
-    this.docs.delete(valueKey(idValue));
+    const key = valueKey(idValue);
+    const prev = this.docs.get(key);
+    if (!prev) return;
+    this.dataBytes -= prev.length;
+    this.docs.delete(key);
   }
 
   /** Recovery: declares an index without building it. */
@@ -193,8 +261,44 @@ export class Collection {
     if (!this.findIndex(spec.name)) this.indexes.push(new Index(spec));
   }
 
+  /** Builds every index in one pass over the documents (each read once, not once per index). */
   rebuildIndexes(): void {
-    for (const idx of this.indexes) idx.rebuild(this.docs);
+    const all: IndexEntry[][] = this.indexes.map(() => []);
+    for (const [id, buf] of this.docs) {
+      const doc = this.keyView(buf) ?? decodeDoc(buf);
+      for (let i = 0; i < this.indexes.length; i++) {
+        for (const k of this.indexes[i].keysFor(doc)) all[i].push({ k, id });
+      }
+    }
+    this.indexes.forEach((idx, i) => idx.load(all[i]));
+  }
+
+  /**
+   * The fields every index reads, decoded from the stored bytes when they are all top-level
+   * scalars (else undefined: decode the document). Partial indexes test whole documents.
+   */
+  private keyView(buf: Buffer): Doc | undefined {
+    const names = this.keyFields();
+    return names ? extractTop(buf, names) : undefined;
+  }
+
+  private keyFieldsCache?: { indexes: number; names: Set<string> | null };
+
+  private keyFields(): Set<string> | null {
+    const c = this.keyFieldsCache;
+    if (c && c.indexes === this.indexes.length) return c.names;
+    let names: Set<string> | null = new Set<string>(['_id']);
+    for (const idx of this.indexes) {
+      if (idx.spec.partialFilterExpression) names = null;
+      if (!names) break;
+      for (const p of idx.paths) {
+        if (p.length !== 1) names = null;
+        else names.add(p[0]);
+        if (!names) break;
+      }
+    }
+    this.keyFieldsCache = { indexes: this.indexes.length, names };
+    return names;
   }
 
   findIndex(name: string): Index | undefined {
@@ -232,7 +336,13 @@ export class Collection {
     } catch (e) {
       throw new CommandError(67, 'CannotCreateIndex', toCommandError(e).message);
     }
-    index.rebuild(this.docs);
+    const entries: IndexEntry[] = [];
+    for (const [id, buf] of this.docs) {
+      const doc =
+        index.partial || index.paths.some((p) => p.length !== 1) ? decodeDoc(buf) : this.keyViewFor(buf, index);
+      for (const k of index.keysFor(doc)) entries.push({ k, id });
+    }
+    index.load(entries);
     const dup = index.firstDuplicate();
     if (dup) {
       const uuid = this.uuid.toHexString();
@@ -245,6 +355,10 @@ export class Collection {
     this.indexes.push(index);
     this.sink.record({ op: 'createIndex', db: this.db, c: this.name, spec });
     return true;
+  }
+
+  private keyViewFor(buf: Buffer, index: Index): Doc {
+    return extractTop(buf, new Set(index.fields)) ?? decodeDoc(buf);
   }
 
   dropIndex(name: string): void {
@@ -265,13 +379,14 @@ export class Collection {
 
   /** Matching documents, in index order when an index narrows the search, else natural order. */
   *matches(filter: unknown): Generator<Doc> {
-    const f = checkFilter(filter);
+    const f = normaliseFilter(checkFilter(filter));
     const plan = Object.keys(f).length > 0 ? this.plan(f, []) : undefined;
     // An exact plan returns precisely the matches: no need to compile or test the filter.
     const query = plan?.exact ? undefined : this.compileFilter(f);
     try {
-      for (const doc of plan ? this.walk(plan) : this.docs.values()) {
+      for (const buf of plan ? this.walk(plan) : this.docs.values()) {
         this.examined++;
+        const doc = decodeDoc(buf);
         if (!query || query.test(doc)) yield doc;
       }
     } catch (e) {
@@ -284,14 +399,92 @@ export class Collection {
   }
 
   /**
+   * Number of matching documents (after `skip`, at most `limit` when positive). When an index
+   * answers the filter exactly, the count is read from the index's positions: no document and no
+   * index entry is visited.
+   */
+  count(filter: unknown, skip = 0, limit = 0): number {
+    const f = normaliseFilter(checkFilter(filter));
+    let n = 0;
+    if (Object.keys(f).length === 0) n = this.docs.size;
+    else {
+      const plan = this.plan(f, []);
+      if (plan?.exact && plan.kind === 'index') {
+        for (const [from, to] of this.spans(plan)) n += plan.idx.entries.countBetween(from, to);
+      } else if (plan?.exact && plan.kind === 'ids') n = plan.ids.length;
+      else for (const _d of this.matches(f)) n++;
+    }
+    n = Math.max(0, n - Math.max(0, skip));
+    return limit > 0 ? Math.min(n, limit) : n;
+  }
+
+  /**
+   * Distinct values of a top-level field among the matches, read from an index whose fields are
+   * the filter's equality fields followed by `field` (jumping from one value to the next), or
+   * undefined when no index serves it (the caller then reads documents).
+   */
+  distinctFromIndex(field: string, filter: unknown): unknown[] | undefined {
+    const f = normaliseFilter(checkFilter(filter));
+    const simple = simpleFilter(f);
+    if (!simple || [...simple.values()].some((k) => k !== 'eq')) return undefined;
+    const eqFields = [...simple.keys()];
+    for (const idx of this.indexes) {
+      if (!idx.complete || idx.multikey) continue;
+      const p = eqFields.length;
+      if (idx.fields.length <= p || idx.fields[p] !== field) continue;
+      if (!eqFields.every((ef) => idx.fields.indexOf(ef) >= 0 && idx.fields.indexOf(ef) < p)) continue;
+      const plan = this.plan(f, []);
+      if (plan && plan.kind !== 'index') continue;
+      const preds = new Map<string, Pred>();
+      extractPreds(f, preds);
+      let prefixes: unknown[][] = [[]];
+      for (const ef of idx.fields.slice(0, p)) {
+        const vals = preds.get(ef)!.eq!;
+        const next: unknown[][] = [];
+        for (const pre of prefixes) for (const v of vals) next.push([...pre, v]);
+        prefixes = next;
+        if (prefixes.length > MAX_BOUNDS) return undefined;
+      }
+      const out: unknown[] = [];
+      for (const prefix of prefixes) {
+        const end = idx.upperBound(prefix);
+        let cur = idx.lowerBound(prefix);
+        while (idx.entries.countBetween(cur, end) > 0) {
+          const e = idx.entries.at(cur)!;
+          this.keysExamined++;
+          const v = e.k[p];
+          if (v === null || v === undefined) return undefined;
+          if (!out.some((o) => compareValues(o, v) === 0)) out.push(v);
+          cur = idx.upperBound([...prefix, v]);
+        }
+      }
+      return out;
+    }
+    return undefined;
+  }
+
+  /**
    * Matching documents in sort order, `skip` and `limit` applied. When an index yields the
-   * requested order it is walked and the walk stops at the limit; otherwise matches are sorted.
+   * requested order it is walked and the walk stops at the limit; an exact plan skips by position,
+   * so only the page's documents are read.
    */
   findSorted(filter: unknown, sort: SortSpec, skip: number, limit: number): Doc[] {
-    const f = checkFilter(filter);
+    const f = normaliseFilter(checkFilter(filter));
+    const want = limit > 0 ? skip + limit : Infinity;
     if (sort.length === 0) {
       const out: Doc[] = [];
-      const want = limit > 0 ? skip + limit : Infinity;
+      if (Object.keys(f).length === 0) {
+        let seen = 0;
+        for (const buf of this.docs.values()) {
+          if (seen++ < skip) continue;
+          this.examined++;
+          out.push(decodeDoc(buf));
+          if (seen >= want) break;
+        }
+        return out;
+      }
+      const plan = this.plan(f, []);
+      if (plan?.exact && plan.kind === 'index') return this.readSpans(plan, skip, limit);
       let seen = 0;
       for (const d of this.matches(f)) {
         if (seen++ >= skip) out.push(d);
@@ -301,14 +494,15 @@ export class Collection {
     }
     const plan = this.plan(f, sort);
     if (plan?.kind === 'index' && plan.ordered !== 0) {
-      const query = plan.exact ? undefined : this.compileFilter(f);
+      if (plan.exact) return this.readSpans(plan, skip, limit);
+      const query = this.compileFilter(f);
       const out: Doc[] = [];
-      const want = limit > 0 ? skip + limit : Infinity;
       let seen = 0;
       try {
-        for (const d of this.walk(plan)) {
+        for (const buf of this.walk(plan)) {
           this.examined++;
-          if (query && !query.test(d)) continue;
+          const d = decodeDoc(buf);
+          if (!query.test(d)) continue;
           if (seen++ >= skip) out.push(d);
           if (seen >= want) break;
         }
@@ -317,23 +511,100 @@ export class Collection {
       }
       return out;
     }
-    const sorted = sortDocs(this.find(filter), sort);
+    const sorted = sortDocs(this.find(f), sort);
     return limit > 0 ? sorted.slice(skip, skip + limit) : skip > 0 ? sorted.slice(skip) : sorted;
+  }
+
+  /** Reads an exact index plan's matches in its order, skipping by position where it can. */
+  private readSpans(plan: IndexPlan, skip: number, limit: number): Doc[] {
+    const out: Doc[] = [];
+    const seen = plan.idx.multikey ? new Set<string>() : undefined;
+    let toSkip = skip;
+    for (const e of this.planEntries(plan, seen ? 0 : skip)) {
+      if (seen) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+      }
+      const buf = this.docs.get(e.id);
+      if (!buf) continue;
+      this.examined++;
+      out.push(decodeDoc(buf));
+      if (limit > 0 && out.length >= limit) return out;
+    }
+    return out;
+  }
+
+  /**
+   * An index plan's entries in the plan's order, the first `skip` passed over: by position when
+   * the spans are read one after another, entry by entry when several equality prefixes are
+   * merged into one sort order (MongoDB's SORT_MERGE of an exploded `$in`).
+   */
+  private *planEntries(plan: IndexPlan, skip = 0): Generator<IndexEntry> {
+    const entries = plan.idx.entries;
+    const reverse = plan.ordered < 0;
+    let spans = this.spans(plan);
+    if (plan.ordered !== 0 && spans.length > 1) {
+      const p = plan.prefixes[0].length;
+      const sign = reverse ? -1 : 1;
+      const its = spans.map(([from, to]) => entries.range(from, to, reverse));
+      const heads = its.map((it) => it.next());
+      let toSkip = skip;
+      for (;;) {
+        let best = -1;
+        for (let i = 0; i < heads.length; i++) {
+          const h = heads[i];
+          if (h.done) continue;
+          if (best < 0 || sign * plan.idx.compareSuffix(h.value, heads[best].value as IndexEntry, p) < 0) best = i;
+        }
+        if (best < 0) return;
+        const e = heads[best].value as IndexEntry;
+        heads[best] = its[best].next();
+        this.keysExamined++;
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+        yield e;
+      }
+    }
+    if (reverse) spans = spans.reverse();
+    let toSkip = skip;
+    for (let [from, to] of spans) {
+      if (toSkip > 0) {
+        const n = entries.countBetween(from, to);
+        if (n <= toSkip) {
+          toSkip -= n;
+          continue;
+        }
+        if (reverse) to = entries.retreat(to, toSkip);
+        else from = entries.advance(from, toSkip);
+        toSkip = 0;
+      }
+      for (const e of entries.range(from, to, reverse)) {
+        this.keysExamined++;
+        yield e;
+      }
+    }
   }
 
   /** Explains how a filter (and sort) would be served; used by tests and the benchmark. */
   explain(
     filter: Doc,
     sort: SortSpec = [],
-  ): { stage: 'COLLSCAN' | 'IDHACK' | 'IXSCAN'; index?: string; sorted?: boolean } {
-    const plan = Object.keys(filter).length > 0 || sort.length > 0 ? this.plan(filter, sort) : undefined;
+  ): { stage: 'COLLSCAN' | 'IDHACK' | 'IXSCAN'; index?: string; sorted?: boolean; exact?: boolean } {
+    const f = normaliseFilter(filter);
+    const plan = Object.keys(f).length > 0 || sort.length > 0 ? this.plan(f, sort) : undefined;
     if (!plan) return { stage: 'COLLSCAN' };
     if (plan.kind === 'ids') return { stage: 'IDHACK' };
     if (plan.kind === 'union') return { stage: 'IXSCAN', index: '$or' };
-    return { stage: 'IXSCAN', index: plan.idx.name, sorted: plan.ordered !== 0 };
+    return { stage: 'IXSCAN', index: plan.idx.name, sorted: plan.ordered !== 0, exact: plan.exact };
   }
 
-  private *walk(plan: Plan): Generator<Doc> {
+  private *walk(plan: Plan): Generator<Buffer> {
     const seen = new Set<string>();
     for (const id of this.planIds(plan)) {
       if (seen.has(id)) continue;
@@ -341,6 +612,23 @@ export class Collection {
       const d = this.docs.get(id);
       if (d) yield d;
     }
+  }
+
+  /**
+   * Positions [from, to) of an index plan, one span per equality prefix in key order: the range
+   * bounds keep MongoDB's type bracketing (a `$gt` on a date spans dates only).
+   */
+  private spans(plan: IndexPlan): Array<[Cursor, Cursor]> {
+    const { idx, range } = plan;
+    const out: Array<[Cursor, Cursor]> = [];
+    for (const prefix of plan.prefixes) {
+      if (!range || (range.lo === undefined && range.hi === undefined)) {
+        out.push([idx.lowerBound(prefix), idx.upperBound(prefix)]);
+        continue;
+      }
+      out.push([idx.rangeStart(prefix, range), idx.rangeEnd(prefix, range)]);
+    }
+    return out;
   }
 
   private *planIds(plan: Plan): Generator<string> {
@@ -352,14 +640,9 @@ export class Collection {
       for (const p of plan.plans) yield* this.planIds(p);
       return;
     }
-    const { idx, range } = plan;
+    const { range } = plan;
     const p = plan.prefixes[0]?.length ?? 0;
-    const prefixes = plan.ordered < 0 ? [...plan.prefixes].reverse() : plan.prefixes;
-    for (const prefix of prefixes) {
-      const start = range?.lo !== undefined ? idx.lowerBound([...prefix, range.lo]) : idx.lowerBound(prefix);
-      const end = range?.hi !== undefined ? idx.upperBound([...prefix, range.hi]) : idx.upperBound(prefix);
-      for (const e of idx.entries.range(start, end, plan.ordered < 0)) if (!range || inRange(e.k[p], range)) yield e.id;
-    }
+    for (const e of this.planEntries(plan)) if (!range || inRange(e.k[p], range)) yield e.id;
   }
 
   /**
@@ -380,7 +663,6 @@ export class Collection {
       }
       return { kind: 'ids', ids, exact: simple?.size === 1 && simple.get('_id') === 'eq' };
     }
-    const sortDir = sort.length > 0 && sort.every(([, d]) => d === sort[0][1]) ? sort[0][1] : 0;
     let best: Candidate | undefined;
     for (const idx of this.indexes) {
       if (!idx.complete) continue;
@@ -389,13 +671,17 @@ export class Collection {
       const next = eqCount < idx.fields.length ? preds.get(idx.fields[eqCount]) : undefined;
       const range = next !== undefined && (next.lo !== undefined || next.hi !== undefined);
       let ordered = 0;
+      // Walked forwards when the sort follows the index's directions, backwards when it inverts all of them.
+      const sortDir = sort.length > 0 && eqCount < idx.fields.length ? sort[0][1] * idx.dirs[eqCount] : 0;
       if (
         sortDir !== 0 &&
         eqCount + sort.length <= idx.fields.length &&
-        sort.every(([f], i) => idx.fields[eqCount + i] === f)
+        sort.every(([f, d], i) => idx.fields[eqCount + i] === f && d * idx.dirs[eqCount + i] === sortDir)
       ) {
-        const single = idx.fields.slice(0, eqCount).every((f) => preds.get(f)!.eq!.length === 1);
-        if (single) ordered = sortDir;
+        // Several equality values are merged into one order when there are few combinations.
+        let combos = 1;
+        for (const f of idx.fields.slice(0, eqCount)) combos *= preds.get(f)!.eq!.length;
+        if (combos <= MAX_MERGED_PREFIXES) ordered = sortDir;
       }
       const score = eqCount * 4 + (range ? 2 : 0) + (ordered !== 0 ? 1 : 0);
       if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, ordered, score };
@@ -452,10 +738,37 @@ interface Candidate {
 }
 
 /** `exact`: the candidates are precisely the matches (no filter test needed). */
+export interface IndexPlan {
+  kind: 'index';
+  idx: Index;
+  prefixes: unknown[][];
+  range?: Pred;
+  ordered: number;
+  exact: boolean;
+}
+
 export type Plan =
-  | { kind: 'ids'; ids: string[]; exact: boolean }
-  | { kind: 'union'; plans: Plan[]; exact: boolean }
-  | { kind: 'index'; idx: Index; prefixes: unknown[][]; range?: Pred; ordered: number; exact: boolean };
+  { kind: 'ids'; ids: string[]; exact: boolean } | { kind: 'union'; plans: Plan[]; exact: boolean } | IndexPlan;
+
+/**
+ * Merges a top-level `$and` of plain conditions into one conjunction when no field repeats, so
+ * `{ $and: [{ a: 1 }, { b: 2 }] }` is planned (and answered exactly) like `{ a: 1, b: 2 }`.
+ */
+export function normaliseFilter(filter: Doc): Doc {
+  const and = filter.$and;
+  if (!Array.isArray(and) || and.length === 0) return filter;
+  const out: Doc = {};
+  for (const k of Object.keys(filter)) if (k !== '$and') out[k] = filter[k];
+  for (const part of and) {
+    if (!isPlainObject(part)) return filter;
+    const flat = normaliseFilter(part);
+    for (const k of Object.keys(flat)) {
+      if (k in out) return filter;
+      out[k] = flat[k];
+    }
+  }
+  return out;
+}
 
 function checkFilter(filter: unknown): Doc {
   if (filter === undefined || filter === null) return {};

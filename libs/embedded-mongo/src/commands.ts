@@ -158,13 +158,7 @@ function countCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const skip = Math.max(0, asInt(cmd.skip, 'skip') ?? 0);
   const limit = Math.abs(asInt(cmd.limit, 'limit') ?? 0);
   const coll = s.store.getCollection(db, name);
-  let n = 0;
-  if (coll) {
-    if (Object.keys(query).length === 0) n = coll.docs.size;
-    else for (const _d of coll.matches(query)) n++;
-  }
-  n = Math.max(0, n - skip);
-  if (limit > 0) n = Math.min(n, limit);
+  const n = coll ? coll.count(query, skip, limit) : 0;
   return { n, ok: 1 };
 }
 
@@ -189,7 +183,10 @@ function distinctCmd(cmd: Doc, db: string, s: ServerState): Doc {
   const query = asDoc(cmd.query, 'query') ?? {};
   const coll = s.store.getCollection(db, name);
   const seen = new Map<string, unknown>();
-  if (coll) {
+  const fromIndex = coll?.distinctFromIndex(cmd.key, query);
+  if (fromIndex) {
+    for (const v of fromIndex) seen.set(valueKey(v), v);
+  } else if (coll) {
     const path = cmd.key.split('.');
     for (const d of coll.matches(query)) {
       const vals: unknown[] = [];
@@ -288,6 +285,38 @@ function pipelineMayMutate(pipeline: Doc[]): boolean {
   });
 }
 
+/**
+ * `[$skip] [$limit] { $group: { _id: <constant>, <field>: { $sum: 1 } } }`: a plain count, the
+ * shape drivers use for countDocuments.
+ */
+function countStage(rest: Doc[]): { skip: number; limit: number; id: unknown; field: string } | undefined {
+  let j = 0;
+  let skip = 0;
+  let limit = 0;
+  if (j < rest.length && Object.keys(rest[j]).length === 1 && '$skip' in rest[j]) {
+    const v = rest[j].$skip;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return undefined;
+    skip = v;
+    j++;
+  }
+  if (j < rest.length && Object.keys(rest[j]).length === 1 && '$limit' in rest[j]) {
+    const v = rest[j].$limit;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) return undefined;
+    limit = v;
+    j++;
+  }
+  if (j !== rest.length - 1 || Object.keys(rest[j]).length !== 1) return undefined;
+  const g = rest[j].$group;
+  if (!isPlainObject(g)) return undefined;
+  const keys = Object.keys(g);
+  if (keys.length !== 2 || keys[0] !== '_id') return undefined;
+  const id = g._id;
+  if (!(id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$')))) return undefined;
+  const acc = g[keys[1]];
+  if (!isPlainObject(acc) || Object.keys(acc).length !== 1 || acc.$sum !== 1) return undefined;
+  return { skip, limit, id, field: keys[1] };
+}
+
 function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
   if (cmd.explain) throw badValue('explain is not supported by the embedded server');
   if (cmd.cursor === undefined) {
@@ -310,6 +339,13 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
     if (!isPlainObject(m)) throw badValue('the match filter must be an expression in an object');
     filter = Object.keys(filter).length === 0 ? m : { $and: [filter, m] };
     i++;
+  }
+  const counted = countStage(pipeline.slice(i));
+  if (counted) {
+    // A count (what drivers send for countDocuments) is read from an index when one answers it.
+    const n = coll ? coll.count(filter, counted.skip, counted.limit) : 0;
+    const out = n > 0 ? [{ _id: counted.id, [counted.field]: n }] : [];
+    return s.cursors.reply(`${db}.${name}`, out, batchSize, false);
   }
   // A leading $match/$sort/$skip/$limit runs on the collection itself, so indexes serve it.
   let sort: SortSpec = [];
@@ -340,7 +376,7 @@ function aggregateCmd(cmd: Doc, db: string, s: ServerState): Doc {
         ...(isPlainObject(cmd.let) ? { variables: cmd.let } : {}),
         collectionResolver: (other: string) => {
           const c = s.store.getCollection(db, other);
-          return c ? [...c.docs.values()].map((d) => cloneValue(d)) : [];
+          return c ? [...c.allDocs()] : [];
         },
       }).run<Doc>(input);
     } catch (e) {
@@ -702,7 +738,7 @@ function renameCollectionCmd(cmd: Doc, db: string, s: ServerState): Doc {
   }
   const dst = s.store.ensureCollection(tdb, tc, src.options);
   for (const idx of src.indexes.slice(1)) dst.createIndex({ ...idx.spec });
-  for (const d of src.docs.values()) dst.insert(d);
+  for (const d of src.allDocs()) dst.insert(d);
   s.store.dropCollection(fdb, fc);
   return { ok: 1 };
 }

@@ -20,4 +20,5 @@ export { DataTooLargeError } from './load-check';
 export function start(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   return launch(opts);
 }
+export { encodeRecord } from './journal';
 export { journalObserver } from './journal-observer';

@@ -1,7 +1,7 @@
 import { Query } from 'mingo';
 import { CommandError } from './errors';
 import { type Cursor, SortedList } from './sorted-list';
-import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber } from './values';
+import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber, typeRank } from './values';
 
 export interface IndexSpec extends Doc {
   v: number;
@@ -20,18 +20,55 @@ export interface IndexEntry {
 
 const MAX_KEYS_PER_DOC = 1000;
 
+type Quad = { i0: number; i1: number; i2: number; i3: number; _bsontype?: string };
+
+/** `compareValues` with shortcuts for the key types indexes hold most (a sort of a million keys). */
+function compareKey(a: unknown, b: unknown): number {
+  const ta = typeof a;
+  if (ta === typeof b) {
+    if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    if (ta === 'number' && a === a && b === b) return (a as number) < (b as number) ? -1 : a === b ? 0 : 1;
+    if (a instanceof Date && b instanceof Date) {
+      const x = a.getTime();
+      const y = b.getTime();
+      if (x === x && y === y) return x < y ? -1 : x > y ? 1 : 0;
+    } else if (ta === 'object' && a !== null && b !== null) {
+      const x = a as Quad;
+      const y = b as Quad;
+      if (
+        x._bsontype === 'ObjectId' &&
+        y._bsontype === 'ObjectId' &&
+        typeof x.i0 === 'number' &&
+        typeof y.i0 === 'number'
+      ) {
+        return cmpU32(x.i0, y.i0) || cmpU32(x.i1, y.i1) || cmpU32(x.i2, y.i2) || cmpU32(x.i3, y.i3);
+      }
+    }
+  }
+  return compareValues(a, b);
+}
+
+function cmpU32(a: number, b: number): number {
+  const x = a >>> 0;
+  const y = b >>> 0;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function compareKeys(a: unknown[], b: unknown[], n: number): number {
   for (let i = 0; i < n; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = compareKey(a[i], b[i]);
     if (c !== 0) return c;
   }
   return 0;
 }
 
-function compareEntries(a: IndexEntry, b: IndexEntry): number {
-  const c = compareKeys(a.k, b.k, a.k.length);
-  if (c !== 0) return c;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/** Compares keys in an index's order: each field ascending or descending as the index declares. */
+function compareDirected(a: unknown[], b: unknown[], n: number, dirs: number[]): number {
+  for (let i = 0; i < n; i++) {
+    const c = compareKey(a[i], b[i]);
+    if (c !== 0) return dirs[i] < 0 ? -c : c;
+  }
+  return 0;
 }
 
 /** Renders a key the way mongod prints `dup key: { ... }`. */
@@ -57,13 +94,24 @@ function renderValue(v: unknown): string {
 export class Index {
   readonly paths: string[][];
   readonly fields: string[];
-  readonly entries = new SortedList<IndexEntry>(compareEntries);
+  /** Per field: 1 ascending, -1 descending (entries are kept in that order, like mongod's). */
+  readonly dirs: number[];
+  readonly entries: SortedList<IndexEntry>;
+  private readonly compareEntries: (a: IndexEntry, b: IndexEntry) => number;
   /** Set once any document had an array on an indexed path (then ranges cannot be intersected). */
   multikey = false;
-  private readonly partial?: Query;
+  readonly partial?: Query;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
+    this.dirs = this.fields.map((f) => (toNumber(spec.key[f]) < 0 ? -1 : 1));
+    const dirs = this.dirs;
+    this.compareEntries = (a, b) => {
+      const c = compareDirected(a.k, b.k, a.k.length, dirs);
+      if (c !== 0) return c;
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    };
+    this.entries = new SortedList<IndexEntry>(this.compareEntries);
     this.paths = this.fields.map((f) => f.split('.'));
     if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, ENGINE_OPTIONS);
   }
@@ -84,6 +132,18 @@ export class Index {
   keysFor(doc: Doc): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
     if (this.spec.sparse && this.fields.every((f) => !hasPath(doc, f))) return [];
+    // Common case, one value per field: one key array of exactly the index's width (keys built by
+    // spreading carry spare capacity, which a million entries per index would keep).
+    const n = this.paths.length;
+    const single: unknown[] = new Array<unknown>(n);
+    let simple = true;
+    const arrays = { array: false };
+    for (let i = 0; i < n && simple; i++) {
+      const vals = indexValuesAt(doc, this.paths[i], arrays);
+      if (arrays.array || vals.length !== 1) simple = false;
+      else single[i] = vals[0];
+    }
+    if (simple) return [single];
     let combos: unknown[][] = [[]];
     for (const p of this.paths) {
       const seen = { array: false };
@@ -98,24 +158,77 @@ export class Index {
 
   /** First position whose key prefix is >= `prefix` (compared on prefix.length fields). */
   lowerBound(prefix: unknown[]): Cursor {
-    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) < 0);
+    return this.entries.search((e) => compareDirected(e.k, prefix, prefix.length, this.dirs) < 0);
   }
 
   /** First position whose key prefix is > `prefix`. */
   upperBound(prefix: unknown[]): Cursor {
-    return this.entries.search((e) => compareKeys(e.k, prefix, prefix.length) <= 0);
+    return this.entries.search((e) => compareDirected(e.k, prefix, prefix.length, this.dirs) <= 0);
+  }
+
+  /**
+   * First position of a range over field `prefix.length` under an equality prefix. Bounds keep
+   * MongoDB's type bracketing: with one bound only, the range stops at the end of that bound's type.
+   * On a descending field the range starts at its upper bound.
+   */
+  rangeStart(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown; hiInc?: boolean }): Cursor {
+    const p = prefix.length;
+    const dir = this.dirs[p] ?? 1;
+    const first = dir > 0 ? r.lo : r.hi;
+    const firstInc = dir > 0 ? r.loInc === true : r.hiInc === true;
+    const other = dir > 0 ? r.hi : r.lo;
+    return this.entries.search((e) => {
+      const c = compareDirected(e.k, prefix, p, this.dirs);
+      if (c !== 0) return c < 0;
+      if (first !== undefined) {
+        const d = dir * compareKey(e.k[p], first);
+        return firstInc ? d < 0 : d <= 0;
+      }
+      return dir * (typeRank(e.k[p]) - typeRank(other)) < 0;
+    });
+  }
+
+  /** First position past a range (see `rangeStart`). */
+  rangeEnd(prefix: unknown[], r: { lo?: unknown; loInc?: boolean; hi?: unknown; hiInc?: boolean }): Cursor {
+    const p = prefix.length;
+    const dir = this.dirs[p] ?? 1;
+    const last = dir > 0 ? r.hi : r.lo;
+    const lastInc = dir > 0 ? r.hiInc === true : r.loInc === true;
+    const other = dir > 0 ? r.lo : r.hi;
+    return this.entries.search((e) => {
+      const c = compareDirected(e.k, prefix, p, this.dirs);
+      if (c !== 0) return c < 0;
+      if (last !== undefined) {
+        const d = dir * compareKey(e.k[p], last);
+        return lastInc ? d <= 0 : d < 0;
+      }
+      return dir * (typeRank(e.k[p]) - typeRank(other)) <= 0;
+    });
+  }
+
+  /** Compares entries on their key fields from `from` on (in index order), then record id. */
+  compareSuffix(a: IndexEntry, b: IndexEntry, from: number): number {
+    for (let i = from; i < a.k.length; i++) {
+      const c = compareKey(a.k[i], b.k[i]);
+      if (c !== 0) return this.dirs[i] < 0 ? -c : c;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  }
+
+  /** The record id string stored in this index for a single-field key (shared with the document map). */
+  sharedId(value: unknown): string | undefined {
+    const e = this.entries.at(this.lowerBound([value]));
+    return e && compareKey(e.k[0], value) === 0 ? e.id : undefined;
+  }
+
+  /** Replaces all entries with `entries` (sorted here: one sort instead of one insertion each). */
+  load(entries: IndexEntry[]): void {
+    entries.sort(this.compareEntries);
+    this.entries.load(entries);
   }
 
   add(id: string, keys: unknown[][]): void {
     for (const k of keys) this.entries.insert({ k, id });
-  }
-
-  /** Replaces all entries at once (one sort instead of one insertion per key). */
-  rebuild(docs: Iterable<[string, Doc]>): void {
-    const all: IndexEntry[] = [];
-    for (const [id, doc] of docs) for (const k of this.keysFor(doc)) all.push({ k, id });
-    all.sort(compareEntries);
-    this.entries.load(all);
   }
 
   /** First key held by two different records. */

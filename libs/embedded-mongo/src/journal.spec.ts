@@ -155,4 +155,28 @@ describe('journal and snapshot', () => {
     expect(again.getCollection('app', 'c')!.docs.size).toBe(201);
     await reopened.close();
   });
+
+  it('snapshots stored bytes and loads a snapshot larger than one read piece, records cut at piece edges', async () => {
+    const store = new Store();
+    const journal = await openJournal(dir, store, () => undefined);
+    store.journal = journal;
+    const coll = store.ensureCollection('app', 'big');
+    coll.createIndex({ v: 2, key: { k: 1 }, name: 'k_1' });
+    // About 24 MB of documents of uneven sizes: the 16 MB read pieces end inside records.
+    for (let i = 0; i < 20_000; i++) coll.insert({ _id: i, k: i % 97, pad: 'x'.repeat(900 + (i % 613)) });
+    coll.replace(coll.getById(5)!, { _id: 5, k: 1000, pad: 'changed' });
+    coll.remove(coll.getById(6)!);
+    await journal.compact();
+    await journal.close();
+
+    const again = new Store();
+    const reopened = await openJournal(dir, again, () => undefined);
+    const c = again.getCollection('app', 'big')!;
+    expect(c.size).toBe(19_999);
+    expect(c.getById(5)).toEqual({ _id: 5, k: 1000, pad: 'changed' });
+    expect(c.getById(19_999)).toEqual({ _id: 19_999, k: 19_999 % 97, pad: 'x'.repeat(900 + (19_999 % 613)) });
+    expect(c.count({ k: 3 })).toBe(coll.count({ k: 3 }));
+    expect(c.storageBytes).toBe(coll.storageBytes);
+    await reopened.close();
+  });
 });

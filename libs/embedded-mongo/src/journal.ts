@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { acquireLock, releaseLock } from './lock';
 import type { Store } from './store';
 import type { Doc } from './values';
+import { encodePutEntry, parsePutEntry } from './raw-doc';
 import { crc32c } from './wire';
 import { journalObserver } from './journal-observer';
 
@@ -12,6 +13,7 @@ const SNAPSHOT_TMP = 'snapshot.bson.tmp';
 const JOURNAL_RE = /^journal\.(\d{10})$/;
 const RECORD_HEADER = 8;
 const SNAPSHOT_CHUNK = 1 << 20;
+const SNAPSHOT_READ_CHUNK = 16 << 20;
 
 export interface JournalTuning {
   /** Compact when the journal grows past this many bytes (and past the snapshot's size). */
@@ -28,7 +30,11 @@ function journalName(gen: number): string {
 
 /** One framed record: length and CRC-32C of the BSON payload, then the payload. */
 export function encodeRecord(entry: Doc): Buffer {
-  const body = serialize(entry);
+  // A stored document's bytes go into its record as they are, not decoded and encoded again.
+  const body =
+    entry.op === 'put' && Buffer.isBuffer(entry.raw)
+      ? encodePutEntry(entry.db as string, entry.c as string, entry.raw)
+      : serialize(entry);
   const out = Buffer.allocUnsafe(RECORD_HEADER + body.length);
   out.writeUInt32LE(body.length, 0);
   out.writeUInt32LE(crc32c(body), 4);
@@ -36,8 +42,14 @@ export function encodeRecord(entry: Doc): Buffer {
   return out;
 }
 
-/** Reads records until the end or the first torn/corrupt one; returns where the valid data ends. */
-export function decodeRecords(buf: Buffer, onRecord: (entry: Doc) => void): number {
+/** A stored document read from a record without decoding it. */
+export type PutHandler = (db: string, c: string, doc: Buffer) => void;
+
+/**
+ * Reads records until the end or the first torn/corrupt one; returns where the valid data ends.
+ * With `onPut`, document records are handed over as bytes (not decoded).
+ */
+export function decodeRecords(buf: Buffer, onRecord: (entry: Doc) => void, onPut?: PutHandler): number {
   let off = 0;
   while (off + RECORD_HEADER <= buf.length) {
     const len = buf.readUInt32LE(off);
@@ -45,6 +57,17 @@ export function decodeRecords(buf: Buffer, onRecord: (entry: Doc) => void): numb
     if (len < 5 || off + RECORD_HEADER + len > buf.length) break;
     const body = buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len);
     if (crc32c(body) !== crc) break;
+    let put: ReturnType<typeof parsePutEntry>;
+    try {
+      put = onPut ? parsePutEntry(body) : undefined;
+    } catch {
+      break;
+    }
+    if (put && onPut) {
+      onPut(put.db, put.c, put.d);
+      off += RECORD_HEADER + len;
+      continue;
+    }
     let entry: Doc;
     try {
       entry = deserialize(body);
@@ -124,10 +147,17 @@ export class Journal {
         continue;
       }
       const buf = await fsp.readFile(file);
-      const end = decodeRecords(buf, (e) => {
-        this.store.apply(e);
-        replayed++;
-      });
+      const end = decodeRecords(
+        buf,
+        (e) => {
+          this.store.apply(e);
+          replayed++;
+        },
+        (db, c, d) => {
+          this.store.applyPut(db, c, d);
+          replayed++;
+        },
+      );
       if (end < buf.length) {
         this.log(`journal ${journalName(g)}: dropped ${buf.length - end} bytes of an incomplete record`);
         await fsp.truncate(file, end);
@@ -151,26 +181,59 @@ export class Journal {
     openDirs.add(abs);
   }
 
+  /**
+   * Loads the snapshot a piece at a time (a million documents would otherwise be read into one
+   * buffer as large as the file, then copied out).
+   */
   private async loadSnapshot(): Promise<number> {
     await fsp.rm(path.join(this.dir, SNAPSHOT_TMP), { force: true });
-    let buf: Buffer;
+    let fh: fsp.FileHandle;
     try {
-      buf = await fsp.readFile(path.join(this.dir, SNAPSHOT));
+      fh = await fsp.open(path.join(this.dir, SNAPSHOT), 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw e;
     }
     let gen = -1;
     let complete = false;
-    const end = decodeRecords(buf, (e) => {
-      if (e.snapshot === 1) gen = Number(e.gen);
-      else if (e.end === true) complete = true;
-      else this.store.apply(e);
-    });
-    if (gen < 0 || !complete || end !== buf.length) {
+    let total = 0;
+    let damaged = false;
+    try {
+      const size = (await fh.stat()).size;
+      let carry: Buffer = Buffer.alloc(0);
+      let pos = 0;
+      while (pos < size) {
+        const piece = Buffer.allocUnsafe(Math.min(SNAPSHOT_READ_CHUNK, size - pos));
+        const { bytesRead } = await fh.read(piece, 0, piece.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        const buf =
+          carry.length > 0 ? Buffer.concat([carry, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
+        const end = decodeRecords(
+          buf,
+          (e) => {
+            if (e.snapshot === 1) gen = Number(e.gen);
+            else if (e.end === true) complete = true;
+            else this.store.apply(e);
+          },
+          (db, c, d) => this.store.applyPut(db, c, d),
+        );
+        // A record cut by the piece boundary is completed by the next piece; anything else left is damage.
+        carry = Buffer.from(buf.subarray(end));
+        if (carry.length >= RECORD_HEADER && carry.readUInt32LE(0) + RECORD_HEADER <= carry.length) {
+          damaged = true;
+          break;
+        }
+      }
+      total = pos;
+      if (carry.length > 0) damaged = true;
+    } finally {
+      await fh.close();
+    }
+    if (gen < 0 || !complete || damaged) {
       throw new Error(`snapshot ${path.join(this.dir, SNAPSHOT)} is damaged; refusing to open`);
     }
-    this.snapshotBytes = buf.length;
+    this.snapshotBytes = total;
     return gen;
   }
 
@@ -320,8 +383,18 @@ export class Journal {
         }
       };
       await push({ snapshot: 1, gen: newGen, createdAt: new Date() });
-      for (const r of records) await push(r);
-      await push({ end: true, count: records.length });
+      let count = 0;
+      for (const r of records) {
+        if (Array.isArray(r.docs)) {
+          const { db, c, docs } = r as { db: string; c: string; docs: Buffer[] };
+          for (const d of docs) await push({ op: 'put', db, c, raw: d });
+          count += docs.length;
+        } else {
+          await push(r);
+          count++;
+        }
+      }
+      await push({ end: true, count });
       const all = Buffer.concat(chunk);
       await fh.write(all);
       written += all.length;
@@ -336,12 +409,16 @@ export class Journal {
     await fsp.rm(path.join(this.dir, journalName(oldGen)), { force: true });
   }
 
-  private captureState(): Doc[] {
-    const out: Doc[] = [];
+  /**
+   * The state to snapshot: catalog entries, and each collection's document buffers (references:
+   * stored bytes are never changed in place, an update stores new ones).
+   */
+  private captureState(): Array<Doc | { db: string; c: string; docs: Buffer[] }> {
+    const out: Array<Doc | { db: string; c: string; docs: Buffer[] }> = [];
     for (const [db, colls] of this.store.dbs) {
       for (const [c, coll] of colls) {
         out.push({ op: 'create', db, c, options: coll.options });
-        for (const d of coll.docs.values()) out.push({ op: 'put', db, c, d });
+        out.push({ db, c, docs: [...coll.docs.values()] });
         for (const idx of coll.indexes.slice(1)) out.push({ op: 'createIndex', db, c, spec: idx.spec });
       }
     }

@@ -94,11 +94,17 @@ export async function launch(opts: EmbeddedMongoOptions = {}, tuning: Tuning = {
     // The directory holds the socket and every document: nobody else needs to read it.
     await fsp.chmod(opts.dataDir, 0o700);
     const bytes = await checkDataFits(opts.dataDir);
-    // Recovery applies every record through store.apply: watch the heap while it does.
+    // Recovery applies every record through store.apply, and stored documents through
+    // store.applyPut (as bytes): watch the memory while it does.
     const apply = store.apply.bind(store);
+    const applyPut = store.applyPut.bind(store);
     const guard = loadGuard(opts.dataDir, bytes, undefined, tuning.loadHeapUsed);
     store.apply = (entry) => {
       apply(entry);
+      guard();
+    };
+    store.applyPut = (db, c, doc) => {
+      applyPut(db, c, doc);
       guard();
     };
     try {
@@ -108,6 +114,7 @@ export async function launch(opts: EmbeddedMongoOptions = {}, tuning: Tuning = {
       throw e;
     } finally {
       store.apply = apply;
+      store.applyPut = applyPut;
     }
     store.journal = journal;
   }

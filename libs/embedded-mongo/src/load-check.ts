@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import { formatMb, fullGc, heapLimitBytes } from './memory-budget';
 
 /**
- * Heap bytes per byte of snapshot/journal once loaded (documents as JavaScript objects plus
- * their index entries). Measured: 100,000 punch documents with the app's 9 indexes, 80 MB of
- * snapshot, 509 MB of live heap once loaded (6.35). Binary data (photos) costs far less, so this
- * only estimates the heap to ask for; the load itself is watched (see `loadGuard`).
+ * Memory per byte of snapshot/journal once loaded (documents kept as BSON buffers plus their index
+ * entries). Measured on punches with the app's indexes: about 0.8 KB of snapshot, 1.7 KB of heap
+ * (index entries, keys) and 0.8 KB of BSON per punch (3.1). Binary data (photos) costs far less, so
+ * this only estimates the memory to ask for; the load itself is watched (see `loadGuard`).
  */
-export const LOAD_FACTOR = 6.5;
+export const LOAD_FACTOR = 3.5;
 /** Part of the heap the loading data may fill before the load is stopped. */
 const LOADABLE_SHARE = 0.9;
 

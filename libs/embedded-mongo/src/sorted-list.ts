@@ -80,6 +80,43 @@ export class SortedList<T> {
     this.count = sorted.length;
   }
 
+  /** The element at a position (undefined at the end). */
+  at(pos: Cursor): T | undefined {
+    const ch = this.chunks[pos.c];
+    return ch ? ch[pos.i] : undefined;
+  }
+
+  /** Number of elements in [from, to): a sum over chunk lengths, no element is visited. */
+  countBetween(from: Cursor, to: Cursor): number {
+    if (to.c < from.c || (to.c === from.c && to.i <= from.i)) return 0;
+    if (from.c === to.c) return to.i - from.i;
+    let n = (this.chunks[from.c]?.length ?? 0) - from.i;
+    for (let c = from.c + 1; c < to.c && c < this.chunks.length; c++) n += this.chunks[c].length;
+    return n + to.i;
+  }
+
+  /** The position `n` elements after `from` (or the end), skipping whole chunks at a time. */
+  advance(from: Cursor, n: number): Cursor {
+    let c = from.c;
+    let i = from.i + n;
+    while (c < this.chunks.length && i >= this.chunks[c].length) {
+      i -= this.chunks[c].length;
+      c++;
+    }
+    return c >= this.chunks.length ? this.end : { c, i };
+  }
+
+  /** The position `n` elements before `to` (or the start). */
+  retreat(to: Cursor, n: number): Cursor {
+    let c = to.c;
+    let i = to.i - n;
+    while (i < 0 && c > 0) {
+      c--;
+      i += this.chunks[c].length;
+    }
+    return i < 0 ? { c: 0, i: 0 } : { c, i };
+  }
+
   /** Elements in [from, to), forwards or backwards. */
   *range(from: Cursor, to: Cursor, reverse = false): Generator<T> {
     const chunks = this.chunks;

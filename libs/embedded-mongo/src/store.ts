@@ -1,7 +1,8 @@
 import { Collection, type ChangeSink } from './collection';
 import { invalidNamespace } from './errors';
 import type { IndexSpec } from './indexes';
-import type { Doc } from './values';
+import { readId } from './raw-doc';
+import { type Doc, valueKey } from './values';
 
 const BAD_DB_CHARS = /[/\\. "$*<>:|?\0]/;
 
@@ -78,6 +79,23 @@ export class Store implements ChangeSink {
   /** After recovery: builds every index from the loaded documents. */
   rebuildIndexes(): void {
     for (const colls of this.dbs.values()) for (const c of colls.values()) c.rebuildIndexes();
+  }
+
+  /** Recovery: stores a document's bytes as read from the journal or snapshot. */
+  applyPut(db: string, c: string, doc: Buffer): void {
+    this.recovering = true;
+    try {
+      this.ensureCollection(db, c).loadBytes(valueKey(readId(doc)), doc);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /** A cheap estimate of the memory every collection holds (see `Collection.approximateMemoryBytes`). */
+  approximateMemoryBytes(): number {
+    let bytes = 0;
+    for (const colls of this.dbs.values()) for (const c of colls.values()) bytes += c.approximateMemoryBytes();
+    return bytes;
   }
 
   /** Applies one journal entry during recovery (idempotent, no checks, nothing recorded). */

@@ -29,12 +29,12 @@ describe('AddUserDto', () => {
     expect(dto).toBeInstanceOf(AddUserDto);
     expect(dto.name).toBe('John');
     expect(await fieldsOf({ enrollid: 1, name: 'A', backupnum: 0 }, AddUserDto)).toEqual([]);
-    expect(await fieldsOf({ enrollid: 99_999_999, name: 'A', backupnum: 9 }, AddUserDto)).toEqual([]);
+    expect(await fieldsOf({ enrollid: 999_999_999_999, name: 'A', backupnum: 9 }, AddUserDto)).toEqual([]);
   });
 
   it.each([
     [{ ...valid, enrollid: 0 }, 'enrollid'],
-    [{ ...valid, enrollid: 100_000_000 }, 'enrollid'],
+    [{ ...valid, enrollid: 1_000_000_000_000 }, 'enrollid'],
     [{ ...valid, enrollid: 1.5 }, 'enrollid'],
     [{ ...valid, enrollid: '10012' }, 'enrollid'],
     [{ ...valid, backupnum: 10 }, 'backupnum'],
@@ -63,7 +63,7 @@ describe('DeleteUsersDto', () => {
     ['not a number', { enrollIds: [2, 'x'] }],
     ['fraction', { enrollIds: [2.5] }],
     ['zero', { enrollIds: [0] }],
-    ['above 99,999,999', { enrollIds: [100_000_000] }],
+    ['above 999,999,999,999', { enrollIds: [1_000_000_000_000] }],
     ['not an array', { enrollIds: 'all' }],
     ['missing', {}],
     ['more than 1000', { enrollIds: Array.from({ length: 1001 }, (_, i) => i + 1) }],
@@ -78,6 +78,7 @@ describe('TransferUsersDto', () => {
   it('accepts with and without enrollIds', async () => {
     expect(await fieldsOf(valid, TransferUsersDto)).toEqual([]);
     expect(await fieldsOf({ ...valid, enrollIds: [2, 3], deleteFromSource: true }, TransferUsersDto)).toEqual([]);
+    expect(await fieldsOf({ ...valid, enrollIds: [123_456_789_012, 999_999_999_999] }, TransferUsersDto)).toEqual([]);
   });
 
   it.each([
@@ -86,6 +87,7 @@ describe('TransferUsersDto', () => {
     [{ ...valid, enrollIds: [] }, 'enrollIds'],
     [{ ...valid, enrollIds: [3, 3] }, 'enrollIds'],
     [{ ...valid, enrollIds: ['3'] }, 'enrollIds'],
+    [{ ...valid, enrollIds: [1_000_000_000_000] }, 'enrollIds'],
     [{ ...valid, deleteFromSource: 'yes' }, 'deleteFromSource'],
     [{ fromSn: 'A1', toSn: 'B2' }, 'deleteFromSource'],
   ])('refuses %j (field %s)', async (input, field) => {

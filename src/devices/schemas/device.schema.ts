@@ -1,6 +1,20 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Schema as MongooseSchema } from 'mongoose';
 
+export interface TerminalClockState {
+  /** Terminal clock minus server clock, in seconds (positive = the terminal is ahead). */
+  offsetSeconds: number;
+  measuredAt: Date;
+  /** `reg` (its devinfo.time) or `sendlog` (a record dated ahead of the server clock). */
+  source: 'reg' | 'sendlog';
+}
+
+export interface CatchUpState {
+  supported: boolean;
+  lastError: string | null;
+  at: Date;
+}
+
 /** A terminal: what it told us at `reg`, where it is connected, and what operators set. */
 @Schema({ collection: 'devices', timestamps: true, minimize: false })
 export class Device {
@@ -68,6 +82,14 @@ export class Device {
   @Prop()
   lastDeviceLogAt?: Date;
 
+  /** How far the terminal's clock is from the server's, measured from its reg (or a sendlog dated ahead). */
+  @Prop({ type: MongooseSchema.Types.Mixed })
+  clock?: TerminalClockState;
+
+  /** Whether the terminal answers the background catch-up getnewlog (unset = not tried yet). */
+  @Prop({ type: MongooseSchema.Types.Mixed })
+  catchUp?: CatchUpState;
+
   createdAt?: Date;
   updatedAt?: Date;
 }
@@ -75,6 +97,6 @@ export class Device {
 export type DeviceDocument = HydratedDocument<Device>;
 export const DeviceSchema = SchemaFactory.createForClass(Device);
 DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
-DeviceSchema.index({ online: 1, lastSeenAt: -1 });
+DeviceSchema.index({ online: 1, lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ instanceId: 1, online: 1 });
 DeviceSchema.index({ connectionId: 1 });

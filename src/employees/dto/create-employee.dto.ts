@@ -17,7 +17,7 @@ export class CreateEmployeeDto {
   @EnrollIdFromNumber()
   @IsString()
   @Matches(ENROLL_ID_PATTERN, {
-    message: 'enroll_id must be a positive whole number (digits, no leading zero, at most 9)',
+    message: 'enroll_id must be a positive whole number (digits, no leading zero, at most 12)',
   })
   enroll_id: string;
 

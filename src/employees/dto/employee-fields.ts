@@ -2,8 +2,8 @@ import { Transform, TransformFnParams } from 'class-transformer';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
-/** A positive terminal user id without leading zeros that fits the terminals' 32-bit field. */
-export const ENROLL_ID_PATTERN = /^[1-9]\d{0,8}$/;
+/** A positive terminal user id without leading zeros, at most 12 digits (what terminals accept). */
+export const ENROLL_ID_PATTERN = /^[1-9]\d{0,11}$/;
 export const PERMISSION_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export const MAX_PERMISSION_KEYS = 50;
 

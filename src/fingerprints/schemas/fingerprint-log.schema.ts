@@ -9,7 +9,10 @@ export enum PunchDeviceType {
   MobileApp = 'mobile_app',
 }
 
+/** Where a punch came from: a terminal frame or log read, the public device-log route, or the app. */
 export type PunchSource = 'sendlog' | 'getnewlog' | 'getalllog' | 'device-log' | 'app';
+/** The sources that are terminals (everything but the app). */
+export type TerminalPunchSource = Exclude<PunchSource, 'app'>;
 
 @Schema({ _id: false, versionKey: false })
 export class PunchLocation {
@@ -90,6 +93,14 @@ export class FingerPrintLog {
 
   @Prop({ type: Number, default: null })
   logindex: number | null;
+
+  /** The name the terminal sent with the punch; listings show it when no employee matches. */
+  @Prop({ type: String, default: null })
+  device_user_name?: string | null;
+
+  /** Dated more than DEVICE_MAX_FUTURE_SKEW ahead of the server clock when received (a terminal's clock is wrong). */
+  @Prop({ type: Boolean, default: false })
+  clock_suspect?: boolean;
 
   @Prop({ type: String, required: true })
   source: PunchSource;
@@ -172,9 +183,12 @@ FingerPrintLogSchema.index({ forward_pending: 1, createdAt: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
 // Outbox: the members of a batch sent under one Idempotency-Key.
 FingerPrintLogSchema.index({ forward_key: 1 });
-// Listings (newest first) and their filters.
+// Listings (newest first) and each filter they offer: the filter's fields as an equality prefix,
+// then the sort, so a page and its total are read from one index range (embedded and MongoDB).
+// is_send and send_failed are always stored as booleans: a listing filtering one of them asks for
+// both values of the other, which MongoDB and the embedded server merge in sort order.
 FingerPrintLogSchema.index({ device_type: 1, time: -1, _id: -1 });
-FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -1 });
-FingerPrintLogSchema.index({ device_type: 1, device_sn: 1, time: -1 });
-FingerPrintLogSchema.index({ enrollid: 1, time: -1 });
-FingerPrintLogSchema.index({ employee: 1, time: -1 });
+FingerPrintLogSchema.index({ device_type: 1, is_send: 1, send_failed: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, device_sn: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, enrollid: 1, time: -1, _id: -1 });
+FingerPrintLogSchema.index({ device_type: 1, employee: 1, time: -1, _id: -1 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isCredentialSlot, Json, parseCommandReply, toBool, userListDone } from '@app/device-protocol';
+import { ExchangeTimeoutError } from '../operation-errors';
 import { DEVICE_USER_STORE, DeviceUserStore, RosterRow } from '../operation-ports';
 import {
   deviceError,
@@ -40,7 +41,19 @@ export class UserListExecutor implements OperationExecutor {
     const rows = new Map<string, RosterRow>();
     let pages = 0;
     for (let stn = true; ; stn = false) {
-      const { reply } = await ctx.exchange('getuserlist', { stn }, ctx.pageTimeoutMs);
+      let reply: Json;
+      try {
+        ({ reply } = await ctx.exchange('getuserlist', { stn }, ctx.pageTimeoutMs));
+      } catch (err) {
+        // No answer to the first page: the dispatcher retries. Later: the list was cut short, and
+        // a partial list must never pass for the terminal's roster.
+        if (!(err instanceof ExchangeTimeoutError) || pages === 0) throw err;
+        return {
+          status: 'failed',
+          lastError: `device_timeout: page ${pages + 1} not answered within ${err.timeoutMs} ms; ${rows.size} rows in ${pages} pages received (roster not replaced)`,
+          response: { ret: 'getuserlist', result: false, pages, received: rows.size, ended: 'timeout' },
+        };
+      }
       const parsed = parseCommandReply('getuserlist', reply);
       if (!parsed.ok) return { status: 'failed', lastError: `invalid_reply: ${parsed.reason}`, response: { pages } };
       if (!parsed.value.success) {

@@ -93,6 +93,13 @@ export class Operation {
   @Prop()
   requestedBy?: string;
 
+  /**
+   * Housekeeping the server started itself (catch-up getnewlog, scheduled work): sent only when no
+   * operation asked through the HTTP API waits for the same terminal.
+   */
+  @Prop({ required: true, default: false })
+  background: boolean;
+
   /** Command sent on the wire when it differs from `type` (adduserinfo -> adduser). */
   @Prop()
   wireCmd?: string;
@@ -108,7 +115,9 @@ export class Operation {
 export type OperationDocument = HydratedDocument<Operation>;
 export const OperationSchema = SchemaFactory.createForClass(Operation);
 
-// The dispatcher's claim (the oldest pending operation of one terminal) and the poll's due work.
+// The dispatcher's claim (the oldest pending operation of one terminal, people before housekeeping)
+// and the poll's due work.
+OperationSchema.index({ sn: 1, status: 1, background: 1, createdAt: 1, _id: 1 });
 OperationSchema.index({ sn: 1, status: 1, createdAt: 1, _id: 1 });
 OperationSchema.index({ sn: 1, status: 1, nextAttemptAt: 1, createdAt: 1, _id: 1 });
 // Listing: newest first, alone or filtered by terminal, type or status.
@@ -116,6 +125,11 @@ OperationSchema.index({ createdAt: -1, _id: -1 });
 OperationSchema.index({ sn: 1, createdAt: -1, _id: -1 });
 OperationSchema.index({ type: 1, createdAt: -1, _id: -1 });
 OperationSchema.index({ status: 1, createdAt: -1, _id: -1 });
+// Combinations of the listing's filters (sn + status is served by the dispatcher's index above),
+// and the counts of GET /api/operations/stats, one index range per status and per type.
+OperationSchema.index({ sn: 1, type: 1, createdAt: -1, _id: -1 });
+OperationSchema.index({ type: 1, status: 1, createdAt: -1, _id: -1 });
+OperationSchema.index({ sn: 1, type: 1, status: 1, createdAt: -1, _id: -1 });
 // Expired leases, retention, dependency resolution, children of a parent.
 OperationSchema.index({ status: 1, leaseUntil: 1 });
 OperationSchema.index({ status: 1, completedAt: 1 });

@@ -1,0 +1,208 @@
+/**
+ * Stored documents are kept as their BSON bytes (one Buffer each) and decoded when read: a decoded
+ * punch costs about three times its BSON size in objects, strings and property maps. Index keys
+ * are read from the bytes of the few top-level fields an index needs, without decoding the rest.
+ */
+import { deserialize, ObjectId, serialize } from 'bson';
+import type { Doc } from './values';
+
+export function encodeDoc(doc: Doc): Buffer {
+  const bytes = serialize(doc);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function decodeDoc(buf: Buffer): Doc {
+  return deserialize(buf);
+}
+
+const INTERN_MAX_LENGTH = 24;
+const INTERN_MAX_ENTRIES = 100_000;
+let interned = new Map<string, string>();
+
+/**
+ * One shared copy of a short string (terminal serials, statuses, types, enroll ids repeat across
+ * millions of index entries). The table is bounded: when full it starts over, which only costs
+ * sharing, never correctness.
+ */
+export function intern(s: string): string {
+  if (s.length > INTERN_MAX_LENGTH) return s;
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size >= INTERN_MAX_ENTRIES) interned = new Map();
+  interned.set(s, s);
+  return s;
+}
+
+function cstringEnd(buf: Buffer, off: number): number {
+  const end = buf.indexOf(0, off);
+  if (end < 0) throw new Error('corrupt BSON: unterminated name');
+  return end;
+}
+
+/** Byte length of an element's value of BSON type `t` starting at `off`. */
+function valueLength(buf: Buffer, t: number, off: number): number {
+  switch (t) {
+    case 0x01:
+    case 0x09:
+    case 0x11:
+    case 0x12:
+      return 8;
+    case 0x02:
+    case 0x0d:
+    case 0x0e:
+      return 4 + buf.readInt32LE(off);
+    case 0x03:
+    case 0x04:
+    case 0x0f:
+      return buf.readInt32LE(off);
+    case 0x05:
+      return 5 + buf.readInt32LE(off);
+    case 0x06:
+    case 0x0a:
+    case 0x7f:
+    case 0xff:
+      return 0;
+    case 0x07:
+      return 12;
+    case 0x08:
+      return 1;
+    case 0x0b: {
+      const a = cstringEnd(buf, off);
+      return cstringEnd(buf, a + 1) + 1 - off;
+    }
+    case 0x0c:
+      return 4 + buf.readInt32LE(off) + 12;
+    case 0x10:
+      return 4;
+    case 0x13:
+      return 16;
+    default:
+      throw new Error(`corrupt BSON: unknown element type ${t}`);
+  }
+}
+
+const NOT_SIMPLE = Symbol('not simple');
+
+/** Decodes a scalar of the types index keys mostly hold; other types answer NOT_SIMPLE. */
+function simpleValue(buf: Buffer, t: number, off: number): unknown {
+  switch (t) {
+    case 0x01:
+      return buf.readDoubleLE(off);
+    case 0x02: {
+      const len = buf.readInt32LE(off);
+      return intern(buf.toString('utf8', off + 4, off + 4 + len - 1));
+    }
+    case 0x07:
+      return new ObjectId(Buffer.from(buf.subarray(off, off + 12)));
+    case 0x08:
+      return buf[off] === 1;
+    case 0x09:
+      return new Date(Number(buf.readBigInt64LE(off)));
+    case 0x0a:
+      return null;
+    case 0x10:
+      return buf.readInt32LE(off);
+    default:
+      return NOT_SIMPLE;
+  }
+}
+
+/**
+ * The named top-level fields of a BSON document (missing ones absent), or undefined when one of
+ * them holds a type this reader does not decode (the caller then decodes the whole document).
+ */
+export function extractTop(buf: Buffer, names: ReadonlySet<string>): Doc | undefined {
+  const out: Doc = {};
+  let found = 0;
+  let off = 4;
+  const end = buf.length - 1;
+  while (off < end && found < names.size) {
+    const t = buf[off];
+    const nameEnd = cstringEnd(buf, off + 1);
+    const name = buf.toString('utf8', off + 1, nameEnd);
+    const vOff = nameEnd + 1;
+    if (names.has(name)) {
+      const v = simpleValue(buf, t, vOff);
+      if (v === NOT_SIMPLE) return undefined;
+      out[name] = v;
+      found++;
+    }
+    off = vOff + valueLength(buf, t, vOff);
+  }
+  return out;
+}
+
+const ID_NAMES = new Set(['_id']);
+
+/** The `_id` of a stored document. */
+export function readId(buf: Buffer): unknown {
+  const top = extractTop(buf, ID_NAMES);
+  return top ? top._id : decodeDoc(buf)._id;
+}
+
+function cstring(s: string): Buffer {
+  return Buffer.from(s + '\0', 'utf8');
+}
+
+function stringElement(name: string, value: string): Buffer {
+  const v = Buffer.from(value, 'utf8');
+  const head = Buffer.allocUnsafe(1);
+  head[0] = 0x02;
+  const len = Buffer.allocUnsafe(4);
+  len.writeInt32LE(v.length + 1, 0);
+  return Buffer.concat([head, cstring(name), len, v, Buffer.from([0])]);
+}
+
+/** The BSON of `{ op: 'put', db, c, d }` with `d` copied from stored bytes (no re-encoding). */
+export function encodePutEntry(db: string, c: string, doc: Buffer): Buffer {
+  const parts = [
+    stringElement('op', 'put'),
+    stringElement('db', db),
+    stringElement('c', c),
+    Buffer.from([0x03]),
+    cstring('d'),
+    doc,
+  ];
+  const bodyLen = parts.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(4 + bodyLen + 1);
+  out.writeInt32LE(out.length, 0);
+  let off = 4;
+  for (const p of parts) {
+    p.copy(out, off);
+    off += p.length;
+  }
+  out[off] = 0;
+  return out;
+}
+
+/**
+ * Reads a `{ op: 'put', db, c, d }` entry without decoding `d`: returns a copy of its bytes (so
+ * the file buffer it came from is not kept alive), or undefined for any other entry.
+ */
+export function parsePutEntry(body: Buffer): { db: string; c: string; d: Buffer } | undefined {
+  let off = 4;
+  const end = body.length - 1;
+  let op: string | undefined;
+  let db: string | undefined;
+  let c: string | undefined;
+  let d: Buffer | undefined;
+  while (off < end) {
+    const t = body[off];
+    const nameEnd = cstringEnd(body, off + 1);
+    const name = body.toString('utf8', off + 1, nameEnd);
+    const vOff = nameEnd + 1;
+    const len = valueLength(body, t, vOff);
+    if (t === 0x02 && (name === 'op' || name === 'db' || name === 'c')) {
+      const s = body.toString('utf8', vOff + 4, vOff + len - 1);
+      if (name === 'op') {
+        if (s !== 'put') return undefined;
+        op = s;
+      } else if (name === 'db') db = s;
+      else c = s;
+    } else if (t === 0x03 && name === 'd') {
+      d = Buffer.from(body.subarray(vOff, vOff + len));
+    } else return undefined;
+    off = vOff + len;
+  }
+  return op && db !== undefined && c !== undefined && d ? { db, c, d } : undefined;
+}

@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+} from 'class-validator';
+
+/** Terminals one group may hold. */
+export const MAX_GROUP_MEMBERS = 100;
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+const trimEach = ({ value }: { value: unknown }): unknown =>
+  Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.trim() : v)) : value;
+const SN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export class CreateDeviceGroupDto {
+  @ApiProperty({ example: 'Main site', description: 'Name shown to admins (1-100 characters)' })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @Length(1, 100)
+  name: string;
+
+  @ApiProperty({
+    example: ['ZXRE06022863', 'TYSG18086518'],
+    type: [String],
+    description: `Serial numbers of registered terminals (at most ${MAX_GROUP_MEMBERS}); each in no other group`,
+  })
+  @Transform(trimEach)
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUP_MEMBERS)
+  @ArrayUnique({ message: 'sns must not contain duplicates' })
+  @IsString({ each: true })
+  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  sns: string[];
+
+  @ApiProperty({ example: true, description: 'Push a user enrolled on one member to every other member' })
+  @IsBoolean()
+  syncUsers: boolean;
+}
+
+export class UpdateDeviceGroupDto {
+  @ApiPropertyOptional({ example: 'Main site' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: ['ZXRE06022863', 'TYSG18086518', 'AYTH09089112'], type: [String] })
+  @IsOptional()
+  @Transform(trimEach)
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUP_MEMBERS)
+  @ArrayUnique({ message: 'sns must not contain duplicates' })
+  @IsString({ each: true })
+  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  sns?: string[];
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @IsBoolean()
+  syncUsers?: boolean;
+}
+
+export class DriftQueryDto {
+  @ApiPropertyOptional({
+    example: true,
+    description: "true = re-read every online member's roster first (queued operations) and answer when done",
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'refresh must be true or false' })
+  refresh?: boolean;
+}

@@ -1,0 +1,1 @@
+export { DeviceSyncModule } from './device-sync.module';

@@ -1,0 +1,84 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { parseTerminalTime } from '@app/device-protocol';
+import { devicesConfig } from '../config/devices.config';
+import { DevicesRepository } from './devices.repository';
+import { RejectedRecordRow, RejectedRecordsRepository } from './rejected-records.repository';
+import { CatchUpState } from './schemas/device.schema';
+
+export interface RejectedLogView {
+  _id: string;
+  sn: string;
+  raw: unknown;
+  reason: string;
+  source: string;
+  receivedAt: Date;
+}
+
+function toRejectedLogView(row: RejectedRecordRow): RejectedLogView {
+  return {
+    _id: String(row._id),
+    sn: row.sn,
+    raw: row.raw ?? null,
+    reason: row.reason,
+    source: row.source,
+    receivedAt: row.receivedAt,
+  };
+}
+
+/**
+ * What real terminals in the field show an operator: rejected records, how far a terminal's clock
+ * is off, and whether it answers the background catch-up. Kept apart from the registry's
+ * connection-state writes, which it never touches.
+ */
+@Injectable()
+export class TerminalFieldService {
+  private readonly logger = new Logger('TerminalField');
+
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly rejected: RejectedRecordsRepository,
+    @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
+  ) {}
+
+  /** The terminal's clock as its reg reports it (devinfo.time, wall time in its zone). */
+  async recordRegClock(sn: string, deviceTime: unknown, timeZone: string, receivedAt: Date): Promise<void> {
+    if (typeof deviceTime !== 'string') return;
+    const at = parseTerminalTime(deviceTime, timeZone);
+    if (!at) return;
+    await this.saveClock(sn, at.getTime() - receivedAt.getTime(), 'reg', receivedAt);
+  }
+
+  /** A sendlog whose newest record is dated beyond DEVICE_MAX_FUTURE_SKEW: the terminal's clock is ahead. */
+  async recordSendlogClock(sn: string, latest: Date | undefined, receivedAt: Date): Promise<void> {
+    if (!latest) return;
+    const offsetMs = latest.getTime() - receivedAt.getTime();
+    if (offsetMs <= this.cfg.maxFutureSkewMs) return;
+    await this.saveClock(sn, offsetMs, 'sendlog', receivedAt);
+  }
+
+  private async saveClock(sn: string, offsetMs: number, source: 'reg' | 'sendlog', at: Date): Promise<void> {
+    const offsetSeconds = Math.round(offsetMs / 1000);
+    if (Math.abs(offsetMs) > this.cfg.maxFutureSkewMs) {
+      this.logger.warn(`${sn}: terminal clock is ${offsetSeconds} s off the server's (from its ${source})`);
+    }
+    await this.devices.setClock(sn, { offsetSeconds, measuredAt: at, source });
+  }
+
+  async catchUpState(sn: string): Promise<CatchUpState | undefined> {
+    return (await this.devices.findBySn(sn))?.catchUp;
+  }
+
+  async recordCatchUp(sn: string, supported: boolean, lastError: string | null): Promise<void> {
+    await this.devices.setCatchUp(sn, { supported, lastError, at: new Date() });
+  }
+
+  async rejectedCount(sn: string): Promise<number> {
+    return this.rejected.countBySn(sn);
+  }
+
+  async rejectedPage(sn: string, page: number, limit: number): Promise<{ total: number; items: RejectedLogView[] }> {
+    const { total, items } = await this.rejected.listBySn(sn, (page - 1) * limit, limit);
+    return { total, items: items.map(toRejectedLogView) };
+  }
+}
