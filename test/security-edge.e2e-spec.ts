@@ -308,7 +308,7 @@ describe('security: accounts and the HTTP edge (e2e)', () => {
       [
         '50,000 ids',
         Array.from({ length: 50_000 }, (_, i) => i + 1),
-        'enrollIds must contain no more than 1000 elements',
+        'enrollIds must contain no more than 10000 elements',
       ],
       ['a duplicate', [5, 6, 5], 'enrollIds must not contain duplicates'],
     ])('delete-users refuses %s with 400 and queues nothing', async (_name, enrollIds, message) => {
@@ -320,6 +320,27 @@ describe('security: accounts and the HTTP edge (e2e)', () => {
       expect(res.body).toMatchObject({ success: false, error: 'validation_failed' });
       expect((res.body as { errors: { messages: string[] }[] }).errors[0].messages).toContain(message);
       expect(await t.connection.collection('operations').countDocuments({ sn: 'HTTP-ONLY-1' })).toBe(0);
+    });
+
+    it('delete-users queues 10,000 ids (the cap) in order, in one request', async () => {
+      const enrollIds = Array.from({ length: 10_000 }, (_, i) => 999_999_990_000 + i);
+      const res = await request(t.httpServer)
+        .post('/api/device/HTTP-ONLY-1/delete-users')
+        .set('Authorization', bearer(admin))
+        .send({ enrollIds });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ success: true, count: 10_000 });
+      const results = (res.body as { results: { enrollid: number; status: string }[] }).results;
+      expect(results.map((r) => r.enrollid)).toEqual(enrollIds);
+      const queued = await t.connection
+        .collection('operations')
+        .find({ sn: 'HTTP-ONLY-1', type: 'deleteuser' })
+        .sort({ _id: 1 })
+        .project({ 'payload.enrollid': 1, status: 1 })
+        .toArray();
+      expect(queued.map((o) => (o.payload as { enrollid: number }).enrollid)).toEqual(enrollIds);
+      expect(new Set(queued.map((o) => o.status))).toEqual(new Set(['pending']));
+      await t.connection.collection('operations').deleteMany({ sn: 'HTTP-ONLY-1' });
     });
 
     it('transfer-users refuses 50,000 ids with 400', async () => {
@@ -334,7 +355,7 @@ describe('security: accounts and the HTTP edge (e2e)', () => {
         });
       expect(res.status).toBe(400);
       expect((res.body as { errors: { field: string; messages: string[] }[] }).errors).toEqual([
-        { field: 'enrollIds', messages: ['enrollIds must contain no more than 1000 elements'] },
+        { field: 'enrollIds', messages: ['enrollIds must contain no more than 10000 elements'] },
       ]);
     });
   });

@@ -101,17 +101,18 @@ export class UserManagementService {
    */
   async deleteUsers(sn: string, enrollIds: number[], requestedBy?: string): Promise<DeleteUsersAnswer> {
     if (!(await this.devices.findBySn(sn))) throw deviceOffline();
-    const results: DeleteUsersAnswer['results'] = [];
-    // One at a time: creation order is the order the terminal's queue sends them in.
-    for (const enrollid of enrollIds) {
-      const op = await this.operations.enqueue(
-        sn,
-        'deleteuser',
-        { enrollid, backupnum: BACKUPNUM.WHOLE_USER },
-        { requestedBy },
-      );
-      results.push({ enrollid, opId: op._id, status: op.status });
-    }
+    // One ordered write: creation order is the order the terminal's queue sends them in.
+    const ops = await this.operations.enqueueMany(
+      sn,
+      'deleteuser',
+      enrollIds.map((enrollid) => ({ enrollid, backupnum: BACKUPNUM.WHOLE_USER })),
+      { requestedBy },
+    );
+    const results: DeleteUsersAnswer['results'] = ops.map((op, i) => ({
+      enrollid: enrollIds[i],
+      opId: op._id,
+      status: op.status,
+    }));
     return { success: true, sn, count: results.length, results };
   }
 

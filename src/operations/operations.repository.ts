@@ -114,6 +114,21 @@ export class OperationsRepository {
     return rec;
   }
 
+  /** Several new operations in one ordered write: their ids (and so their queue order) follow the input. */
+  async insertMany(docs: NewOperation[]): Promise<OperationRecord[]> {
+    const recs: OperationRecord[] = docs.map((doc) => ({
+      _id: new Types.ObjectId(),
+      attemptCount: 0,
+      hasDependents: false,
+      group: false,
+      background: false,
+      ...definedOnly(doc),
+      updatedAt: new Date(),
+    }));
+    if (recs.length > 0) await this.model.collection.insertMany(recs, { ordered: true });
+    return recs;
+  }
+
   async findById(id: string | Types.ObjectId): Promise<OperationRecord | null> {
     if (typeof id === 'string' && !isObjectIdString(id)) return null;
     return this.model.findById(id).lean<OperationRecord>().exec();

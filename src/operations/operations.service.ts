@@ -18,7 +18,7 @@ import {
   TerminalRegisteredEvent,
 } from './operation-ports';
 import { isFinished, OperationRecord, OperationView, toOperationView } from './operation.view';
-import { CountBucket, OperationFilter, OperationsRepository } from './operations.repository';
+import { CountBucket, NewOperation, OperationFilter, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
 
 export interface EnqueueOptions {
@@ -175,6 +175,44 @@ export class OperationsService implements OnModuleInit, OnModuleDestroy {
     else if (rec.depsPending) current = await this.deps.evaluate(rec);
     else this.events.emit('ready', sn);
     return toOperationView(current);
+  }
+
+  /**
+   * Many operations of one type for one terminal (a bulk delete), stored in one ordered write and in
+   * that order; each is checked as `enqueue` checks one, and an invalid payload is stored failed.
+   * For operations without dependencies or a parent.
+   */
+  async enqueueMany(
+    sn: string,
+    type: string,
+    payloads: Array<Record<string, unknown>>,
+    opts: Pick<EnqueueOptions, 'requestedBy' | 'background'> = {},
+  ): Promise<OperationView[]> {
+    if (typeof sn !== 'string' || sn.trim() === '') throw new ApiError(400, 'invalid_sn', 'sn must not be empty');
+    if (!this.executors.knows(type)) throw new ApiError(400, 'unknown_command', `"${type}" is not a terminal command`);
+    const now = this.clock.now();
+    const docs = payloads.map((payload): NewOperation => {
+      if (!isPlainObject(payload)) throw new ApiError(400, 'invalid_payload', 'payload must be an object');
+      const problem = this.executors.validate({ type, payload });
+      return {
+        sn,
+        type,
+        payload,
+        status: problem ? OperationStatus.Failed : OperationStatus.Pending,
+        maxAttempts: this.cfg.maxAttempts,
+        nextAttemptAt: now,
+        createdAt: now,
+        dependsOn: [],
+        depsPending: false,
+        ...(problem ? { lastError: `invalid_payload: ${problem}`, completedAt: now } : {}),
+        ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+        ...(opts.background ? { background: true } : {}),
+      };
+    });
+    const recs = await this.repo.insertMany(docs);
+    for (const rec of recs) if (rec.status === OperationStatus.Failed) await this.deps.finished(rec);
+    if (recs.some((r) => r.status === OperationStatus.Pending)) this.events.emit('ready', sn);
+    return recs.map(toOperationView);
   }
 
   /**

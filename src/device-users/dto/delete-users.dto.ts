@@ -4,7 +4,8 @@ import { ArrayDistinct, TruncateArrayPast } from './id-array';
 import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
 
 /** Bound on one request's work: every id becomes an operation document. */
-export const MAX_IDS_PER_REQUEST = 1000;
+/** Enroll ids in one delete-users or transfer-users request. */
+export const MAX_IDS_PER_REQUEST = 10_000;
 
 export class DeleteUsersDto {
   @ApiProperty({
