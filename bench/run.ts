@@ -11,7 +11,17 @@ import { killAll } from './lib/procs';
 import { BenchReport, markdownTable, tableRows, textTable, withRatios } from './lib/report';
 import type { BenchModule, BenchResult } from './lib/types';
 
-const ORDER = ['capacity', 'ingest', 'command', 'forwarding', 'listing', 'embedded-mongo', 'data-scale', 'frame-stall'];
+const ORDER = [
+  'capacity',
+  'ingest',
+  'command',
+  'forwarding',
+  'under-load',
+  'listing',
+  'embedded-mongo',
+  'data-scale',
+  'frame-stall',
+];
 /** Run only when named (`npm run bench -- data-scale`): seeding and restarting at a million rows takes minutes. */
 const EXPLICIT_ONLY = ['data-scale'];
 

@@ -48,19 +48,28 @@ export class TerminalFleet {
   async connect(
     url: string,
     sns: string[],
-    opts: { concurrency?: number; timeoutMs?: number; impl?: 'sim' | 'raw' } = {},
+    opts: { concurrency?: number; timeoutMs?: number; impl?: 'sim' | 'raw'; regTimeoutMs?: number } = {},
   ) {
     const chunks = this.procs.map((_, i) => sns.filter((__, j) => j % this.procs.length === i));
     const results = await Promise.all(
       this.procs.map((p, i) =>
-        p.call<{ connected: number; failed: number; errors: string[]; ms: number; regP50: number; regP99: number }>(
+        p.call<{
+          connected: number;
+          failed: number;
+          errors: string[];
+          ms: number;
+          regP50: number;
+          regP95: number;
+          regP99: number;
+          regMax: number;
+        }>(
           'connect',
           {
             url,
             sns: chunks[i],
             concurrency: opts.concurrency ?? 100,
             impl: opts.impl ?? 'sim',
-            timeoutMs: 30_000,
+            timeoutMs: opts.regTimeoutMs ?? 30_000,
             deadlineMs: opts.timeoutMs ?? 300_000,
           },
           (opts.timeoutMs ?? 300_000) + 60_000,
@@ -76,6 +85,8 @@ export class TerminalFleet {
       errors: results.flatMap((r) => r.errors).slice(0, 5),
       ms: Math.max(...results.map((r) => r.ms)),
       regP50: Math.max(...results.map((r) => r.regP50 ?? 0)),
+      regP95: Math.max(...results.map((r) => r.regP95 ?? 0)),
+      regMax: Math.max(...results.map((r) => r.regMax ?? 0)),
     };
   }
 

@@ -7,8 +7,8 @@ import { serveIpc } from '../lib/ipc-child';
 
 type Rec = { enrollid: number; time: string; event: number };
 
-function post(agent: Agent, url: URL, body: string, key: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
+function post(agent: Agent, url: URL, body: string, key: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const req = request(
       {
         host: url.hostname,
@@ -16,7 +16,7 @@ function post(agent: Agent, url: URL, body: string, key: string): Promise<boolea
         path: url.pathname,
         method: 'POST',
         agent,
-        timeout: 10_000,
+        timeout: timeoutMs,
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
@@ -34,11 +34,12 @@ function post(agent: Agent, url: URL, body: string, key: string): Promise<boolea
             resolve(false);
           }
         });
-        res.on('error', reject);
+        res.on('error', () => resolve(false));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
+    // Unknown outcome (timeout, dropped connection): the same batch goes again under the same key.
+    req.on('error', () => resolve(false));
     req.end(body);
   });
 }
@@ -49,6 +50,7 @@ serveIpc({
     const streams = p.streams as Array<{ sn: string; records: Rec[] }>;
     const batchSize = Number(p.batchSize);
     const concurrency = Number(p.concurrency);
+    const timeoutMs = Number(p.timeoutMs ?? 10_000);
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const started = Date.now();
     let next = 0;
@@ -59,7 +61,13 @@ serveIpc({
         const s = streams[next++];
         for (let i = 0; i < s.records.length; i += batchSize) {
           const record = s.records.slice(i, i + batchSize);
-          const ok = await post(agent, url, JSON.stringify({ sn: s.sn, record }), `${s.sn}:${i}:${record.length}`);
+          const ok = await post(
+            agent,
+            url,
+            JSON.stringify({ sn: s.sn, record }),
+            `${s.sn}:${i}:${record.length}`,
+            timeoutMs,
+          );
           batches++;
           if (!ok) {
             failures++;

@@ -1,7 +1,8 @@
 /**
- * The HR server stand-in for the forwarding benchmark (node:http): confirms every batch with
- * `{"success":true}` and counts each record by (sn, enrollid, time, event) to find losses and
- * duplicates.
+ * The HR server stand-in for the forwarding benchmarks (node:http): confirms every batch with
+ * `{"success":true}` (after `delayMs` when configured: a slow HR server that commits after the
+ * client's timeout) and counts each record by (sn, enrollid, time, event) to find losses,
+ * duplicates and records that arrived under more than one Idempotency-Key.
  */
 import { createServer } from 'node:http';
 import { serveIpc } from '../lib/ipc-child';
@@ -13,6 +14,9 @@ let firstAt = 0;
 let lastAt = 0;
 let badBodies = 0;
 const idempotencyKeys = new Set<string>();
+/** Keys each record came under (only while `trackKeys` is on: it costs memory). */
+const keysByRecord = new Map<string, string | string[]>();
+let delayMs = 0;
 
 serveIpc({
   start: async (p) => {
@@ -20,7 +24,8 @@ serveIpc({
       const started = Date.now();
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', () => (delayMs > 0 ? setTimeout(commit, delayMs) : commit()));
+      const commit = () => {
         requests++;
         if (!firstAt) firstAt = started;
         try {
@@ -28,13 +33,19 @@ serveIpc({
             sn: string;
             record: Array<{ enrollid: number; time: string; event: number }>;
           };
-          for (const r of body.record) {
-            const key = `${body.sn}|${r.enrollid}|${r.time}|${r.event}`;
-            seen.set(key, (seen.get(key) ?? 0) + 1);
-            records++;
-          }
           const key = req.headers['idempotency-key'];
           if (typeof key === 'string') idempotencyKeys.add(key);
+          for (const r of body.record) {
+            const id = `${body.sn}|${r.enrollid}|${r.time}|${r.event}`;
+            seen.set(id, (seen.get(id) ?? 0) + 1);
+            records++;
+            const k = typeof key === 'string' ? key : '';
+            const had = keysByRecord.get(id);
+            if (had === undefined) keysByRecord.set(id, k);
+            else if (typeof had === 'string') {
+              if (had !== k) keysByRecord.set(id, [had, k]);
+            } else if (!had.includes(k)) had.push(k);
+          }
         } catch {
           badBodies++;
         }
@@ -42,14 +53,20 @@ serveIpc({
         const text = '{"success":true,"forwarded":true}';
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
-      });
+      };
     });
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((r) => server.listen(Number(p.port), '127.0.0.1', () => r()));
     return {};
   },
+  configure: async (p) => {
+    delayMs = Number(p.delayMs ?? 0);
+    return {};
+  },
   reset: async () => {
     seen.clear();
+    keysByRecord.clear();
+    delayMs = 0;
     idempotencyKeys.clear();
     requests = records = badBodies = firstAt = lastAt = 0;
     return {};
@@ -60,6 +77,8 @@ serveIpc({
     for (const k of expected) if (!seen.has(k)) missing++;
     let duplicates = 0;
     for (const n of seen.values()) if (n > 1) duplicates += n - 1;
+    let multiKeyRecords = 0;
+    for (const k of keysByRecord.values()) if (typeof k !== 'string') multiKeyRecords++;
     return {
       requests,
       records,
@@ -68,6 +87,7 @@ serveIpc({
       missing,
       badBodies,
       idempotencyKeys: idempotencyKeys.size,
+      multiKeyRecords,
       firstAt,
       lastAt,
     };

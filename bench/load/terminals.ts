@@ -49,7 +49,9 @@ async function connectAll(p: Record<string, unknown>): Promise<unknown> {
     errors,
     ms: Date.now() - started,
     regP50: regMs[Math.floor(regMs.length / 2)] ?? null,
+    regP95: regMs[Math.min(regMs.length - 1, Math.floor(regMs.length * 0.95))] ?? null,
     regP99: regMs[Math.min(regMs.length - 1, Math.floor(regMs.length * 0.99))] ?? null,
+    regMax: regMs[regMs.length - 1] ?? null,
   };
 }
 

@@ -86,6 +86,11 @@ export const devicesConfig = registerAs('devices', () => {
     wsPort: readPort(env, 'WS_PORT', 9091),
     /** Interface the gateway binds to (default: HOST). */
     wsHost: readString(env, 'WS_HOST', readString(env, 'HOST', '0.0.0.0')),
+    /**
+     * Accepted connections that have not registered yet, at most; a new one beyond it is closed at
+     * once with 1013 (try again later) rather than left waiting (0 = no limit).
+     */
+    wsMaxPendingRegistrations: readInt(env, 'WS_MAX_PENDING_REGISTRATIONS', 1000, { min: 0, max: 1_000_000 }),
     /** Largest frame a terminal may send (photos are big); a larger one closes that socket. */
     wsMaxPayloadBytes: readBytes(env, 'WS_MAX_PAYLOAD', 8 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     /** The gateway pings every terminal this often. */

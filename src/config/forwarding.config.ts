@@ -34,6 +34,8 @@ export const forwardingConfig = registerAs('forwarding', () => {
     /** Delivered = 2xx with a JSON body whose `confirmField` is true (unless confirmation is off). */
     confirmRequired: readBool(env, 'FORWARD_CONFIRM_REQUIRED', true),
     confirmField: readString(env, 'FORWARD_CONFIRM_FIELD', 'success'),
+    /** Terminal frames whose punches are written at once; the rest wait their turn (fair share for the outbox). */
+    storeConcurrency: readInt(env, 'PUNCH_STORE_CONCURRENCY', 16, { min: 1, max: 1000 }),
     /** Largest punch photo, decoded. */
     imageMaxBytes: readInt(env, 'PUNCH_IMAGE_MAX_BYTES', 2 * 1024 * 1024, { min: 1024, max: 50 * 1024 * 1024 }),
   };

@@ -6,6 +6,7 @@ import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { appConfig } from '../config/app.config';
 import { devicesConfig } from '../config/devices.config';
 import { HealthService } from '../health/health.service';
+import { AdmissionStats, ConnectionAdmission, SHED_CLOSE_CODE } from './connection-admission';
 import { withLogFields } from '../logging/log-context';
 import { countFrameIn, countSocket, timeTerminalRequest } from '../metrics/hooks';
 import { DeviceConnectionRegistry } from './device-connection.registry';
@@ -32,6 +33,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   private timer: NodeJS.Timeout | undefined;
   private listening = false;
   private stopping = false;
+  private readonly admission: ConnectionAdmission;
 
   constructor(
     private readonly registry: DeviceConnectionRegistry,
@@ -40,7 +42,14 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     private readonly health: HealthService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
-  ) {}
+  ) {
+    this.admission = new ConnectionAdmission(cfg.wsMaxPendingRegistrations, this.logger);
+  }
+
+  /** Connections accepted, shed (close 1013) and still registering: for metrics. */
+  get admissionStats(): AdmissionStats {
+    return this.admission.stats;
+  }
 
   /** The port the gateway listens on (the real one when WS_PORT=0). */
   get port(): number {
@@ -119,6 +128,10 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     });
     const session = new TerminalSession(ws, remote, path, limiter, this.logger);
     session.maxBufferedBytes = this.cfg.wsMaxBufferedBytes;
+    if (!this.admission.admit(session)) {
+      ws.close(SHED_CLOSE_CODE, 'server busy, try again later');
+      return;
+    }
     this.sessions.add(session);
     countSocket(1);
     const logFields = () => ({ sn: session.sn });
@@ -224,6 +237,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
 
   private onClose(session: TerminalSession, code: number, reason: string): void {
     this.sessions.delete(session);
+    this.admission.settled(session);
     countSocket(-1);
     const why = session.closeReason ?? `closed (${code}${reason ? ` ${reason}` : ''})`;
     if (session.sn) this.logger.debug(`${session.sn}: connection ended: ${why}`);

@@ -21,8 +21,12 @@ export interface OutboxPunch {
   /** Refused by the HR server on its own: sent alone, and does not hold back later punches. */
   forward_isolated?: boolean;
   forward_rejections?: number;
+  /** Idempotency-Key of the batch it was last sent in, kept until HR gives that batch a definite answer. */
+  forward_key?: string | null;
+  last_attempt_at?: Date | null;
   next_attempt_at: Date | null;
   lease_until: Date;
+  claim_token?: string | null;
 }
 
 export interface OutboxStream {
@@ -58,11 +62,14 @@ const OUTBOX_FIELDS = {
   forward_pending: 1,
   forward_isolated: 1,
   forward_rejections: 1,
+  forward_key: 1,
+  last_attempt_at: 1,
   next_attempt_at: 1,
   lease_until: 1,
+  claim_token: 1,
 } as const;
 /** Listings never carry the raw record nor anything of the claim machinery. */
-const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0 } as const;
+const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0, forward_key: 0 } as const;
 
 interface WriteErrorLike {
   code?: number;
@@ -152,17 +159,6 @@ export class FingerPrintLogRepository {
     return [...seen.values()];
   }
 
-  /** The oldest undelivered punches of one stream, in the order they are forwarded. */
-  async streamHead(stream: OutboxStream, limit: number): Promise<OutboxPunch[]> {
-    const rows = await this.model
-      .find({ forward_pending: true, device_type: stream.deviceType, device_sn: stream.sn }, OUTBOX_FIELDS)
-      .sort({ time: 1, _id: 1 })
-      .limit(limit)
-      .lean<OutboxRow[]>()
-      .exec();
-    return rows.map(toOutboxPunch);
-  }
-
   async findOutboxPunches(ids: string[]): Promise<OutboxPunch[]> {
     const rows = await this.model
       .find({ _id: { $in: objectIds(ids) } }, OUTBOX_FIELDS)
@@ -202,35 +198,76 @@ export class FingerPrintLogRepository {
     return rows.map(toOutboxPunch);
   }
 
-  async release(ids: string[], token: string): Promise<void> {
+  /**
+   * Fixes a new batch: the punches of `ids` still held by `token` and in no batch get `key`, which
+   * is written before the request goes out. Returns the batch's members as stored, oldest first:
+   * that set, and only it, is ever sent under `key`.
+   */
+  async assignKey(ids: string[], token: string, key: string): Promise<OutboxPunch[]> {
+    if (ids.length === 0) return [];
+    await this.model.updateMany(
+      { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true, forward_key: null },
+      { $set: { forward_key: key } },
+    );
+    return this.batchMembers(key);
+  }
+
+  /** Every punch stored under `key` (delivered or not), in the order they are sent. */
+  async batchMembers(key: string): Promise<OutboxPunch[]> {
+    const rows = await this.model
+      .find({ forward_key: key }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .lean<OutboxRow[]>()
+      .exec();
+    return rows.map(toOutboxPunch);
+  }
+
+  /**
+   * Claims the undelivered members of the batch `key` for `token`. The batch goes out whole or not
+   * at all: `held` is false (and what this call took is given back) when another attempt holds a
+   * member.
+   */
+  async claimBatch(
+    key: string,
+    token: string,
+    now: Date,
+    leaseUntil: Date,
+    opts: { ignoreBackoff?: boolean } = {},
+  ): Promise<{ members: OutboxPunch[]; held: boolean }> {
+    await this.model.updateMany(
+      {
+        forward_key: key,
+        forward_pending: true,
+        lease_until: { $lte: now },
+        ...(opts.ignoreBackoff ? {} : { next_attempt_at: { $lte: now } }),
+      },
+      { $set: { claim_token: token, lease_until: leaseUntil } },
+    );
+    const members = await this.batchMembers(key);
+    const pending = members.filter((p) => p.forward_pending);
+    const held = pending.length > 0 && pending.every((p) => p.claim_token === token);
+    if (!held) {
+      await this.release(
+        pending.filter((p) => p.claim_token === token).map((p) => p._id),
+        token,
+      );
+    }
+    return { members, held };
+  }
+
+  /** Gives claims back; `unsent` also takes them out of a batch that never went out. */
+  async release(ids: string[], token: string, opts: { unsent?: boolean } = {}): Promise<void> {
     if (ids.length === 0) return;
     await this.model.updateMany(
       { _id: { $in: objectIds(ids) }, claim_token: token },
-      { $set: { claim_token: null, lease_until: UNCLAIMED } },
+      { $set: { claim_token: null, lease_until: UNCLAIMED, ...(opts.unsent ? { forward_key: null } : {}) } },
     );
   }
 
   /** Only punches still held by `token`: a late answer never overwrites another attempt's result. */
   async markDelivered(ids: string[], token: string, response: unknown, at: Date): Promise<number> {
-    const res = await this.model.updateMany(
-      { _id: { $in: objectIds(ids) }, claim_token: token },
-      {
-        $set: {
-          is_send: true,
-          send_failed: false,
-          forwardedAt: at,
-          forwardResponse: response ?? null,
-          last_attempt_error: null,
-          last_attempt_at: at,
-          forward_pending: false,
-          next_attempt_at: null,
-          claim_token: null,
-          lease_until: UNCLAIMED,
-        },
-        $inc: { forward_attempts: 1 },
-      },
-    );
-    return res.modifiedCount;
+    const { filter, update } = deliveredUpdate(ids, token, response, at);
+    return (await this.model.updateMany(filter, update)).modifiedCount;
   }
 
   /**
@@ -250,29 +287,86 @@ export class FingerPrintLogRepository {
     return res.deletedCount;
   }
 
-  async markFailed(
-    ids: string[],
-    token: string,
-    failure: { error: string; response: unknown; at: Date; nextAttemptAt: Date; rejected?: boolean; isolate?: boolean },
-  ): Promise<number> {
-    const res = await this.model.updateMany(
-      { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true },
-      {
-        $set: {
-          is_send: true,
-          send_failed: true,
-          forwardResponse: failure.response ?? null,
-          last_attempt_error: failure.error,
-          last_attempt_at: failure.at,
-          next_attempt_at: failure.nextAttemptAt,
-          claim_token: null,
-          lease_until: UNCLAIMED,
-          ...(failure.isolate ? { forward_isolated: true } : {}),
-        },
-        $inc: { forward_attempts: 1, forward_rejections: failure.rejected ? 1 : 0 },
-      },
+  async markFailed(ids: string[], token: string, failure: ForwardFailure): Promise<number> {
+    const { filter, update } = failedUpdate(ids, token, failure);
+    return (await this.model.updateMany(filter, update)).modifiedCount;
+  }
+
+  /** The results of many batches in one write (the outbox's bulk round). */
+  async recordResults(results: ForwardOutcomeRecord[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.model.bulkWrite(
+      results.map((r) => ({
+        updateMany:
+          r.kind === 'delivered' ? deliveredUpdate(r.ids, r.token, r.response, r.at) : failedUpdate(r.ids, r.token, r),
+      })),
+      { ordered: false },
     );
-    return res.modifiedCount;
+  }
+
+  /**
+   * The oldest undelivered punches of many streams in one read (`perStream` at most each, `max` in
+   * all). Read oldest first across all of them, so what a stream gets is always its own head.
+   */
+  async streamHeads(streams: OutboxStream[], perStream: number, max: number): Promise<Map<string, OutboxPunch[]>> {
+    const heads = new Map<string, OutboxPunch[]>();
+    if (streams.length === 0) return heads;
+    const byType = new Map<PunchDeviceType, string[]>();
+    for (const s of streams) byType.set(s.deviceType, [...(byType.get(s.deviceType) ?? []), s.sn]);
+    const or = [...byType].map(([deviceType, sns]) => ({ device_type: deviceType, device_sn: { $in: sns } }));
+    const rows = await this.model
+      .find({ forward_pending: true, ...(or.length === 1 ? or[0] : { $or: or }) }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .limit(max)
+      .lean<OutboxRow[]>()
+      .exec();
+    for (const row of rows) {
+      const key = streamKey(row.device_type, row.device_sn);
+      const head = heads.get(key) ?? [];
+      if (head.length < perStream) head.push(toOutboxPunch(row));
+      heads.set(key, head);
+    }
+    return heads;
+  }
+
+  /**
+   * The outbox's claim of new batches in one write: the due, unclaimed punches of each batch that
+   * are in no batch yet are claimed and given that batch's key together. Returns what `token` won,
+   * by key, oldest first.
+   */
+  async claimNewBatches(
+    batches: Array<{ ids: string[]; key: string }>,
+    token: string,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<Map<string, OutboxPunch[]>> {
+    const won = new Map<string, OutboxPunch[]>();
+    if (batches.length === 0) return won;
+    await this.model.bulkWrite(
+      batches.map((b) => ({
+        updateMany: {
+          filter: {
+            _id: { $in: objectIds(b.ids) },
+            forward_pending: true,
+            lease_until: { $lte: now },
+            next_attempt_at: { $lte: now },
+            forward_key: null,
+          },
+          update: { $set: { claim_token: token, lease_until: leaseUntil, forward_key: b.key } },
+        },
+      })),
+      { ordered: false },
+    );
+    const rows = await this.model
+      .find({ claim_token: token }, OUTBOX_FIELDS)
+      .sort({ time: 1, _id: 1 })
+      .lean<OutboxRow[]>()
+      .exec();
+    for (const row of rows) {
+      if (!row.forward_key) continue;
+      won.set(row.forward_key, [...(won.get(row.forward_key) ?? []), toOutboxPunch(row)]);
+    }
+    return won;
   }
 
   /** The contract's retry rule: (is_send AND send_failed) OR NOT is_send, oldest first. */
@@ -394,4 +488,65 @@ function toFilter(c: LogListCriteria): QueryFilter<FingerPrintLog> {
     f.time = range;
   }
   return f;
+}
+
+export function streamKey(deviceType: PunchDeviceType, sn: string): string {
+  return `${deviceType}\u0000${sn}`;
+}
+
+export interface ForwardFailure {
+  error: string;
+  response: unknown;
+  at: Date;
+  nextAttemptAt: Date;
+  /** HR refused the content (a definite answer): the batch is dissolved, its punches may be re-batched. */
+  rejected?: boolean;
+  isolate?: boolean;
+}
+
+export type ForwardOutcomeRecord =
+  | { kind: 'delivered'; ids: string[]; token: string; response: unknown; at: Date }
+  | ({ kind: 'failed'; ids: string[]; token: string } & ForwardFailure);
+
+/** Only punches still held by `token`: a late answer never overwrites another attempt's result. */
+function deliveredUpdate(ids: string[], token: string, response: unknown, at: Date) {
+  return {
+    filter: { _id: { $in: objectIds(ids) }, claim_token: token },
+    update: {
+      $set: {
+        is_send: true,
+        send_failed: false,
+        forwardedAt: at,
+        forwardResponse: response ?? null,
+        last_attempt_error: null,
+        last_attempt_at: at,
+        forward_pending: false,
+        next_attempt_at: null,
+        claim_token: null,
+        lease_until: UNCLAIMED,
+      },
+      $inc: { forward_attempts: 1 },
+    },
+  };
+}
+
+function failedUpdate(ids: string[], token: string, failure: ForwardFailure) {
+  return {
+    filter: { _id: { $in: objectIds(ids) }, claim_token: token, forward_pending: true },
+    update: {
+      $set: {
+        is_send: true,
+        send_failed: true,
+        forwardResponse: failure.response ?? null,
+        last_attempt_error: failure.error,
+        last_attempt_at: failure.at,
+        next_attempt_at: failure.nextAttemptAt,
+        claim_token: null,
+        lease_until: UNCLAIMED,
+        ...(failure.isolate ? { forward_isolated: true } : {}),
+        ...(failure.rejected ? { forward_key: null } : {}),
+      },
+      $inc: { forward_attempts: 1, forward_rejections: failure.rejected ? 1 : 0 },
+    },
+  };
 }

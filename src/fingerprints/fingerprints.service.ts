@@ -27,6 +27,7 @@ import {
 } from './punch-record';
 import { countPunches } from '../metrics/hooks';
 import { PunchDeviceType, PunchSource, TerminalPunchSource } from './schemas/fingerprint-log.schema';
+import { FifoGate } from './fifo-gate';
 
 export interface TerminalPunchInput {
   enrollid: number;
@@ -77,13 +78,22 @@ export type NamedFingerPrintLog = FingerPrintLogResponse & { name: string | null
 
 @Injectable()
 export class FingerprintsService {
+  private readonly storeGate: FifoGate;
+
   constructor(
     private readonly logs: FingerPrintLogRepository,
     private readonly images: PunchImagesService,
     private readonly outbox: ForwardOutboxService,
     private readonly employees: EmployeesService,
     @Inject(forwardingConfig.KEY) private readonly cfg: ConfigType<typeof forwardingConfig>,
-  ) {}
+  ) {
+    this.storeGate = new FifoGate(cfg.storeConcurrency);
+  }
+
+  /** Terminal frames waiting for their turn to be stored (PUNCH_STORE_CONCURRENCY), for metrics. */
+  get framesWaitingToStore(): number {
+    return this.storeGate.queued;
+  }
 
   /**
    * Stores a terminal frame's punches durably (resolves only once written) and deduplicated, then
@@ -91,7 +101,15 @@ export class FingerprintsService {
    * (InvalidPunchError); throws on a database failure.
    */
   async storeTerminalPunches(input: StoreTerminalPunchesInput): Promise<StoreTerminalPunchesResult> {
+    // Validated before waiting for a turn: a bad frame is refused at once.
     const docs = input.records.map((rec, index) => this.toTerminalDocument(input, rec, index));
+    return this.storeGate.run(() => this.storeDocuments(input, docs));
+  }
+
+  private async storeDocuments(
+    input: StoreTerminalPunchesInput,
+    docs: NewFingerPrintLog[],
+  ): Promise<StoreTerminalPunchesResult> {
     await this.assignEmployees(docs);
     const { duplicateIndexes } = await this.logs.insertManyDeduplicated(docs);
     const ids = docs.map((d) => d._id.toHexString());
@@ -372,6 +390,7 @@ function pendingForwardState(now: Date) {
     forward_pending: true,
     forward_isolated: false,
     forward_rejections: 0,
+    forward_key: null,
     next_attempt_at: now,
   };
 }

@@ -1,4 +1,11 @@
-import { batchLimit, claimablePrefix, contiguousClaim, isContentRejection, QueuedPunch } from './forward-batch';
+import {
+  batchLimit,
+  claimablePrefix,
+  contiguousClaim,
+  isContentRejection,
+  nextBatch,
+  QueuedPunch,
+} from './forward-batch';
 
 const now = new Date('2025-11-08T10:00:00Z');
 const past = new Date(now.getTime() - 1);
@@ -96,5 +103,38 @@ describe('contiguousClaim', () => {
     const r = contiguousClaim(wanted, new Set(['b', 'c']));
     expect(r.send).toEqual([]);
     expect(r.release.map((p) => p._id)).toEqual(['b', 'c']);
+  });
+});
+
+describe('nextBatch (a batch sent under a key goes again whole, under that key)', () => {
+  const keyed = (id: string, key: string, next: Date = past, lease: Date = free): QueuedPunch => ({
+    ...punch(id, next, lease),
+    forward_key: key,
+  });
+
+  it('sends the batch of a head punch whose outcome is unknown, by its key, not a new batch', () => {
+    expect(nextBatch([keyed('a', 'K1'), keyed('b', 'K1'), punch('c')], now, 100)).toEqual({ kind: 'keyed', key: 'K1' });
+  });
+
+  it('never puts a keyed punch into a new batch: a new batch ends before it', () => {
+    const next = nextBatch([punch('a'), punch('b'), keyed('c', 'K1'), punch('d')], now, 100);
+    expect(next).toEqual({
+      kind: 'new',
+      punches: [expect.objectContaining({ _id: 'a' }), expect.objectContaining({ _id: 'b' })],
+    });
+  });
+
+  it('waits while the keyed head is in flight or backing off', () => {
+    expect(nextBatch([keyed('a', 'K1', future), punch('b')], now, 100)).toBeNull();
+    expect(nextBatch([keyed('a', 'K1', past, future), punch('b')], now, 100)).toBeNull();
+  });
+
+  it('skips an isolated punch that waits, then takes the keyed batch behind it', () => {
+    const iso: QueuedPunch = { ...punch('a', future), forward_isolated: true };
+    expect(nextBatch([iso, keyed('b', 'K2')], now, 100)).toEqual({ kind: 'keyed', key: 'K2' });
+  });
+
+  it('returns null for an empty queue', () => {
+    expect(nextBatch([], now, 100)).toBeNull();
   });
 });

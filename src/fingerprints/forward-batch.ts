@@ -7,6 +7,11 @@ export interface QueuedPunch {
   forward_rejections?: number;
   /** Refused by the HR server when sent on its own (see `claimablePrefix`). */
   forward_isolated?: boolean;
+  /**
+   * The Idempotency-Key of the batch this punch was sent in, while the outcome of that batch is
+   * unknown: it can only be sent again with exactly that batch's records under that key.
+   */
+  forward_key?: string | null;
 }
 
 /**
@@ -28,17 +33,41 @@ export function batchLimit(rejections: number, maxBatch: number): number {
 export function claimablePrefix<T extends QueuedPunch>(queue: T[], now: Date, maxBatch = Infinity): T[] {
   const out: T[] = [];
   for (const punch of queue) {
-    const due = punch.next_attempt_at !== null && punch.next_attempt_at.getTime() <= now.getTime();
-    const ready = due && punch.lease_until.getTime() <= now.getTime();
-    if (punch.forward_isolated) {
+    const ready = isReady(punch, now);
+    if (punch.forward_isolated && !punch.forward_key) {
       if (!ready) continue;
       if (out.length === 0) return [punch];
       break;
     }
     if (!ready) break;
+    // A punch already sent in a batch (outcome unknown) goes again only with that batch, never in a new one.
+    if (punch.forward_key) break;
     out.push(punch);
   }
   return out.slice(0, batchLimit(out[0]?.forward_rejections ?? 0, maxBatch));
+}
+
+function isReady(punch: QueuedPunch, now: Date): boolean {
+  const due = punch.next_attempt_at !== null && punch.next_attempt_at.getTime() <= now.getTime();
+  return due && punch.lease_until.getTime() <= now.getTime();
+}
+
+export type NextBatch<T> = { kind: 'keyed'; key: string } | { kind: 'new'; punches: T[] } | null;
+
+/**
+ * What the next attempt of a terminal's queue sends: the batch of the first ready punch when it was
+ * already sent under a key whose outcome is unknown (exactly that batch again, under the same key),
+ * else a new batch from the head (`claimablePrefix`). Null when the head is in flight or backing off.
+ */
+export function nextBatch<T extends QueuedPunch>(queue: T[], now: Date, maxBatch = Infinity): NextBatch<T> {
+  for (const punch of queue) {
+    if (punch.forward_isolated && !punch.forward_key && !isReady(punch, now)) continue;
+    if (!isReady(punch, now)) return null;
+    if (punch.forward_key) return { kind: 'keyed', key: punch.forward_key };
+    break;
+  }
+  const punches = claimablePrefix(queue, now, maxBatch);
+  return punches.length > 0 ? { kind: 'new', punches } : null;
 }
 
 /**

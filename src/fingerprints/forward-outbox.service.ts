@@ -8,13 +8,19 @@ import {
   ForwardingService,
   ForwardResult,
   ForwardTarget,
-  idempotencyKeyFor,
+  newBatchKey,
   targetFor,
 } from '../forwarding';
-import { claimablePrefix, contiguousClaim, isContentRejection } from './forward-batch';
+import { contiguousClaim, isContentRejection, nextBatch } from './forward-batch';
+import { FifoGate } from './fifo-gate';
 import { countForwardAttempt } from '../metrics/hooks';
 import { forwardRetryDelayMs } from './forward-backoff';
-import { FingerPrintLogRepository, OutboxPunch, OutboxStream } from './fingerprint-log.repository';
+import {
+  FingerPrintLogRepository,
+  ForwardOutcomeRecord,
+  OutboxPunch,
+  OutboxStream,
+} from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
 
 export interface RetryResult {
@@ -36,6 +42,20 @@ const IN_PROGRESS = 'A forward of this punch is already in progress';
 const STREAM_SCAN = 1000;
 /** Rounds per drain; the poller starts a fresh drain soon after anyway. */
 const MAX_ROUNDS = 50;
+/** A round's last request starts at least this long (at most half the room), plus FORWARD_TIMEOUT, before its claim's lease ends. */
+const LEASE_MARGIN_MS = 1_000;
+/** Punches one round reads at most (the heads of all its streams together). */
+const HEADS_READ_MAX = 20_000;
+/** forwardNow waits FORWARD_TIMEOUT for another attempt, plus this for it to write its result. */
+const SETTLE_GRACE_MS = 500;
+/** How often forwardNow re-reads punches another instance holds (this instance's attempts signal). */
+const SETTLE_POLL_MS = 100;
+
+/** A batch and what its request got; no result when another attempt holds it. */
+interface BatchOutcome {
+  members: OutboxPunch[];
+  result?: ForwardResult;
+}
 
 async function eachWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -80,16 +100,22 @@ export class ForwardOutboxService implements OnModuleDestroy {
   private stopped = false;
   private wakeScheduled = false;
   private readonly abort = new AbortController();
+  private readonly settleWaiters = new Set<() => void>();
+  /** Requests to the HR server in flight at once (FORWARD_CONCURRENCY), whoever makes them. */
+  private readonly requestSlots: FifoGate;
 
   constructor(
     private readonly logs: FingerPrintLogRepository,
     private readonly forwarding: ForwardingService,
     @Inject(forwardingConfig.KEY) private readonly cfg: ConfigType<typeof forwardingConfig>,
-  ) {}
+  ) {
+    this.requestSlots = new FifoGate(cfg.concurrency);
+  }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    this.notifySettled();
     await this.running;
   }
 
@@ -128,30 +154,50 @@ export class ForwardOutboxService implements OnModuleDestroy {
 
   /** Punches just stored and already claimed by `token` (the app route): one attempt now. */
   async forwardClaimed(punches: OutboxPunch[], token: string): Promise<boolean> {
-    return this.sendClaimed(punches, token);
+    const outcomes = await this.sendHeld(punches, token, { ignoreBackoff: true });
+    return outcomes.length > 0 && outcomes.every((o) => o.result?.ok === true);
   }
 
-  /** One attempt now for these punches (device-log); true when all of them are delivered. */
+  /**
+   * device-log: these punches delivered now, or not. Sends what no other attempt holds; punches
+   * another attempt holds (the outbox, a retry route, another instance) are waited for, up to
+   * FORWARD_TIMEOUT, and that attempt's outcome is the answer. Not delivered = an attempt made
+   * since the call began failed, or nothing is known by the deadline.
+   */
   async forwardNow(ids: string[]): Promise<{ forwarded: boolean }> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return { forwarded: true };
-    const known = await this.logs.findOutboxPunches(unique);
-    const pending = known.filter((p) => p.forward_pending);
-    if (known.length < unique.length) return { forwarded: false };
-    if (pending.length === 0) return { forwarded: true };
-    if (pending.some((p) => !this.forwarding.isConfigured(targetFor(p.device_type)))) return { forwarded: false };
-    const token = randomUUID();
-    const now = new Date();
-    const claimed = await this.logs.claim(
-      pending.map((p) => p._id),
-      token,
-      now,
-      this.leaseFrom(now),
-      { ignoreBackoff: true },
-    );
-    if (claimed.length === 0) return { forwarded: false };
-    const ok = await this.sendClaimed(claimed, token);
-    return { forwarded: ok && claimed.length === pending.length };
+    const started = new Date();
+    const waitUntil = started.getTime() + this.cfg.timeoutMs + SETTLE_GRACE_MS;
+    for (;;) {
+      const known = await this.logs.findOutboxPunches(unique);
+      if (known.length < unique.length) return { forwarded: false };
+      const pending = known.filter((p) => p.forward_pending);
+      if (pending.length === 0) return { forwarded: true };
+      if (pending.some((p) => !this.forwarding.isConfigured(targetFor(p.device_type)))) return { forwarded: false };
+      const now = new Date();
+      const free = pending.filter((p) => p.lease_until.getTime() <= now.getTime());
+      // An attempt made since this call began (ours or another's) has finished without delivering.
+      if (free.some((p) => p.last_attempt_at && p.last_attempt_at.getTime() >= started.getTime())) {
+        return { forwarded: false };
+      }
+      if (free.length > 0) {
+        const token = randomUUID();
+        const claimed = await this.logs.claim(
+          free.map((p) => p._id),
+          token,
+          now,
+          this.leaseFrom(now),
+          { ignoreBackoff: true },
+        );
+        const outcomes = await this.sendHeld(claimed, token, { ignoreBackoff: true });
+        if (outcomes.some((o) => o.result && !o.result.ok)) return { forwarded: false };
+        // Sent: read the state again. Nothing sent (others hold them): wait for their outcome.
+        if (outcomes.some((o) => o.result)) continue;
+      }
+      if (Date.now() >= waitUntil || this.stopped) return { forwarded: false };
+      await this.waitForSettle(Math.min(SETTLE_POLL_MS, waitUntil - Date.now()));
+    }
   }
 
   /**
@@ -189,19 +235,18 @@ export class ForwardOutboxService implements OnModuleDestroy {
       this.leaseFrom(now),
       { ignoreBackoff: true },
     );
-    const won = new Set(claimed.map((p) => p._id));
-    const results: RetryResult[] = unit
-      .filter((p) => !won.has(p._id))
-      .map((p) => ({ id: p._id, ok: false, error: IN_PROGRESS }));
-    if (claimed.length > 0) {
-      const res = await this.attempt(claimed, token);
-      for (const p of claimed) {
-        results.push(
+    const byId = new Map<string, RetryResult>();
+    for (const o of await this.sendHeld(claimed, token, { ignoreBackoff: true })) {
+      const res = o.result;
+      for (const p of o.members) {
+        if (!res) continue;
+        byId.set(
+          p._id,
           res.ok ? { id: p._id, ok: true, response: res.response ?? null } : { id: p._id, ok: false, error: res.error },
         );
       }
     }
-    return results;
+    return unit.map((p) => byId.get(p._id) ?? { id: p._id, ok: false, error: IN_PROGRESS });
   }
 
   private configuredTypes(): PunchDeviceType[] {
@@ -216,101 +261,203 @@ export class ForwardOutboxService implements OnModuleDestroy {
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
       const streams = await this.logs.dueStreams(types, new Date(), STREAM_SCAN);
       if (streams.length === 0) return;
-      let attempted = false;
-      await eachWithConcurrency(streams, this.cfg.concurrency, async (stream) => {
-        if (await this.drainStream(stream)) attempted = true;
-      });
-      if (!attempted) return;
+      if (!(await this.drainRound(streams))) return;
     }
   }
 
-  /** Sends a stream's queue batch after batch, in order, until it is empty, blocked or failing. */
-  private async drainStream(stream: OutboxStream): Promise<boolean> {
-    let attempted = false;
-    while (!this.stopped) {
-      const now = new Date();
-      // A little more than a batch: isolated punches waiting for their backoff are skipped, not sent.
-      const head = await this.logs.streamHead(stream, this.cfg.batchSize + ISOLATED_LOOKAHEAD);
-      const wanted = claimablePrefix(head, now, this.cfg.batchSize);
-      if (wanted.length === 0) break;
-      const token = randomUUID();
-      const claimed = await this.logs.claim(
-        wanted.map((p) => p._id),
-        token,
-        now,
-        this.leaseFrom(now),
-      );
-      const { send, release } = contiguousClaim(wanted, new Set(claimed.map((p) => p._id)));
-      await this.logs.release(
-        release.map((p) => p._id),
-        token,
-      );
-      if (send.length === 0) break;
-      attempted = true;
-      const fresh = new Map(claimed.map((p) => [p._id, p]));
-      const res = await this.attempt(
-        send.map((p) => fresh.get(p._id) ?? p),
-        token,
-      );
-      if (!res.ok) break;
+  /**
+   * One batch from each stream with work, with a fixed number of database round trips whatever the
+   * number of streams: the heads in one read, the new batches claimed and keyed in one write, their
+   * results in one write. Under sustained ingest from many terminals the batches are small, and
+   * several commands per batch were what starved forwarding. A stream's next batch waits for the
+   * next round, after this one's result is written, so order per terminal holds.
+   */
+  private async drainRound(streams: OutboxStream[]): Promise<boolean> {
+    const now = new Date();
+    const perStream = this.cfg.batchSize + ISOLATED_LOOKAHEAD;
+    const heads = await this.logs.streamHeads(streams, perStream, Math.min(HEADS_READ_MAX, streams.length * perStream));
+    const keyed: string[] = [];
+    const fresh: Array<{ key: string; wanted: OutboxPunch[] }> = [];
+    for (const head of heads.values()) {
+      const next = nextBatch(head, now, this.cfg.batchSize);
+      if (next?.kind === 'keyed') keyed.push(next.key);
+      else if (next) fresh.push({ key: newBatchKey(), wanted: next.punches });
     }
+    const sent = await this.sendNewBatches(fresh);
+    let attempted = sent > 0;
+    // Batches whose earlier outcome is unknown go again whole, under their key (rare: after outages).
+    await eachWithConcurrency(keyed, this.cfg.concurrency, async (key) => {
+      if ((await this.sendBatch(key, randomUUID(), { ignoreBackoff: false })).result) attempted = true;
+    });
     return attempted;
   }
 
-  /** Claimed punches, possibly of several streams: batched per stream, sent in order. */
-  private async sendClaimed(punches: OutboxPunch[], token: string): Promise<boolean> {
-    let allOk = true;
-    for (const group of groupBy(punches, (p) => `${p.device_type}\u0000${p.device_sn}`)) {
+  /** New batches: claimed and keyed in one write, sent, their results written in one; how many were sent. */
+  private async sendNewBatches(fresh: Array<{ key: string; wanted: OutboxPunch[] }>): Promise<number> {
+    const now = new Date();
+    const token = randomUUID();
+    const won = await this.logs.claimNewBatches(
+      fresh.map((b) => ({ ids: b.wanted.map((p) => p._id), key: b.key })),
+      token,
+      now,
+      this.leaseFrom(now),
+    );
+    const batches: Array<{ key: string; members: OutboxPunch[] }> = [];
+    const unsent: string[] = [];
+    for (const b of fresh) {
+      const claimed = new Map((won.get(b.key) ?? []).map((p) => [p._id, p]));
+      const { send, release } = contiguousClaim(b.wanted, new Set(claimed.keys()));
+      unsent.push(...release.map((p) => p._id));
+      if (send.length > 0) batches.push({ key: b.key, members: send.map((p) => claimed.get(p._id) ?? p) });
+    }
+    await this.logs.release(unsent, token, { unsent: true });
+
+    // No request starts once the claim could run out before its answer (an HR server that times out
+    // every request): the rest are given back and go in the next round.
+    const room = this.cfg.leaseMs - this.cfg.timeoutMs;
+    const sendBy = now.getTime() + room - Math.min(LEASE_MARGIN_MS, room / 2);
+    const results: ForwardOutcomeRecord[] = [];
+    const late: string[] = [];
+    let begun = 0;
+    await eachWithConcurrency(batches, this.cfg.concurrency, async (b) => {
+      // The first wave always goes: a slow database must not keep the outbox from sending at all.
+      if (this.stopped || (begun >= this.cfg.concurrency && Date.now() > sendBy)) {
+        late.push(...b.members.map((p) => p._id));
+        return;
+      }
+      begun++;
+      const result = await this.send(b.members, b.key);
+      results.push(this.outcomeRecord(b.members, token, result));
+    });
+    await this.logs.release(late, token, { unsent: true });
+    try {
+      await this.logs.recordResults(results);
+    } catch (err) {
+      // The claims' leases run out and the outbox tries again; nothing is lost.
+      this.logger.error(`Could not record the results of ${results.length} forward(s): ${(err as Error).message}`);
+    } finally {
+      if (results.length > 0) this.notifySettled();
+    }
+    return results.length;
+  }
+
+  /**
+   * Sends punches `token` holds: those already sent in a batch whose outcome is unknown go again
+   * with exactly that batch under its key; the others are batched per stream under new keys.
+   */
+  private async sendHeld(
+    punches: OutboxPunch[],
+    token: string,
+    opts: { ignoreBackoff: boolean },
+  ): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
+    const keys = new Set(punches.flatMap((p) => (p.forward_key ? [p.forward_key] : [])));
+    for (const key of keys) outcomes.push(await this.sendBatch(key, token, opts));
+    const fresh = punches.filter((p) => !p.forward_key);
+    for (const group of groupBy(fresh, (p) => `${p.device_type}\u0000${p.device_sn}`)) {
       const target = targetFor(group[0].device_type);
       if (!this.forwarding.isConfigured(target)) {
         await this.logs.release(
           group.map((p) => p._id),
           token,
         );
-        allOk = false;
+        outcomes.push({ members: group, result: { ok: false, error: this.notConfiguredMessage(target) } });
         continue;
       }
-      for (const batch of chunk(group, this.cfg.batchSize)) {
-        const res = await this.attempt(batch, token);
-        if (!res.ok) allOk = false;
-      }
+      for (const part of chunk(group, this.cfg.batchSize)) outcomes.push(await this.sendNew(part, token));
     }
-    return allOk;
+    return outcomes;
+  }
+
+  /** A batch sent before under `key`: again, whole, under the same key, or not at all (held elsewhere). */
+  private async sendBatch(key: string, token: string, opts: { ignoreBackoff: boolean }): Promise<BatchOutcome> {
+    const now = new Date();
+    const { members, held } = await this.logs.claimBatch(key, token, now, this.leaseFrom(now), opts);
+    if (members.length > 0 && members.every((p) => !p.forward_pending)) {
+      return { members, result: { ok: true, response: null } };
+    }
+    if (!held) return { members };
+    return { members, result: await this.attempt(members, token, key) };
+  }
+
+  /** New batch: its membership and key are stored before the request goes out. */
+  private async sendNew(punches: OutboxPunch[], token: string): Promise<BatchOutcome> {
+    const key = newBatchKey();
+    const members = await this.logs.assignKey(
+      punches.map((p) => p._id),
+      token,
+      key,
+    );
+    if (members.length === 0) return { members: punches };
+    return { members, result: await this.attempt(members, token, key) };
   }
 
   /** One request for a batch of one stream, and its result written on the claim. */
-  private async attempt(batch: OutboxPunch[], token: string): Promise<ForwardResult> {
-    const ids = batch.map((p) => p._id);
-    const target = targetFor(batch[0].device_type);
-    const result = await this.forwarding.send(
-      target,
-      buildForwardPayload(snFor(batch[0]), batch),
-      idempotencyKeyFor(ids),
-      this.abort.signal,
-    );
-    countForwardAttempt(target, result);
-    const at = new Date();
+  private async attempt(batch: OutboxPunch[], token: string, key: string): Promise<ForwardResult> {
+    const result = await this.send(batch, key);
+    const record = this.outcomeRecord(batch, token, result);
     try {
-      if (result.ok) {
-        await this.logs.markDelivered(ids, token, result.response, at);
-      } else {
-        const rejected = isContentRejection(result.status);
-        const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
-        const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
-        await this.logs.markFailed(ids, token, {
-          error: result.error ?? 'Forward failed',
-          response: result.response,
-          at,
-          nextAttemptAt: new Date(at.getTime() + delay),
-          rejected,
-          isolate: rejected && batch.length === 1,
-        });
-      }
+      await this.logs.recordResults([record]);
     } catch (err) {
       // The claim's lease runs out and the outbox tries again; nothing is lost.
-      this.logger.error(`Could not record a forward result for ${ids.length} punch(es): ${(err as Error).message}`);
+      this.logger.error(
+        `Could not record a forward result for ${record.ids.length} punch(es): ${(err as Error).message}`,
+      );
+    } finally {
+      this.notifySettled();
     }
     return result;
+  }
+
+  /** One request for a batch of one stream, within FORWARD_CONCURRENCY. */
+  private send(batch: OutboxPunch[], key: string): Promise<ForwardResult> {
+    const target = targetFor(batch[0].device_type);
+    const payload = buildForwardPayload(snFor(batch[0]), batch);
+    return this.requestSlots.run(async () => {
+      const result = await this.forwarding.send(target, payload, key, this.abort.signal);
+      countForwardAttempt(target, result);
+      return result;
+    });
+  }
+
+  /** What a request's result means for its punches (written only where `token` still holds them). */
+  private outcomeRecord(batch: OutboxPunch[], token: string, result: ForwardResult): ForwardOutcomeRecord {
+    const ids = batch.filter((p) => p.forward_pending).map((p) => p._id);
+    const at = new Date();
+    if (result.ok) return { kind: 'delivered', ids, token, response: result.response, at };
+    // Only a definite refusal dissolves the batch; after a timeout, a 5xx or a lost connection the
+    // outcome is unknown and the same records go again under the same key.
+    const rejected = isContentRejection(result.status);
+    const failures = Math.max(...batch.map((p) => p.forward_attempts)) + 1;
+    const delay = forwardRetryDelayMs(failures, { baseMs: this.cfg.retryBaseMs, maxMs: this.cfg.retryMaxMs });
+    return {
+      kind: 'failed',
+      ids,
+      token,
+      error: result.error ?? 'Forward failed',
+      response: result.response,
+      at,
+      nextAttemptAt: new Date(at.getTime() + delay),
+      rejected,
+      isolate: rejected && batch.length === 1,
+    };
+  }
+
+  /** Resolves when an attempt of this process records a result, or after `ms` (other instances). */
+  private waitForSettle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      this.settleWaiters.add(done);
+    });
+  }
+
+  private notifySettled(): void {
+    for (const done of [...this.settleWaiters]) done();
   }
 
   private leaseFrom(now: Date): Date {

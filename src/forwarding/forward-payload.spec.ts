@@ -3,7 +3,7 @@ import {
   chunk,
   forwardEnrollId,
   forwardTime,
-  idempotencyKeyFor,
+  newBatchKey,
   isConfirmed,
   targetFor,
 } from './forward-payload';
@@ -69,12 +69,11 @@ describe('forward payload', () => {
   });
 });
 
-describe('idempotencyKeyFor', () => {
-  it('is the same for the same records in any order and differs for other records', () => {
-    const a = idempotencyKeyFor(['6925d3b4c8227c3a1972328b', '6925d3b4c8227c3a1972328c']);
-    expect(idempotencyKeyFor(['6925d3b4c8227c3a1972328c', '6925d3b4c8227c3a1972328b'])).toBe(a);
-    expect(idempotencyKeyFor(['6925d3b4c8227c3a1972328b'])).not.toBe(a);
-    expect(a).toMatch(/^[0-9a-f]{40}$/);
+describe('newBatchKey', () => {
+  it('is 40 hex digits and new for every batch (the stored key, not the records, ties a retry to its batch)', () => {
+    const keys = new Set(Array.from({ length: 100 }, () => newBatchKey()));
+    expect(keys.size).toBe(100);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{40}$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** Which HR endpoint: `log` (terminal and device-log punches) or `fingerprint` (mobile app punches). */
 export type ForwardTarget = 'log' | 'fingerprint';
@@ -51,11 +51,12 @@ export function buildForwardPayload(sn: string, punches: ForwardablePunch[]): Fo
   return { sn, record: punches.map(toForwardRecord) };
 }
 
-/** Same records, same key, whatever their order: the HR server can drop a repeated request. */
-export function idempotencyKeyFor(ids: string[]): string {
-  const hash = createHash('sha256');
-  for (const id of [...ids].sort()) hash.update(id).update('\n');
-  return hash.digest('hex').slice(0, 40);
+/**
+ * A new batch's Idempotency-Key (40 hex digits). It is stored on the batch's punches before the
+ * first request, so the key, not a recomputation, is what ties a retry to the same records.
+ */
+export function newBatchKey(): string {
+  return randomBytes(20).toString('hex');
 }
 
 export function chunk<T>(items: T[], size: number): T[][] {

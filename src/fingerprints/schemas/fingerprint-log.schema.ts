@@ -148,6 +148,15 @@ export class FingerPrintLog {
   @Prop({ type: Number, default: 0 })
   forward_rejections: number;
 
+  /**
+   * The Idempotency-Key of the batch this punch was sent in. Written (on every member) before the
+   * request goes out and kept until the HR server answers that batch definitely: until then every
+   * retry sends exactly the punches holding this key, under it. A refusal clears it (the batch may
+   * then be split, its parts getting new keys); a delivered punch keeps it.
+   */
+  @Prop({ type: String, default: null })
+  forward_key: string | null;
+
   /** Earliest time the outbox may try again (backoff); null once delivered. */
   @Prop({ type: Date, default: null })
   next_attempt_at: Date | null;
@@ -172,6 +181,8 @@ FingerPrintLogSchema.index({ forward_pending: 1, next_attempt_at: 1 });
 // The forwarding backlog's age (health, metrics): the oldest pending punch without a scan.
 FingerPrintLogSchema.index({ forward_pending: 1, createdAt: 1 });
 FingerPrintLogSchema.index({ forward_pending: 1, device_type: 1, device_sn: 1, time: 1, _id: 1 });
+// Outbox: the members of a batch sent under one Idempotency-Key.
+FingerPrintLogSchema.index({ forward_key: 1 });
 // Listings (newest first) and each filter they offer: the filter's fields as an equality prefix,
 // then the sort, so a page and its total are read from one index range (embedded and MongoDB).
 // is_send and send_failed are always stored as booleans: a listing filtering one of them asks for
