@@ -20,6 +20,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 const FAMILIES = [
   'timmy_terminal_sockets',
   'timmy_terminals_online',
+  'timmy_terminal_connections',
+  'timmy_punch_frames_waiting',
   'timmy_terminal_frames_received_total',
   'timmy_terminal_frames_sent_total',
   'timmy_punches_total',
@@ -108,6 +110,8 @@ describe('GET /metrics (e2e)', () => {
     expect(delta('timmy_forward_attempts_total', { target: 'log', outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'timmy_terminals_online')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'timmy_terminal_sockets')).toBeGreaterThanOrEqual(1);
+    expect(delta('timmy_terminal_connections', { state: 'accepted' })).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'timmy_terminal_connections', { state: 'shed' })).toBe(0);
     expect(
       delta('timmy_http_request_duration_seconds_count', {
         method: 'POST',

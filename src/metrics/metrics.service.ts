@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { journalObserver } from '@app/embedded-mongo';
 import { opsConfig, type OpsConfig } from '../config/ops.config';
-import { DeviceConnectionRegistry } from '../devices';
+import { DeviceConnectionRegistry, TerminalGateway } from '../devices';
+import { FingerprintsService } from '../fingerprints';
 import { ForwardBacklogService } from '../fingerprints/forward-backlog.service';
 import { OperationEvents, QueueStatsService, type OperationRecord } from '../operations';
 import { families, registry } from './metrics';
@@ -22,6 +23,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly events: OperationEvents,
     private readonly queue: QueueStatsService,
     private readonly backlog: ForwardBacklogService,
+    private readonly gateway: TerminalGateway,
+    private readonly punches: FingerprintsService,
     @Inject(opsConfig.KEY) private readonly cfg: OpsConfig,
   ) {}
 
@@ -44,6 +47,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   /** The exposition text, after refreshing what is read rather than counted. */
   async render(): Promise<string> {
     families.terminalsOnline.set(this.terminals.connectedSns().length);
+    const admission = this.gateway.admissionStats;
+    families.terminalConnections.set({ state: 'accepted' }, admission.accepted);
+    families.terminalConnections.set({ state: 'shed' }, admission.shed);
+    families.terminalConnections.set({ state: 'awaiting_registration' }, admission.awaitingRegistration);
+    families.punchFramesWaiting.set(this.punches.framesWaitingToStore);
     if (Date.now() - this.dbReadAt >= this.cfg.metricsDbRefreshMs) {
       this.dbReading ??= this.readDatabase().finally(() => {
         this.dbReading = undefined;

@@ -112,6 +112,17 @@ export const families = {
     help: 'Size of the embedded database journal since its last compaction (in-process embedded database only)',
     registers: [registry],
   }),
+  terminalConnections: new Gauge({
+    name: 'timmy_terminal_connections',
+    help: 'Gateway admission: connections accepted since start, shed at once with close 1013 (too many still registering), and accepted but not registered yet',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  }),
+  punchFramesWaiting: new Gauge({
+    name: 'timmy_punch_frames_waiting',
+    help: 'Terminal frames whose punches wait for their turn to be stored (PUNCH_STORE_CONCURRENCY)',
+    registers: [registry],
+  }),
   embeddedMemoryRatio: new Gauge({
     name: 'timmy_embedded_memory_ratio',
     help: 'Share of its memory budget the in-process embedded database uses (warns at 0.8, refuses writes at 0.95)',
