@@ -163,7 +163,12 @@ describe('a small-budget embedded database filled past 95%', () => {
     }
     expect(refusal?.code).toBe(STORAGE_FULL_CODE);
     expect(refusal?.message).toMatch(/memory budget exhausted.*reads and deletes still work/);
-    expect(running.stderr()).toMatch(/memory budget: .* in use; embedded database memory budget exhausted/);
+    // The child's log line travels through a pipe: it may land a moment after the refusal.
+    const logged = /memory budget: .* in use; embedded database memory budget exhausted/;
+    for (const until = Date.now() + 10_000; !logged.test(running.stderr()) && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(running.stderr()).toMatch(logged);
     // Updates and upserts that would add data are refused as well.
     await expect(punches.updateOne({ _id: 1 as never }, { $set: { more: 'x'.repeat(100) } })).rejects.toMatchObject({
       code: STORAGE_FULL_CODE,
