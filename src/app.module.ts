@@ -7,7 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeviceGroupsModule } from './device-groups';
 import { DeviceSyncModule } from './device-sync';
-import { DeviceUsersModule } from './device-users/device-users.module';
+import { UserManagementModule } from './user-management/user-management.module';
 import { DevicesModule } from './devices';
 import { EmployeesModule } from './employees';
 import { FingerprintsModule } from './fingerprints/fingerprints.module';
@@ -27,7 +27,7 @@ import { OperationsModule } from './operations';
     DevicesModule,
     AuthModule,
     EmployeesModule,
-    DeviceUsersModule,
+    UserManagementModule,
     OperationsModule,
     DeviceGroupsModule,
     DeviceSyncModule,

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { parseTerminalTime } from '@app/device-protocol';
 import { VirtualTerminal } from '@app/device-simulator';
 import { nowSeconds, signHs256, waitFor } from '@app/testing';
-import { DeviceUsersService } from '../src/devices';
+import { StoredUsersService } from '../src/devices';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 import { RawTerminal } from './gateway-raw-terminal';
 
@@ -314,7 +314,7 @@ describe('Devices API (e2e)', () => {
         admin: 1,
         record: '99887766',
       });
-      await t.app.get(DeviceUsersService).setAlias('COPY-1', 7, 'HR-7');
+      await t.app.get(StoredUsersService).setAlias('COPY-1', 7, 'HR-7');
       const res = await get('/api/devices/COPY-1/stored-users');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ success: true, total: 1, page: 1 });

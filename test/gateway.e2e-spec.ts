@@ -5,7 +5,7 @@ import { waitFor } from '@app/testing';
 import {
   DeviceConnectionRegistry,
   DevicesService,
-  DeviceUsersService,
+  StoredUsersService,
   TerminalDisconnectedEvent,
   TerminalRegisteredEvent,
   TerminalReplyEvent,
@@ -410,7 +410,7 @@ describe('Terminal gateway (e2e)', () => {
       expect(fp).toMatchObject({ ret: 'senduser', result: true, enrollid: 42, backupnum: 0 });
       expect(fp.cloudtime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
       await term.sendUser(user, 11);
-      const stored = await t.app.get(DeviceUsersService).find(term.sn, 42);
+      const stored = await t.app.get(StoredUsersService).find(term.sn, 42);
       expect(stored).toMatchObject({ sn: term.sn, enrollid: 42, name: 'Zaid', admin: 0, onDevice: true });
       expect(stored!.credentials.map((c) => [c.backupnum, c.record])).toEqual([
         [0, 'ABCD(12)EF'],

@@ -172,12 +172,14 @@ describe('Start-up that speaks (spawned app, e2e)', () => {
         const opId = (res.body.op?._id ?? res.body.opId) as string;
         expect(opId).toMatch(/^[0-9a-f]{24}$/);
 
-        const registered = await app.waitForLine((l) => l.context === 'TerminalGateway' && /registered/.test(l.msg));
+        const registered = await app.waitForLine((l) => l.context === 'TerminalRequests' && /registered/.test(l.msg));
         expect(registered).toMatchObject({ sn: 'LOGSN0001', level: 'debug' });
         const queued = await app.waitForLine((l) => l.context === 'OperationDispatcher' && l.opId === opId);
         expect(queued).toMatchObject({ sn: 'LOGSN0001' });
-        // Every line the gateway wrote about this terminal names it in `sn`.
-        const gatewayLines = app.lines.filter((l) => l.context === 'TerminalGateway' && l.msg.startsWith('LOGSN0001'));
+        // Every line the gateway (and its request handling) wrote about this terminal names it in `sn`.
+        const gatewayLines = app.lines.filter(
+          (l) => (l.context === 'TerminalGateway' || l.context === 'TerminalRequests') && l.msg.startsWith('LOGSN0001'),
+        );
         expect(gatewayLines.length).toBeGreaterThan(0);
         expect(gatewayLines.every((l) => l.sn === 'LOGSN0001')).toBe(true);
         // No colour codes in JSON output.

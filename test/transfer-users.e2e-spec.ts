@@ -133,7 +133,7 @@ describe('POST /api/transfer-users (e2e)', () => {
       .find({ parentId: new ObjectId(res.body.opId) })
       .toArray();
     expect(children.filter((c) => c.sn === 'CPYDST01' && c.type === 'setuserinfo')).toHaveLength(credentials);
-    expect(children.filter((c) => c.sn === 'CPYSRC01').map((c) => [c.type, c.payload.includeInfo])).toEqual([
+    expect(children.filter((c) => c.sn === 'CPYSRC01').map((c) => [c.type, c.payload.templates])).toEqual([
       ['getuserlist', true],
     ]);
     // The target's server copy follows the pushes.

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiError } from '@app/common';
 import { deviceGroupsConfig } from '../config/device-groups.config';
-import { DevicesService, DeviceUsersService } from '../devices';
+import { DevicesService, StoredUsersService } from '../devices';
 import { OperationStatus, OperationsService } from '../operations';
 import { DeviceGroupRecord, DeviceGroupsRepository } from './device-groups.repository';
 import type { CreateDeviceGroupDto, UpdateDeviceGroupDto } from './dto/device-group.dto';
@@ -53,7 +53,7 @@ export class DeviceGroupsService {
   constructor(
     private readonly repo: DeviceGroupsRepository,
     private readonly devices: DevicesService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
     private readonly operations: OperationsService,
     @Inject(deviceGroupsConfig.KEY) private readonly cfg: ConfigType<typeof deviceGroupsConfig>,
   ) {}

@@ -69,7 +69,7 @@ export class GroupDriftService {
     const reads = refresh
       ? await this.rosters.read(group.sns, {
           waitMs: refresh.waitMs,
-          includeInfo: true,
+          templates: true,
           strict: refresh.strict,
           ...(refresh.requestedBy && { requestedBy: refresh.requestedBy }),
         })

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { isCredentialSlot, normaliseCredentialRecord, toInt } from '@app/device-protocol';
 import {
   DeviceConnectionRegistry,
-  DeviceUsersService,
+  StoredUsersService,
   WHOLE_USER_BACKUPNUM,
   type TerminalUserReceivedEvent,
 } from '../devices';
@@ -20,7 +20,7 @@ import { describeError } from '@app/common';
 export const PROPAGATION_TYPE = 'group_propagation';
 /** Every step of a propagation is requested by this: its outcome never propagates again (no echo). */
 export const PROPAGATION_REQUESTER = 'system:group-sync';
-/** The transfer route's parent type (device-users): its pushes propagate from the target. */
+/** The transfer route's parent type (user-management): its pushes propagate from the target. */
 const TRANSFER_TYPE = 'transfer';
 
 export type PropagationEvent = 'senduser' | 'adduser' | 'transfer' | 'delete';
@@ -75,7 +75,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
   constructor(
     private readonly repo: DeviceGroupsRepository,
     private readonly operations: OperationsService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
     private readonly registry: DeviceConnectionRegistry,
     private readonly events: OperationEvents,
   ) {}

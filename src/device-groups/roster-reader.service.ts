@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DevicesService, DeviceUsersService } from '../devices';
+import { DevicesService, StoredUsersService } from '../devices';
 import { deviceTimeout, OperationStatus, OperationsService, type OperationView } from '../operations';
 import { rosterFromCopy, type Roster } from './roster-compare';
 
@@ -33,7 +33,7 @@ export class RosterReaderService {
   constructor(
     private readonly operations: OperationsService,
     private readonly devices: DevicesService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
   ) {}
 
   /**
@@ -42,7 +42,7 @@ export class RosterReaderService {
    */
   async read(
     sns: string[],
-    opts: { waitMs: number; includeInfo: boolean; requestedBy?: string; parentId?: string; strict?: boolean },
+    opts: { waitMs: number; templates: boolean; requestedBy?: string; parentId?: string; strict?: boolean },
   ): Promise<RosterRead[]> {
     const deadline = Date.now() + opts.waitMs;
     return Promise.all(
@@ -51,7 +51,7 @@ export class RosterReaderService {
         const op = await this.operations.enqueue(
           sn,
           'getuserlist',
-          { includeInfo: opts.includeInfo },
+          { templates: opts.templates },
           {
             ...(opts.requestedBy && { requestedBy: opts.requestedBy }),
             ...(opts.parentId && { parentId: opts.parentId }),

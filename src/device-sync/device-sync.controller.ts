@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser, validationExample } from '../auth';
-import { ApiErrorExamples } from '../device-users/api-examples.decorator';
+import { ApiErrorExamples } from '../user-management/api-examples.decorator';
 import { ApplySyncDto, PlanSyncDto } from './dto/device-sync.dto';
 import { DeviceSyncService } from './device-sync.service';
 

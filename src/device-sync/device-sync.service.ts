@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiError, ContractError } from '@app/common';
 import { normaliseCredentialRecord, toInt } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
-import { DevicesService, DeviceUsersService, type DeviceUserView } from '../devices';
+import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
 import { diffRosters, rosterDigest, rosterFromCopy, RosterReaderService, type RosterRead } from '../device-groups';
 import { OperationStatus, OperationsService, type OperationView } from '../operations';
 import { DeviceSyncRepository, SyncPlanRecord } from './device-sync.repository';
@@ -94,7 +94,7 @@ export class DeviceSyncService {
     private readonly rosters: RosterReaderService,
     private readonly operations: OperationsService,
     private readonly devices: DevicesService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
   ) {}
 
@@ -112,7 +112,7 @@ export class DeviceSyncService {
     const backup = fromBackup ? await this.deviceUsers.findBySn(dto.toSn) : undefined;
     const reads = await this.rosters.read(sns, {
       waitMs: this.opsCfg.waitTimeoutMs,
-      includeInfo: true,
+      templates: true,
       strict: true,
       ...(requestedBy && { requestedBy }),
     });
@@ -211,7 +211,7 @@ export class DeviceSyncService {
     // The roster (not the templates) is re-read: users or credentials added or removed since the plan.
     const [read] = await this.rosters.read([toSn], {
       waitMs: this.opsCfg.waitTimeoutMs,
-      includeInfo: false,
+      templates: false,
       strict: true,
       ...(requestedBy && { requestedBy }),
     });

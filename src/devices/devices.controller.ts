@@ -4,7 +4,7 @@ import { ApiError, clampLimit, clampPage } from '@app/common';
 import { AdminAuth, ApiErrorResponse, validationExample } from '../auth';
 import { doorEventMeaning } from './door-events';
 import { DoorEventsRepository, DoorEventRecord } from './door-events.repository';
-import { DeviceUsersService } from './device-users.service';
+import { StoredUsersService } from './stored-users/stored-users.service';
 import { DevicesService } from './devices.service';
 import { ListDevicesQueryDto, PageQueryDto } from './dto/list-devices-query.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
@@ -105,7 +105,7 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly doorEvents: DoorEventsRepository,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
     private readonly trust: TerminalTrustService,
     private readonly field: TerminalFieldService,
   ) {}

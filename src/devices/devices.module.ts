@@ -11,15 +11,15 @@ import { DeviceLogTokenGuard } from './device-log-token.guard';
 import { DeviceLogController } from './device-log.controller';
 import { DeviceRegistrationController } from './device-registration.controller';
 import { DeviceLogService } from './device-log.service';
-import { DeviceUsersRepository } from './device-users.repository';
-import { DeviceUsersService } from './device-users.service';
+import { StoredUsersRepository } from './stored-users/stored-users.repository';
+import { StoredUsersService } from './stored-users/stored-users.service';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
 import { DoorEventsRepository } from './door-events.repository';
 import { Device, DeviceSchema } from './schemas/device.schema';
 import { DeviceLogImageUsage, DeviceLogImageUsageSchema } from './schemas/device-log-image-usage.schema';
-import { DeviceUser, DeviceUserSchema } from './schemas/device-user.schema';
+import { DeviceUser, DeviceUserSchema } from './stored-users/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
 import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.schema';
 import { RejectedLogsController } from './rejected-logs.controller';
@@ -50,8 +50,8 @@ import { TerminalGateway } from './terminal.gateway';
     DevicesRepository,
     DevicesService,
     DoorEventsRepository,
-    DeviceUsersRepository,
-    DeviceUsersService,
+    StoredUsersRepository,
+    StoredUsersService,
     TerminalLogsService,
     TerminalRequestsService,
     TerminalTrustService,
@@ -68,7 +68,7 @@ import { TerminalGateway } from './terminal.gateway';
   exports: [
     DeviceConnectionRegistry,
     DevicesService,
-    DeviceUsersService,
+    StoredUsersService,
     TerminalLogsService,
     TerminalGateway,
     TerminalFieldService,

@@ -2,14 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { devicesConfig } from '../config/devices.config';
 import { EmployeesService } from '../employees';
-import { DeviceUsersRepository } from './device-users.repository';
+import { StoredUsersRepository } from './stored-users/stored-users.repository';
 import { Access, EnrollIdStanding, frameAccess } from './door-access';
 
 /** Door decisions (`access` in sendlog acks) under DEVICE_ACCESS_POLICY. */
 @Injectable()
 export class DoorAccessService {
   constructor(
-    private readonly deviceUsers: DeviceUsersRepository,
+    private readonly deviceUsers: StoredUsersRepository,
     private readonly employees: EmployeesService,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
   ) {}

@@ -10,7 +10,7 @@ export {
 export { DevicesService, type TerminalContext } from './devices.service';
 export type { DeviceDetailView, DeviceView } from './device.view';
 export {
-  DeviceUsersService,
+  StoredUsersService,
   ALL_FINGERPRINTS_BACKUPNUM,
   WHOLE_USER_BACKUPNUM,
   type CredentialInput,
@@ -18,7 +18,7 @@ export {
   type DeviceUserView,
   type RosterRowInput,
   type UserInput,
-} from './device-users.service';
+} from './stored-users/stored-users.service';
 export { TerminalLogsService, type IngestContext, type IngestResult, type LogSource } from './terminal-logs.service';
 export { TerminalGateway } from './terminal.gateway';
 export { TerminalFieldService } from './terminal-field.service';

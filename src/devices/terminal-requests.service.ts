@@ -18,7 +18,7 @@ import {
 import { devicesConfig } from '../config/devices.config';
 import { cloudtimeFor } from './cloudtime';
 import { DeviceConnectionRegistry } from './device-connection.registry';
-import { DeviceUsersService } from './device-users.service';
+import { StoredUsersService } from './stored-users/stored-users.service';
 import { DevicesService } from './devices.service';
 import { DoorAccessService } from './door-access.service';
 import { storableObject } from './storable';
@@ -34,13 +34,13 @@ const REFUSED_CLOSE_CODE = 4003;
 /** What terminals ask of the server on their own (`cmd` frames): registration, logs, users, QR codes. */
 @Injectable()
 export class TerminalRequestsService {
-  private readonly logger = new Logger('TerminalGateway');
+  private readonly logger = new Logger('TerminalRequests');
 
   constructor(
     private readonly registry: DeviceConnectionRegistry,
     private readonly devices: DevicesService,
     private readonly logs: TerminalLogsService,
-    private readonly users: DeviceUsersService,
+    private readonly users: StoredUsersService,
     private readonly field: TerminalFieldService,
     private readonly trust: TerminalTrustService,
     private readonly access: DoorAccessService,

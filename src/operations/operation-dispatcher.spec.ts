@@ -549,6 +549,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
 
   it('reads every page of the user list, then each credential, and replaces the roster', async () => {
     link.connect('SN1');
+    // The former payload key: operations stored before the rename to `templates` must still run.
     const op = await service.enqueue('SN1', 'getuserlist', { includeInfo: true });
     const page1 = Array.from({ length: 40 }, (_, i) => ({ enrollid: i + 1, backupnum: 0, admin: 0 }));
     expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getuserlist', stn: true });

@@ -48,7 +48,7 @@ export interface RosterRow {
   name?: string;
 }
 
-/** The server's copy of terminal users (the devices module's DeviceUsersService). */
+/** The server's copy of terminal users (the devices module's StoredUsersService). */
 export interface DeviceUserStore {
   upsertCredential(sn: string, input: CredentialInput): Promise<unknown>;
   upsertUser(

@@ -5,7 +5,7 @@ import {
   DeviceConnectionRegistry,
   DevicesModule,
   DevicesService,
-  DeviceUsersService,
+  StoredUsersService,
   TerminalFieldService,
   TerminalLogsService,
 } from '../devices';
@@ -41,7 +41,7 @@ import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
   providers: [
     { provide: TERMINAL_LINK, useExisting: DeviceConnectionRegistry },
     { provide: TERMINAL_DIRECTORY, useExisting: DevicesService },
-    { provide: DEVICE_USER_STORE, useExisting: DeviceUsersService },
+    { provide: DEVICE_USER_STORE, useExisting: StoredUsersService },
     { provide: TERMINAL_LOG_STORE, useExisting: TerminalLogsService },
     { provide: CATCH_UP_MEMORY, useExisting: TerminalFieldService },
     { provide: OPERATION_CLOCK, useValue: systemClock },

@@ -14,8 +14,8 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { MAX_IDS_PER_REQUEST } from '../../device-users/dto/delete-users.dto';
-import { MAX_ENROLL_ID, MIN_ENROLL_ID } from '../../device-users/dto/enroll-id';
+import { MAX_IDS_PER_REQUEST } from '../../user-management/dto/delete-users.dto';
+import { MAX_ENROLL_ID, MIN_ENROLL_ID } from '../../user-management/dto/enroll-id';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 

@@ -14,6 +14,14 @@ import {
 /** A terminal answering full pages forever must not keep an operation alive forever (40 rows a page). */
 export const MAX_USER_LIST_PAGES = 2_500;
 
+/** The flag's former payload key: operations stored before the rename still carry it. */
+const LEGACY_TEMPLATES_KEY = 'includeInfo';
+
+/** Whether the operation asks for each credential's template (`templates`, or the legacy key). */
+function readTemplatesFlag(payload: Json): boolean {
+  return toBool(payload.templates ?? payload[LEGACY_TEMPLATES_KEY]) === true;
+}
+
 interface InfoFailure {
   enrollid: number;
   backupnum: number;
@@ -22,7 +30,7 @@ interface InfoFailure {
 
 /**
  * `getuserlist`: every page (stn:true, then stn:false until a short page), then with
- * `includeInfo` one `getuserinfo` per row, one at a time, each credential written to the server's
+ * `templates` one `getuserinfo` per row, one at a time, each credential written to the server's
  * copy as it arrives. A complete read replaces the server's roster of the terminal.
  */
 @Injectable()
@@ -30,9 +38,9 @@ export class UserListExecutor implements OperationExecutor {
   constructor(@Inject(DEVICE_USER_STORE) private readonly users: DeviceUserStore) {}
 
   validate(spec: OperationSpec): string | undefined {
-    const includeInfo = spec.payload.includeInfo;
-    if (includeInfo !== undefined && toBool(includeInfo) === undefined) {
-      return 'getuserlist: includeInfo must be a boolean';
+    for (const key of ['templates', LEGACY_TEMPLATES_KEY] as const) {
+      const value = spec.payload[key];
+      if (value !== undefined && toBool(value) === undefined) return `getuserlist: ${key} must be a boolean`;
     }
     return undefined;
   }
@@ -78,10 +86,10 @@ export class UserListExecutor implements OperationExecutor {
       }
     }
 
-    const includeInfo = toBool(ctx.op.payload.includeInfo) === true;
+    const templates = readTemplatesFlag(ctx.op.payload);
     const failures: InfoFailure[] = [];
     let fetched = 0;
-    if (includeInfo) {
+    if (templates) {
       for (const row of rows.values()) {
         const failure = await this.fetchInfo(ctx, row);
         if (failure) failures.push(failure);
@@ -92,7 +100,7 @@ export class UserListExecutor implements OperationExecutor {
     await this.users.replaceRoster(ctx.sn, roster);
 
     const response: Json = { ret: 'getuserlist', result: true, count: roster.length, pages, rows: roster };
-    if (includeInfo) {
+    if (templates) {
       response.infoFetched = fetched;
       response.infoFailed = failures;
     }

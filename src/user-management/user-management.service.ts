@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ADDUSER_FLAG_AUTO, BACKUPNUM } from '@app/device-protocol';
 import { ApiError } from '@app/common';
-import { DevicesService, DeviceUsersService } from '../devices';
+import { DevicesService, StoredUsersService } from '../devices';
 import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
 import { commandFailed, replyReason } from './device-command-errors';
 import type { AddUserDto } from './dto/add-user.dto';
@@ -44,7 +44,7 @@ export class UserManagementService {
   constructor(
     private readonly operations: OperationsService,
     private readonly devices: DevicesService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
   ) {}
 
   /**
@@ -55,7 +55,7 @@ export class UserManagementService {
     const op = await this.operations.enqueueAndWait(
       sn,
       'getuserlist',
-      { includeInfo: templates },
+      { templates },
       { requireOnline: true, requestedBy },
     );
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiError, describeError } from '@app/common';
 import { BACKUPNUM, isCredentialSlot } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
-import { DevicesService, DeviceUsersService, type DeviceUserView } from '../devices';
+import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
 import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
 import { commandFailed } from './device-command-errors';
 import type { TransferUsersDto } from './dto/transfer-users.dto';
@@ -59,7 +59,7 @@ export class TransferService {
   constructor(
     private readonly operations: OperationsService,
     private readonly devices: DevicesService,
-    private readonly deviceUsers: DeviceUsersService,
+    private readonly deviceUsers: StoredUsersService,
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
   ) {}
 
@@ -178,7 +178,7 @@ export class TransferService {
     const list = await this.operations.enqueueAndWait(
       sn,
       'getuserlist',
-      { includeInfo: enrollIds === undefined },
+      { templates: enrollIds === undefined },
       { ...opts, waitMs: Math.max(1, deadline - Date.now()) },
     );
     if (list.status !== OperationStatus.Success) throw commandFailed(list, `Reading the users of ${sn}`);

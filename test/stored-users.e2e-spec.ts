@@ -1,14 +1,14 @@
-import { DeviceUsersService } from '../src/devices';
+import { StoredUsersService } from '../src/devices';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** The server's copy of terminal users, against the real database. */
-describe('DeviceUsersService (e2e, embedded database)', () => {
+describe('StoredUsersService (e2e, embedded database)', () => {
   let t: TestApp;
-  let users: DeviceUsersService;
+  let users: StoredUsersService;
 
   beforeAll(async () => {
     t = await createTestApp();
-    users = t.app.get(DeviceUsersService);
+    users = t.app.get(StoredUsersService);
   });
   afterAll(async () => {
     await t?.close();

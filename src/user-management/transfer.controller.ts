@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser } from '../auth';
 import { ApiErrorExamples } from './api-examples.decorator';
-import { EXAMPLES } from './device-users.examples';
+import { EXAMPLES } from './user-management.examples';
 import { TransferUsersDto } from './dto/transfer-users.dto';
 import { TransferService } from './transfer.service';
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { generateUsers, SimUser, VirtualTerminal } from '@app/device-simulator';
 import { signHs256, waitFor } from '@app/testing';
-import { DeviceUsersService } from '../src/devices/device-users.service';
+import { StoredUsersService } from '../src/devices/stored-users/stored-users.service';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 
 const OFFLINE = { success: false, error: 'device_offline_or_not_registered' };
@@ -64,7 +64,7 @@ describe('device users (e2e)', () => {
       const expectedRows = credentialRows(vt.users.values());
       expect(expectedRows.length).toBeGreaterThan(40);
       expect(new Set(expectedRows.map((r) => r.backupnum))).toEqual(new Set([0, 1, 3, 10, 11, 50]));
-      await t.app.get(DeviceUsersService).setAlias('LIST0001', 500, 'HR-500');
+      await t.app.get(StoredUsersService).setAlias('LIST0001', 500, 'HR-500');
 
       const started = Date.now();
       const res = await auth(api().get('/api/device/LIST0001/users')).expect(200);
@@ -112,7 +112,7 @@ describe('device users (e2e)', () => {
 
       const ops = await operations().find({ sn: 'LIST0001' }).toArray();
       expect(ops).toHaveLength(1);
-      expect(ops[0]).toMatchObject({ type: 'getuserlist', status: 'success', payload: { includeInfo: true } });
+      expect(ops[0]).toMatchObject({ type: 'getuserlist', status: 'success', payload: { templates: true } });
 
       const copy = await deviceUsers().find({ sn: 'LIST0001' }).toArray();
       expect(copy).toHaveLength(users.length);
@@ -138,7 +138,7 @@ describe('device users (e2e)', () => {
       );
       expect(vt.received.some((f) => f.cmd === 'getuserinfo')).toBe(false);
       const op = await operations().findOne({ sn: 'LIST0002' });
-      expect(op).toMatchObject({ type: 'getuserlist', payload: { includeInfo: false }, status: 'success' });
+      expect(op).toMatchObject({ type: 'getuserlist', payload: { templates: false }, status: 'success' });
     });
 
     it('refuses an unknown or offline terminal with the contract error, storing nothing', async () => {

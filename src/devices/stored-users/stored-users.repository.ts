@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
-import { DeviceUser } from './schemas/device-user.schema';
+import { DeviceUser } from './device-user.schema';
 import { isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
 
 /** The only class touching the DeviceUser model. */
 @Injectable()
-export class DeviceUsersRepository {
+export class StoredUsersRepository {
   constructor(@InjectModel(DeviceUser.name) private readonly model: Model<DeviceUser>) {}
 
   async find(sn: string, enrollid: number): Promise<DeviceUserRecord | null> {

@@ -1,5 +1,5 @@
 import { OperationStatus, type OperationsService, type OperationView } from '../operations';
-import type { DevicesService, DeviceUsersService } from '../devices';
+import type { DevicesService, StoredUsersService } from '../devices';
 import type { TransferUserResult } from './transfer-progress';
 import { TRANSFER_TYPE, TransferService } from './transfer.service';
 
@@ -69,7 +69,7 @@ describe('TransferService.reconcile', () => {
     service = new TransferService(
       ops as unknown as OperationsService,
       {} as DevicesService,
-      {} as DeviceUsersService,
+      {} as StoredUsersService,
       { waitTimeoutMs: WAIT_MS } as never,
     );
   });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AnyBulkWriteOperation } from 'mongoose';
-import { DeviceUserRecord, DeviceUsersRepository } from './device-users.repository';
-import type { DeviceUser } from './schemas/device-user.schema';
+import { DeviceUserRecord, StoredUsersRepository } from './stored-users.repository';
+import type { DeviceUser } from './device-user.schema';
 
 /** backupnum values that name a group in `deleteuser`, not a stored credential. */
 export const ALL_FINGERPRINTS_BACKUPNUM = 12;
@@ -105,8 +105,8 @@ function checkBackupnum(backupnum: number): void {
  * or writes users, so a user that vanishes from a terminal can be restored from here.
  */
 @Injectable()
-export class DeviceUsersService {
-  constructor(private readonly repo: DeviceUsersRepository) {}
+export class StoredUsersService {
+  constructor(private readonly repo: StoredUsersRepository) {}
 
   /** One credential (and the user's name/admin when given); the user is created when unknown. */
   async upsertCredential(sn: string, input: CredentialInput): Promise<void> {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from 
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser } from '../auth';
 import { ApiErrorExamples } from './api-examples.decorator';
-import { EXAMPLES } from './device-users.examples';
+import { EXAMPLES } from './user-management.examples';
 import { AddUserDto } from './dto/add-user.dto';
 import { DeleteUsersDto } from './dto/delete-users.dto';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
@@ -13,7 +13,7 @@ const SN_PARAM = { name: 'sn', description: 'Serial number of the terminal', exa
 @ApiTags('device users')
 @AdminAuth()
 @Controller('device/:sn')
-export class DeviceUsersController {
+export class UserManagementController {
   constructor(private readonly users: UserManagementService) {}
 
   @Get('users')

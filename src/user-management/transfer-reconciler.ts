@@ -5,7 +5,7 @@ import { deviceUsersConfig } from '../config/device-users.config';
 import { OperationEvents, type OperationEventMap } from '../operations';
 import { TransferService } from './transfer.service';
 
-const INTERVAL_NAME = 'device-users.transfer-reconcile';
+const INTERVAL_NAME = 'user-management.transfer-reconcile';
 /** Children of one transfer finish in bursts: one check per burst is enough. */
 const DEBOUNCE_MS = 200;
 

@@ -98,7 +98,7 @@ function rowsFromStore(stored: StoredUser[]): RosterRow[] {
 export function toUserRecords(
   rows: RosterRow[] | undefined,
   stored: StoredUser[],
-  withTemplates: boolean,
+  templates: boolean,
   unread: ReadonlyMap<string, unknown> = new Map(),
 ): UserRecord[] {
   const byId = new Map(stored.map((u) => [u.enrollid, u]));
@@ -108,7 +108,7 @@ export function toUserRecords(
     const aliasid = user?.aliasid ?? undefined;
     const admin = row.admin ?? user?.admin ?? 0;
     const record =
-      withTemplates && !unread.has(credentialKey(row.enrollid, row.backupnum))
+      templates && !unread.has(credentialKey(row.enrollid, row.backupnum))
         ? (user?.credentials?.find((c) => c.backupnum === row.backupnum)?.record ?? undefined)
         : undefined;
     const out: UserRecord = {
