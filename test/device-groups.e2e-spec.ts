@@ -227,7 +227,8 @@ describe('Terminal groups: propagation, drift, device-sync (e2e)', () => {
     await propagationsSettled();
     const parents = await operations()
       .find({ type: 'group_propagation', 'payload.enrollid': 900 })
-      .sort({ 'payload.receivedAt': 1 })
+      // Received in the same millisecond, the one handled last wins: its parent was created last.
+      .sort({ 'payload.receivedAt': 1, _id: 1 })
       .toArray();
     expect(parents).toHaveLength(2);
     const newest = parents[1].sn === 'GRPA0001' ? fromA : fromB;
