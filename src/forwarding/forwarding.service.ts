@@ -33,10 +33,6 @@ export class ForwardingService {
     return this.endpoint(target).url !== undefined;
   }
 
-  get timeoutMs(): number {
-    return this.cfg.timeoutMs;
-  }
-
   async send(
     target: ForwardTarget,
     body: ForwardPayload,
