@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { createHash } from 'node:crypto';
+import { isDuplicateKeyError } from '@app/common';
 import { RejectedRecord } from './schemas/rejected-record.schema';
 
 export interface NewRejectedRecord {
@@ -11,10 +12,6 @@ export interface NewRejectedRecord {
   source: string;
 }
 export type RejectedRecordRow = Omit<RejectedRecord, 'dedupeKey'> & { _id: unknown; receivedAt: Date };
-
-function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 function dedupeKeyOf(rec: NewRejectedRecord): string {
   return createHash('sha256')
@@ -27,21 +24,32 @@ function dedupeKeyOf(rec: NewRejectedRecord): string {
 export class RejectedRecordsRepository {
   constructor(@InjectModel(RejectedRecord.name) private readonly model: Model<RejectedRecord>) {}
 
-  /** Stores each record once per terminal (a resent frame adds nothing); resolves when written. */
+  /**
+   * Stores each record once per terminal (a resent frame adds nothing), in one unordered write
+   * whatever the number of records; resolves when written.
+   */
   async insertDeduplicated(records: NewRejectedRecord[]): Promise<number> {
-    let stored = 0;
-    for (const rec of records) {
+    if (records.length === 0) return 0;
+    const receivedAt = new Date();
+    const ops = records.map((rec) => {
       const dedupeKey = dedupeKeyOf(rec);
-      try {
-        const res = await this.model
-          .updateOne({ dedupeKey }, { $setOnInsert: { ...rec, dedupeKey } }, { upsert: true })
-          .exec();
-        if (res.upsertedCount > 0) stored++;
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
+      return {
+        updateOne: {
+          filter: { dedupeKey },
+          update: { $setOnInsert: { ...rec, dedupeKey, receivedAt } },
+          upsert: true,
+        },
+      };
+    });
+    try {
+      return (await this.model.collection.bulkWrite(ops, { ordered: false })).upsertedCount;
+    } catch (err) {
+      // Two writers inserting the same record at once: one wins, the other's duplicate is no loss.
+      const e = err as { writeErrors?: unknown[]; result?: { upsertedCount?: number } };
+      const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [];
+      if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKeyError)) throw err;
+      return e.result?.upsertedCount ?? 0;
     }
-    return stored;
   }
 
   async countBySn(sn: string): Promise<number> {
