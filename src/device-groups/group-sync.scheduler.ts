@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deviceGroupsConfig } from '../config/device-groups.config';
-import { OperationEvents, OperationsService } from '../operations';
+import { OperationEvents, OperationsService, ParentReconciler } from '../operations';
 import { GroupDriftService } from './group-drift.service';
 import { GroupPropagationService, PROPAGATION_TYPE } from './group-propagation.service';
-import { ParentReconciler } from './parent-reconciler';
 
 const DRIFT_INTERVAL_NAME = 'device-groups.drift-check';
 /** How often due drift checks are looked for; the interval itself is per group (driftDueAt). */

@@ -2,8 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deviceGroupsConfig } from '../config/device-groups.config';
-import { ParentReconciler } from '../device-groups';
-import { OperationEvents, OperationsService } from '../operations';
+import { OperationEvents, OperationsService, ParentReconciler } from '../operations';
 import { DEVICE_SYNC_TYPE, DeviceSyncService } from './device-sync.service';
 
 /** An apply has up to thousands of steps: its progress is counted at most about once a second. */

@@ -13,3 +13,4 @@ export { OperationStatus, OPERATION_STATUSES, FINISHED_STATUSES } from './schema
 export { DEPENDENCY_FAILED } from './operation-dependencies';
 export { OperationDrainService } from './operation-drain.service';
 export { QueueStatsService, type QueueStats } from './queue-stats.service';
+export { ParentReconciler } from './parent-reconciler';

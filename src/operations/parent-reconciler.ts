@@ -1,12 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import {
-  OperationStatus,
-  type OperationEventMap,
-  OperationEvents,
-  OperationsService,
-  type OperationView,
-} from '../operations';
+import { OperationEvents, type OperationEventMap } from './operation-events';
+import type { OperationView } from './operation.view';
+import { OperationsService } from './operations.service';
+import { OperationStatus } from './schemas/operation.schema';
 
 /**
  * Keeps parents of one operation type up to date: promptly when one of their steps finishes on this
