@@ -1,21 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsMongoId,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsMongoId, IsOptional, IsString, Length } from 'class-validator';
 import { MAX_IDS_PER_REQUEST } from '../../user-management/dto/delete-users.dto';
-import { MAX_ENROLL_ID, MIN_ENROLL_ID } from '../../user-management/dto/enroll-id';
+import { EnrollIdList } from '../../user-management/dto/id-array';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -43,13 +30,7 @@ export class PlanSyncDto {
 
   @ApiPropertyOptional({ example: [2, 3], type: [Number], description: 'Only these users; absent = every user' })
   @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(MAX_IDS_PER_REQUEST)
-  @ArrayUnique({ message: 'enrollIds must not contain duplicates' })
-  @IsInt({ each: true })
-  @Min(MIN_ENROLL_ID, { each: true })
-  @Max(MAX_ENROLL_ID, { each: true })
+  @EnrollIdList(MAX_IDS_PER_REQUEST)
   enrollIds?: number[];
 }
 

@@ -1,10 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, Max, Min } from 'class-validator';
-import { ArrayDistinct, TruncateArrayPast } from './id-array';
+import { EnrollIdList } from './id-array';
 import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
 
-/** Bound on one request's work: every id becomes an operation document. */
-/** Enroll ids in one delete-users or transfer-users request. */
+/** Enroll ids in one request (delete-users, transfer-users, device-sync): each becomes an operation. */
 export const MAX_IDS_PER_REQUEST = 10_000;
 
 export class DeleteUsersDto {
@@ -13,13 +11,6 @@ export class DeleteUsersDto {
     type: [Number],
     description: `1 to ${MAX_IDS_PER_REQUEST} distinct enroll ids (integers ${MIN_ENROLL_ID}..${MAX_ENROLL_ID})`,
   })
-  @TruncateArrayPast(MAX_IDS_PER_REQUEST)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(MAX_IDS_PER_REQUEST)
-  @ArrayDistinct('enrollIds must not contain duplicates')
-  @IsInt({ each: true })
-  @Min(MIN_ENROLL_ID, { each: true })
-  @Max(MAX_ENROLL_ID, { each: true })
+  @EnrollIdList(MAX_IDS_PER_REQUEST)
   enrollIds: number[];
 }

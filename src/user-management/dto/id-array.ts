@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { registerDecorator } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, Max, Min, registerDecorator } from 'class-validator';
+import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
 
 /**
  * Keeps at most `max + 1` elements of an over-long array before validation: the size check still
@@ -24,4 +26,21 @@ export function ArrayDistinct(message: string): PropertyDecorator {
       },
     });
   };
+}
+
+/**
+ * A non-empty list of at most `max` distinct enroll ids, checked in linear time whatever the size
+ * of the array a client sends (delete-users, transfer-users, device-sync plans).
+ */
+export function EnrollIdList(max: number): PropertyDecorator {
+  return applyDecorators(
+    TruncateArrayPast(max),
+    IsArray(),
+    ArrayNotEmpty(),
+    ArrayMaxSize(max),
+    ArrayDistinct('enrollIds must not contain duplicates'),
+    IsInt({ each: true }),
+    Min(MIN_ENROLL_ID, { each: true }),
+    Max(MAX_ENROLL_ID, { each: true }),
+  );
 }

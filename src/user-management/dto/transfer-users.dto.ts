@@ -1,20 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { MAX_IDS_PER_REQUEST } from './delete-users.dto';
-import { ArrayDistinct, TruncateArrayPast } from './id-array';
-import { MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
+import { EnrollIdList } from './id-array';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -40,14 +28,7 @@ export class TransferUsersDto {
     description: 'Users to transfer; absent = every user on the source',
   })
   @IsOptional()
-  @TruncateArrayPast(MAX_IDS_PER_REQUEST)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(MAX_IDS_PER_REQUEST)
-  @ArrayDistinct('enrollIds must not contain duplicates')
-  @IsInt({ each: true })
-  @Min(MIN_ENROLL_ID, { each: true })
-  @Max(MAX_ENROLL_ID, { each: true })
+  @EnrollIdList(MAX_IDS_PER_REQUEST)
   enrollIds?: number[];
 
   @ApiProperty({
