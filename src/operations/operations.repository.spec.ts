@@ -54,6 +54,28 @@ describe('OperationsRepository (embedded database)', () => {
     };
   }
 
+  it('counts by status and type, and finds the oldest pending operation (metrics)', async () => {
+    await repo.insertMany([
+      op({ type: 'getdevinfo', createdAt: at(3000) }),
+      op({ type: 'getdevinfo', createdAt: at(1000) }),
+      op({ type: 'deleteuser', createdAt: at(2000) }),
+      op({ type: 'deleteuser', status: OperationStatus.Failed, createdAt: at(0), completedAt: at(0) }),
+    ]);
+    const rows = await repo.countsByStatusAndType();
+    const key = (r: { status: string; type: string }) => `${r.status}/${r.type}`;
+    expect(rows.map((r) => [key(r), r.count]).sort()).toEqual([
+      ['failed/deleteuser', 1],
+      ['pending/deleteuser', 1],
+      ['pending/getdevinfo', 2],
+    ]);
+    expect(await repo.oldestPendingCreatedAt()).toEqual(at(1000));
+  });
+
+  it('has no oldest pending operation when none waits', async () => {
+    expect(await repo.countsByStatusAndType()).toEqual([]);
+    expect(await repo.oldestPendingCreatedAt()).toBeUndefined();
+  });
+
   it('stores an empty payload as {} and reads it back', async () => {
     const rec = await repo.insert(op());
     const again = await repo.findById(rec._id.toHexString());

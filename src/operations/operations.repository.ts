@@ -513,14 +513,32 @@ export class OperationsRepository {
     return { total: status.reduce((n, c) => n + c.count, 0), byStatus: status, byType: nonZero(byType) };
   }
 
-  /** Operations by status and type, and the oldest pending one's creation (metrics). */
-  async countsByStatusAndType(): Promise<{ status: string; type: string; count: number; oldest?: Date }[]> {
-    const rows = await this.model
-      .aggregate<{ _id: { status: string; type: string }; count: number; oldest?: Date }>([
-        { $group: { _id: { status: '$status', type: '$type' }, count: { $sum: 1 }, oldest: { $min: '$createdAt' } } },
-      ])
+  /**
+   * Operations by status and type (metrics), each count read from the `{type, status, createdAt}`
+   * index rather than by grouping the whole collection.
+   */
+  async countsByStatusAndType(): Promise<{ status: string; type: string; count: number }[]> {
+    const types = (await this.model.distinct('type').exec()).filter((t): t is string => typeof t === 'string');
+    const rows = await Promise.all(
+      types.flatMap((type) =>
+        OPERATION_STATUSES.map(async (status) => ({
+          status,
+          type,
+          count: await this.model.countDocuments({ type, status }).exec(),
+        })),
+      ),
+    );
+    return rows.filter((r) => r.count > 0);
+  }
+
+  /** Creation time of the oldest pending operation (metrics), from the `{status, createdAt}` index. */
+  async oldestPendingCreatedAt(): Promise<Date | undefined> {
+    const row = await this.model
+      .findOne({ status: OperationStatus.Pending }, { createdAt: 1 })
+      .sort({ status: 1, createdAt: 1 })
+      .lean<{ createdAt?: Date }>()
       .exec();
-    return rows.map((r) => ({ status: r._id.status, type: r._id.type, count: r.count, oldest: r.oldest }));
+    return row?.createdAt;
   }
 
   /** Retention: finished operations completed (or, lacking that, created) before `cutoff`. */

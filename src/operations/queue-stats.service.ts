@@ -14,16 +14,13 @@ export class QueueStatsService {
   constructor(private readonly repo: OperationsRepository) {}
 
   async read(): Promise<QueueStats> {
-    const rows = await this.repo.countsByStatusAndType();
-    let pending = 0;
-    let oldestPendingAt: Date | undefined;
-    for (const r of rows) {
-      if (r.status !== 'pending') continue;
-      pending += r.count;
-      if (r.oldest && (!oldestPendingAt || r.oldest < oldestPendingAt)) oldestPendingAt = r.oldest;
-    }
+    const [rows, oldestPendingAt] = await Promise.all([
+      this.repo.countsByStatusAndType(),
+      this.repo.oldestPendingCreatedAt(),
+    ]);
+    const pending = rows.filter((r) => r.status === 'pending').reduce((n, r) => n + r.count, 0);
     return {
-      byStatusAndType: rows.map(({ status, type, count }) => ({ status, type, count })),
+      byStatusAndType: rows,
       pending,
       ...(oldestPendingAt ? { oldestPendingAt } : {}),
     };
