@@ -1,0 +1,57 @@
+import { Transform } from 'class-transformer';
+import { isISO8601, registerDecorator, ValidationOptions } from 'class-validator';
+
+/** Query strings are text: `"2"` becomes 2; anything else is left for the validators to refuse. */
+export function ToInt(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value,
+  );
+}
+
+/**
+ * `"true"`/`"false"` become booleans (and `"1"`/`"0"` where a route has always taken them); anything
+ * else is left for `@IsBoolean` to refuse, so a typo is a 400 rather than a silent `false`.
+ */
+export function ToBoolean(opts: { digits?: boolean } = {}): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (value === 'true' || (opts.digits && value === '1')) return true;
+    if (value === 'false' || (opts.digits && value === '0')) return false;
+    return value;
+  });
+}
+
+/** A strict ISO 8601 date or date-time that also names a real instant (`2025-W05` is ISO but no Date). */
+export function isInstant(value: unknown): value is string {
+  return typeof value === 'string' && isISO8601(value, { strict: true }) && !Number.isNaN(Date.parse(value));
+}
+
+export function IsInstant(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isInstant',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be a valid ISO 8601 date string`, ...options },
+      validator: { validate: isInstant },
+    });
+  };
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A time filter from validated `from`/`to` query values: `from` inclusive, `to` inclusive, except a
+ * bare date, which covers that whole UTC day (`to` is then the first instant excluded).
+ */
+export function instantRange(from?: string, to?: string): { from?: Date; to?: Date; toExclusive?: boolean } {
+  const out: { from?: Date; to?: Date; toExclusive?: boolean } = {};
+  if (from) out.from = new Date(from);
+  if (to) {
+    const end = new Date(to);
+    if (DATE_ONLY.test(to)) {
+      out.to = new Date(end.getTime() + 86_400_000);
+      out.toExclusive = true;
+    } else out.to = end;
+  }
+  return out;
+}
