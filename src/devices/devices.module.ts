@@ -25,6 +25,7 @@ import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.
 import { RejectedLogsController } from './rejected-logs.controller';
 import { RejectedRecordsRepository } from './rejected-records.repository';
 import { TerminalFieldService } from './terminal-field.service';
+import { TerminalRecordsService } from './terminal-records.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalRequestsService } from './terminal-requests.service';
 import { TerminalTrustService } from './terminal-trust.service';
@@ -64,6 +65,7 @@ import { TerminalGateway } from './terminal.gateway';
     DeviceLogImageBudgetService,
     RejectedRecordsRepository,
     TerminalFieldService,
+    TerminalRecordsService,
   ],
   exports: [
     DeviceConnectionRegistry,

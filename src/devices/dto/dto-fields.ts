@@ -2,13 +2,6 @@ import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
 import { isValidTimeZone } from '@app/device-protocol';
 
-/** Query strings are text: `"2"` becomes 2; anything else is left for the validators to refuse. */
-export function ToInt(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value,
-  );
-}
-
 /** Terminals and gateways send numbers as strings too (`"enrollid":"101072"`). */
 export function ToNumber(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>

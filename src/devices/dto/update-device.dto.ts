@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiError } from '@app/common';
+import type { DeviceSettingsPatch } from '../devices.repository';
 import { IsTimeZone } from './dto-fields';
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
@@ -43,4 +45,28 @@ export class UpdateDeviceDto {
   @IsString()
   @MaxLength(1000)
   notes?: string | null;
+}
+
+const SETTINGS = ['name', 'timeZone', 'allowed', 'notes'] as const;
+
+/**
+ * The settings an update asks for, a time zone in its canonical spelling (`asia/baghdad` is stored
+ * as `Asia/Baghdad`); a body that names none of them is a 400.
+ */
+export function toSettingsPatch(body: UpdateDeviceDto): DeviceSettingsPatch {
+  if (SETTINGS.every((k) => body[k] === undefined)) {
+    throw new ApiError(400, 'validation_failed', 'Nothing to update: give name, timeZone, allowed or notes', {
+      errors: [{ field: 'body', messages: ['at least one of name, timeZone, allowed, notes is required'] }],
+    });
+  }
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.timeZone !== undefined ? { timeZone: body.timeZone === null ? null : canonicalZone(body.timeZone) } : {}),
+    ...(body.allowed !== undefined ? { allowed: body.allowed } : {}),
+    ...(body.notes !== undefined ? { notes: body.notes } : {}),
+  };
+}
+
+function canonicalZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }
