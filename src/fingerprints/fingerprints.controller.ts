@@ -8,7 +8,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiError, ParseObjectIdPipe } from '@app/common';
+import { ApiError, DEFAULT_PAGE_SIZE, pageCounters, pageWindow, ParseObjectIdPipe } from '@app/common';
 import { AdminAuth, ApiErrorResponse, ERROR_EXAMPLES, validationExample } from '../auth';
 import { CurrentEmployee, EmployeeAuth } from '../employees';
 import type { EmployeeView } from '../employees';
@@ -84,6 +84,8 @@ const RETRY_EXAMPLE = {
     { id: '6925d3b4c8227c3a1972328c', ok: false, error: 'Remote server did not confirm receipt' },
   ],
 };
+/** The employee's own listing pages by 10 (the contract's default there); the admin listings by 20. */
+const EMPLOYEE_PAGE_SIZE = 10;
 const page = (items: unknown[], limit: number) => ({ totalCount: 1, currentPage: 1, limit, totalPages: 1, items });
 
 @ApiTags('fingerprints')
@@ -139,7 +141,8 @@ export class FingerprintsController {
   @EmployeeAuth()
   @ApiOperation({
     summary:
-      "The employee's own punches (app, and terminals under the employee's enroll_id), newest first. Employee token.",
+      "The employee's own punches (app, and terminals under the employee's enroll_id), newest first (limit default " +
+      '10, max 100). Employee token.',
   })
   @ApiOkResponse({
     schema: {
@@ -161,7 +164,9 @@ export class FingerprintsController {
     if (employee.app_permissions.can_view_fingerprint === false) {
       throw new ApiError(403, 'fingerprint_view_not_allowed', 'This employee may not view fingerprint logs');
     }
-    return this.fingerprints.listForEmployee(employee, query);
+    const window = pageWindow(query, EMPLOYEE_PAGE_SIZE);
+    const { total, items } = await this.fingerprints.listForEmployee(employee, query.filter(), window);
+    return { logs: items, ...pageCounters(window, total) };
   }
 
   @Get('mobile-logs')
@@ -177,8 +182,10 @@ export class FingerprintsController {
     'Invalid date or boolean',
     validationExample('send_failed', 'send_failed must be true or false'),
   )
-  listMobile(@Query() query: MobileLogsQueryDto) {
-    return this.fingerprints.listMobileLogs(query);
+  async listMobile(@Query() query: MobileLogsQueryDto) {
+    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const { total, items } = await this.fingerprints.listMobileLogs(query.filter(), window);
+    return { success: true, items, ...pageCounters(window, total) };
   }
 
   @Get('device-logs')
@@ -193,8 +200,10 @@ export class FingerprintsController {
     'Invalid date, boolean or enrollid',
     validationExample('enrollid', 'enrollid must be a number'),
   )
-  listDevice(@Query() query: DeviceLogsQueryDto) {
-    return this.fingerprints.listDeviceLogs(query);
+  async listDevice(@Query() query: DeviceLogsQueryDto) {
+    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const { total, items } = await this.fingerprints.listDeviceLogs(query.filter(), window);
+    return { success: true, items, ...pageCounters(window, total) };
   }
 
   @Post('retry-failed')
