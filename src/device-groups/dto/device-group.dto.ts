@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { ToBoolean } from '@app/common';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -77,7 +78,7 @@ export class DriftQueryDto {
     description: "true = re-read every online member's roster first (queued operations) and answer when done",
   })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean({ message: 'refresh must be true or false' })
   refresh?: boolean;
 }
