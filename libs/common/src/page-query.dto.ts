@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Min } from 'class-validator';
-import { ToInt } from './query-fields';
+import { ToInt } from './dto-fields';
 
 /** `page` and `limit` of every listing; `pageWindow()` turns them into the rows to read. */
 export class PageQueryDto {

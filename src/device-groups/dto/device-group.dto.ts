@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ToBoolean } from '@app/common';
+import { IsSn, ToBoolean } from '@app/common';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -10,7 +10,6 @@ import {
   IsOptional,
   IsString,
   Length,
-  Matches,
 } from 'class-validator';
 
 /** Terminals one group may hold. */
@@ -19,7 +18,6 @@ export const MAX_GROUP_MEMBERS = 100;
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 const trimEach = ({ value }: { value: unknown }): unknown =>
   Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.trim() : v)) : value;
-const SN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class CreateDeviceGroupDto {
   @ApiProperty({ example: 'Main site', description: 'Name shown to admins (1-100 characters)' })
@@ -39,7 +37,7 @@ export class CreateDeviceGroupDto {
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique({ message: 'sns must not contain duplicates' })
   @IsString({ each: true })
-  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
   sns: string[];
 
   @ApiProperty({ example: true, description: 'Push a user enrolled on one member to every other member' })
@@ -63,7 +61,7 @@ export class UpdateDeviceGroupDto {
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique({ message: 'sns must not contain duplicates' })
   @IsString({ each: true })
-  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
   sns?: string[];
 
   @ApiPropertyOptional({ example: false })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsTimeZone } from './dto-fields';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsSn, IsTimeZone, ToCanonicalTimeZone } from '@app/common';
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -9,7 +9,7 @@ const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'str
 export class CreateDeviceDto {
   @ApiProperty({ example: 'ZXRE06022863', description: 'Serial number: 1-64 letters, digits, ".", "_" or "-"' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'sn must be 1-64 letters, digits, ".", "_" or "-"' })
+  @IsSn()
   sn: string;
 
   @ApiPropertyOptional({ example: 'Main entrance', maxLength: 100 })
@@ -24,5 +24,6 @@ export class CreateDeviceDto {
   @IsOptional()
   @IsString()
   @IsTimeZone()
+  @ToCanonicalTimeZone()
   timeZone?: string;
 }

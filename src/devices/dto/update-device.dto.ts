@@ -1,9 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ApiError } from '@app/common';
+import { ApiError, IsTimeZone, ToCanonicalTimeZone } from '@app/common';
 import type { DeviceSettingsPatch } from '../devices.repository';
-import { IsTimeZone } from './dto-fields';
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -26,6 +25,7 @@ export class UpdateDeviceDto {
   @IsOptional()
   @IsString()
   @IsTimeZone()
+  @ToCanonicalTimeZone()
   timeZone?: string | null;
 
   @ApiPropertyOptional({
@@ -50,8 +50,8 @@ export class UpdateDeviceDto {
 const SETTINGS = ['name', 'timeZone', 'allowed', 'notes'] as const;
 
 /**
- * The settings an update asks for, a time zone in its canonical spelling (`asia/baghdad` is stored
- * as `Asia/Baghdad`); a body that names none of them is a 400.
+ * The settings an update asks for (the DTO has already spelled a time zone canonically); a body that
+ * names none of them is a 400.
  */
 export function toSettingsPatch(body: UpdateDeviceDto): DeviceSettingsPatch {
   if (SETTINGS.every((k) => body[k] === undefined)) {
@@ -61,12 +61,8 @@ export function toSettingsPatch(body: UpdateDeviceDto): DeviceSettingsPatch {
   }
   return {
     ...(body.name !== undefined ? { name: body.name } : {}),
-    ...(body.timeZone !== undefined ? { timeZone: body.timeZone === null ? null : canonicalZone(body.timeZone) } : {}),
+    ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
     ...(body.allowed !== undefined ? { allowed: body.allowed } : {}),
     ...(body.notes !== undefined ? { notes: body.notes } : {}),
   };
-}
-
-function canonicalZone(zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { isISO8601, registerDecorator, ValidationOptions } from 'class-validator';
+import { isValidSn, isValidTimeZone } from '@app/device-protocol';
 
 /** Query strings are text: `"2"` becomes 2; anything else is left for the validators to refuse. */
 export function ToInt(): PropertyDecorator {
@@ -54,4 +55,43 @@ export function instantRange(from?: string, to?: string): { from?: Date; to?: Da
     } else out.to = end;
   }
   return out;
+}
+
+/** Terminals and gateways send numbers as strings too (`"enrollid":"101072"`). */
+export function ToNumber(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : value,
+  );
+}
+
+export function IsTimeZone(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isTimeZone',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be an IANA time zone such as Asia/Baghdad`, ...options },
+      validator: { validate: (value: unknown) => isValidTimeZone(value) },
+    });
+  };
+}
+
+/** A valid zone in its canonical spelling (`asia/baghdad` is kept as `Asia/Baghdad`); others left to refuse. */
+export function ToCanonicalTimeZone(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    isValidTimeZone(value) ? new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone : value,
+  );
+}
+
+/** A terminal serial number: 1-64 letters, digits, ".", "_" or "-" (the protocol library's rule). */
+export function IsSn(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isSn',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be 1-64 letters, digits, ".", "_" or "-"`, ...options },
+      validator: { validate: (value: unknown) => isValidSn(value) },
+    });
+  };
 }

@@ -1,7 +1,16 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, validateSync } from 'class-validator';
-import { instantRange, isInstant, IsInstant, ToBoolean, ToInt } from './query-fields';
+import {
+  instantRange,
+  isInstant,
+  IsInstant,
+  IsSn,
+  IsTimeZone,
+  ToBoolean,
+  ToCanonicalTimeZone,
+  ToInt,
+} from './dto-fields';
 
 class Sample {
   @IsOptional()
@@ -22,6 +31,15 @@ class Sample {
   @IsOptional()
   @IsInstant()
   at?: string;
+
+  @IsOptional()
+  @ToCanonicalTimeZone()
+  @IsTimeZone()
+  zone?: string;
+
+  @IsOptional()
+  @IsSn({ each: true })
+  sns?: string[];
 }
 
 function read(query: Record<string, unknown>) {
@@ -67,5 +85,17 @@ describe('query field parsing', () => {
     });
     expect(instantRange(undefined, '2025-02-05T23:59:59.000Z')).toEqual({ to: new Date('2025-02-05T23:59:59.000Z') });
     expect(instantRange()).toEqual({});
+  });
+
+  it('spells a valid time zone canonically and leaves an invalid one to be refused', () => {
+    expect(read({ zone: 'asia/baghdad' }).dto.zone).toBe('Asia/Baghdad');
+    expect(read({ zone: 'Mars/Olympus' }).errors).toEqual(['zone must be an IANA time zone such as Asia/Baghdad']);
+    expect(read({ zone: 5 }).errors).toHaveLength(1);
+  });
+
+  it('checks serial numbers by the protocol rule, one by one in a list', () => {
+    expect(read({ sns: ['ZXRE06022863', 'A.b_c-1'] }).errors).toEqual([]);
+    expect(read({ sns: ['ok', 'bad sn'] }).errors).toHaveLength(1);
+    expect(read({ sns: ['x'.repeat(65)] }).errors).toHaveLength(1);
   });
 });
