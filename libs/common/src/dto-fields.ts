@@ -9,6 +9,15 @@ export function ToInt(): PropertyDecorator {
   );
 }
 
+/** Text fields lose surrounding blanks before they are checked (`{ each: true }`: every string of a list). */
+export function Trim(opts: { each?: boolean } = {}): PropertyDecorator {
+  const trim = (v: unknown): unknown => (typeof v === 'string' ? v.trim() : v);
+  return Transform(({ value }: { value: unknown }) => {
+    if (!opts.each) return trim(value);
+    return Array.isArray(value) ? value.map(trim) : value;
+  });
+}
+
 /**
  * `"true"`/`"false"` become booleans (and `"1"`/`"0"` where a route has always taken them); anything
  * else is left for `@IsBoolean` to refuse, so a typo is a 400 rather than a silent `false`.

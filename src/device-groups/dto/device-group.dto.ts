@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsSn, ToBoolean } from '@app/common';
+import { IsSn, ToBoolean, Trim } from '@app/common';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -15,13 +14,9 @@ import {
 /** Terminals one group may hold. */
 export const MAX_GROUP_MEMBERS = 100;
 
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-const trimEach = ({ value }: { value: unknown }): unknown =>
-  Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.trim() : v)) : value;
-
 export class CreateDeviceGroupDto {
   @ApiProperty({ example: 'Main site', description: 'Name shown to admins (1-100 characters)' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @Length(1, 100)
@@ -32,7 +27,7 @@ export class CreateDeviceGroupDto {
     type: [String],
     description: `Serial numbers of registered terminals (at most ${MAX_GROUP_MEMBERS}); each in no other group`,
   })
-  @Transform(trimEach)
+  @Trim({ each: true })
   @IsArray()
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique({ message: 'sns must not contain duplicates' })
@@ -48,7 +43,7 @@ export class CreateDeviceGroupDto {
 export class UpdateDeviceGroupDto {
   @ApiPropertyOptional({ example: 'Main site' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @Length(1, 100)
@@ -56,7 +51,7 @@ export class UpdateDeviceGroupDto {
 
   @ApiPropertyOptional({ example: ['ZXRE06022863', 'TYSG18086518', 'AYTH09089112'], type: [String] })
   @IsOptional()
-  @Transform(trimEach)
+  @Trim({ each: true })
   @IsArray()
   @ArrayMaxSize(MAX_GROUP_MEMBERS)
   @ArrayUnique({ message: 'sns must not contain duplicates' })

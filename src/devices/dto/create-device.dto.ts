@@ -1,9 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsSn, IsTimeZone, ToCanonicalTimeZone } from '@app/common';
-
-const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+import { IsSn, IsTimeZone, ToCanonicalTimeZone, Trim } from '@app/common';
 
 /** A terminal made known before it ever connects (so it may post /api/device-log). */
 export class CreateDeviceDto {
@@ -14,7 +11,7 @@ export class CreateDeviceDto {
 
   @ApiPropertyOptional({ example: 'Main entrance', maxLength: 100 })
   @IsOptional()
-  @trim
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

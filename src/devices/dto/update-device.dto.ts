@@ -1,16 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ApiError, IsTimeZone, ToCanonicalTimeZone } from '@app/common';
+import { ApiError, IsTimeZone, ToCanonicalTimeZone, Trim } from '@app/common';
 import type { DeviceSettingsPatch } from '../devices.repository';
-
-const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 /** Operator settings of a terminal; `null` clears a field. */
 export class UpdateDeviceDto {
   @ApiPropertyOptional({ type: String, example: 'Main entrance', nullable: true, maxLength: 100 })
   @IsOptional()
-  @trim
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
