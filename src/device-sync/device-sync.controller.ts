@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser, validationExample } from '../auth';
 import { ApiErrorExamples } from '../user-management/api-examples.decorator';
-import { ApplySyncDto, PlanSyncDto } from './dto/device-sync.dto';
+import { ApplySyncDto, checkPlanSource, PlanSyncDto } from './dto/device-sync.dto';
 import { DeviceSyncService } from './device-sync.service';
 
 const PLAN_ID = '675a1b2c3d4e5f6a7b8c9d20';
@@ -76,6 +76,7 @@ export class DeviceSyncController {
   @ApiErrorResponse(502, 'A terminal refused to list its users', EX.readFailed)
   @ApiErrorResponse(504, 'A read took longer than OP_WAIT_TIMEOUT (it carries on)', EX.timeout)
   plan(@Body() body: PlanSyncDto, @CurrentUser() user: AuthUser) {
+    checkPlanSource(body);
     return this.sync.plan(body, user.sub);
   }
 

@@ -100,11 +100,6 @@ export class DeviceSyncService {
 
   async plan(dto: PlanSyncDto, requestedBy?: string): Promise<{ success: true; plan: PlanView }> {
     const fromBackup = dto.fromBackup === true;
-    if ((dto.fromSn === undefined) === !fromBackup) {
-      throw new ApiError(400, 'invalid_source', 'Give either fromSn or fromBackup: true');
-    }
-    if (dto.fromSn === dto.toSn)
-      throw new ApiError(400, 'same_terminal', 'fromSn and toSn must be different terminals');
     const sns = dto.fromSn !== undefined ? [dto.fromSn, dto.toSn] : [dto.toSn];
     for (const sn of sns) if (!(await this.devices.isOnline(sn))) throw offline();
 

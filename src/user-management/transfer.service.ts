@@ -65,7 +65,6 @@ export class TransferService {
 
   async transfer(dto: TransferUsersDto, requestedBy?: string): Promise<TransferAnswer> {
     const { fromSn, toSn, deleteFromSource } = dto;
-    if (fromSn === toSn) throw new ApiError(400, 'same_terminal', 'fromSn and toSn must be different terminals');
     const [source, target] = await Promise.all([this.devices.findBySn(fromSn), this.devices.findBySn(toSn)]);
     if (!source || !(await this.devices.isOnline(fromSn))) throw deviceOffline();
     if (!target) {
