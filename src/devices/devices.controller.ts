@@ -1,17 +1,19 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { DEFAULT_PAGE_SIZE, PageQueryDto, pageAnswer, pageWindow } from '@app/common';
+import { DEFAULT_PAGE_SIZE, PageQueryDto, pageAnswer, pageWindow, PageWindow, Slice } from '@app/common';
 import { AdminAuth, ApiErrorResponse, validationExample } from '../auth';
 import { toDoorEventResponse } from './door-event.response';
 import {
+  ApiTerminalPage,
   DEVICE_DETAIL_EXAMPLE,
   DEVICE_EXAMPLE,
   DOOR_EVENT_EXAMPLE,
   INVALID_SN_EXAMPLE,
   NOT_FOUND_EXAMPLE,
+  REJECTED_LOG_EXAMPLE,
   SN_EXAMPLE,
   STORED_USER_EXAMPLE,
-} from './devices.examples';
+} from './devices-api-docs';
 import { DevicesService } from './devices.service';
 import { ListDevicesQueryDto } from './dto/list-devices-query.dto';
 import { toSettingsPatch, UpdateDeviceDto } from './dto/update-device.dto';
@@ -127,25 +129,9 @@ export class DevicesController {
 
   @Get(':sn/door-events')
   @ApiOperation({ summary: "A terminal's door events (log records with enrollid 0), newest first. Admin token." })
-  @ApiParam({ name: 'sn', example: SN_EXAMPLE })
-  @ApiOkResponse({
-    description: 'One page of door events',
-    schema: {
-      example: {
-        success: true,
-        total: 1,
-        page: 1,
-        items: [DOOR_EVENT_EXAMPLE],
-      },
-    },
-  })
-  @ApiErrorResponse(400, 'Malformed serial number or paging', INVALID_SN_EXAMPLE)
-  @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
-  async doorEventsOf(@Param('sn', ParseSnPipe) sn: string, @Query() query: PageQueryDto) {
-    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
-    const events = await this.records.doorEventsOf(sn, window);
-    if (!events) throw deviceNotFound(sn);
-    return pageAnswer(window, events, toDoorEventResponse);
+  @ApiTerminalPage('One page of door events', DOOR_EVENT_EXAMPLE)
+  doorEventsOf(@Param('sn', ParseSnPipe) sn: string, @Query() query: PageQueryDto) {
+    return this.terminalPage(sn, query, (w) => this.records.doorEventsOf(sn, w), toDoorEventResponse);
   }
 
   @Get(':sn/stored-users')
@@ -154,24 +140,37 @@ export class DevicesController {
       "The server's copy of a terminal's users (kept from senduser and every user read or write), by enrollid. " +
       'Templates are not included; onDevice=false marks users or credentials the terminal no longer lists. Admin token.',
   })
-  @ApiParam({ name: 'sn', example: SN_EXAMPLE })
-  @ApiOkResponse({
-    description: 'One page of stored users',
-    schema: {
-      example: {
-        success: true,
-        total: 1,
-        page: 1,
-        items: [STORED_USER_EXAMPLE],
-      },
-    },
+  @ApiTerminalPage('One page of stored users', STORED_USER_EXAMPLE)
+  storedUsers(@Param('sn', ParseSnPipe) sn: string, @Query() query: PageQueryDto) {
+    return this.terminalPage(sn, query, (w) => this.records.storedUsersOf(sn, w), toStoredUserResponse);
+  }
+
+  @Get(':sn/rejected-logs')
+  @ApiOperation({
+    summary:
+      'Log records a terminal sent that could not be stored (an impossible time, an id out of range...), kept as ' +
+      'they came with the reason, newest first. The other records of their frame were stored. Admin token.',
   })
-  @ApiErrorResponse(400, 'Malformed serial number or paging', INVALID_SN_EXAMPLE)
-  @ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE)
-  async storedUsers(@Param('sn', ParseSnPipe) sn: string, @Query() query: PageQueryDto) {
+  @ApiTerminalPage('One page of rejected records', REJECTED_LOG_EXAMPLE)
+  rejectedLogsOf(@Param('sn', ParseSnPipe) sn: string, @Query() query: PageQueryDto) {
+    return this.terminalPage(
+      sn,
+      query,
+      (w) => this.records.rejectedLogsOf(sn, w),
+      (r) => r,
+    );
+  }
+
+  /** One page of a per-terminal listing, or 404 when no terminal has this serial. */
+  private async terminalPage<T, U>(
+    sn: string,
+    query: PageQueryDto,
+    read: (window: PageWindow) => Promise<Slice<T> | null>,
+    toResponse: (item: T) => U,
+  ) {
     const window = pageWindow(query, DEFAULT_PAGE_SIZE);
-    const users = await this.records.storedUsersOf(sn, window);
-    if (!users) throw deviceNotFound(sn);
-    return pageAnswer(window, users, toStoredUserResponse);
+    const slice = await read(window);
+    if (!slice) throw deviceNotFound(sn);
+    return pageAnswer(window, slice, toResponse);
   }
 }

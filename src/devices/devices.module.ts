@@ -22,7 +22,6 @@ import { DeviceLogImageUsage, DeviceLogImageUsageSchema } from './schemas/device
 import { DeviceUser, DeviceUserSchema } from './stored-users/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
 import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.schema';
-import { RejectedLogsController } from './rejected-logs.controller';
 import { RejectedRecordsRepository } from './rejected-records.repository';
 import { TerminalFieldService } from './terminal-field.service';
 import { TerminalRecordsService } from './terminal-records.service';
@@ -45,7 +44,7 @@ import { TerminalGateway } from './terminal.gateway';
       { name: DeviceLogImageUsage.name, schema: DeviceLogImageUsageSchema },
     ]),
   ],
-  controllers: [DevicesController, DeviceRegistrationController, RejectedLogsController, DeviceLogController],
+  controllers: [DevicesController, DeviceRegistrationController, DeviceLogController],
   providers: [
     DeviceConnectionRegistry,
     DevicesRepository,

@@ -8,7 +8,15 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiError, DEFAULT_PAGE_SIZE, pageCounters, pageWindow, ParseObjectIdPipe } from '@app/common';
+import {
+  ApiError,
+  DEFAULT_PAGE_SIZE,
+  pageCounters,
+  pageWindow,
+  ParseObjectIdPipe,
+  type PageWindow,
+  type Slice,
+} from '@app/common';
 import { AdminAuth, ApiErrorResponse, ERROR_EXAMPLES, validationExample } from '../auth';
 import { CurrentEmployee, EmployeeAuth } from '../employees';
 import type { EmployeeView } from '../employees';
@@ -87,6 +95,11 @@ const RETRY_EXAMPLE = {
 /** The employee's own listing pages by 10 (the contract's default there); the admin listings by 20. */
 const EMPLOYEE_PAGE_SIZE = 10;
 const page = (items: unknown[], limit: number) => ({ totalCount: 1, currentPage: 1, limit, totalPages: 1, items });
+
+/** The admin punch listings' answer: `{ success, items, totalCount, currentPage, limit, totalPages }`. */
+function adminPunchPage<T>(window: PageWindow, slice: Slice<T>) {
+  return { success: true as const, items: slice.items, ...pageCounters(window, slice.total) };
+}
 
 @ApiTags('fingerprints')
 @Controller('fingerprints')
@@ -184,8 +197,7 @@ export class FingerprintsController {
   )
   async listMobile(@Query() query: MobileLogsQueryDto) {
     const window = pageWindow(query, DEFAULT_PAGE_SIZE);
-    const { total, items } = await this.fingerprints.listMobileLogs(query.filter(), window);
-    return { success: true, items, ...pageCounters(window, total) };
+    return adminPunchPage(window, await this.fingerprints.listMobileLogs(query.filter(), window));
   }
 
   @Get('device-logs')
@@ -202,8 +214,7 @@ export class FingerprintsController {
   )
   async listDevice(@Query() query: DeviceLogsQueryDto) {
     const window = pageWindow(query, DEFAULT_PAGE_SIZE);
-    const { total, items } = await this.fingerprints.listDeviceLogs(query.filter(), window);
-    return { success: true, items, ...pageCounters(window, total) };
+    return adminPunchPage(window, await this.fingerprints.listDeviceLogs(query.filter(), window));
   }
 
   @Post('retry-failed')

@@ -1,6 +1,9 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../auth';
 import { deviceNotFound, invalidSn } from './sn-errors';
 
-/** Examples of the devices API's Swagger docs. */
+/** Swagger of the devices API: examples, and the decorators its per-terminal listings share. */
 export const SN_EXAMPLE = 'ZXRE06022863';
 export const DEVICE_EXAMPLE = {
   sn: SN_EXAMPLE,
@@ -94,3 +97,13 @@ export const REJECTED_LOG_EXAMPLE = {
   source: 'sendlog',
   receivedAt: '2026-05-01T08:00:01.000Z',
 };
+
+/** A per-terminal listing (`/api/devices/:sn/...`): the sn parameter, one page of `item`, 400 and 404. */
+export function ApiTerminalPage(description: string, item: object): MethodDecorator {
+  return applyDecorators(
+    ApiParam({ name: 'sn', example: SN_EXAMPLE }),
+    ApiOkResponse({ description, schema: { example: { success: true, total: 1, page: 1, items: [item] } } }),
+    ApiErrorResponse(400, 'Malformed serial number or paging', INVALID_SN_EXAMPLE),
+    ApiErrorResponse(404, 'No terminal with this sn', NOT_FOUND_EXAMPLE),
+  );
+}
