@@ -4,6 +4,7 @@ import { Model, Types } from 'mongoose';
 import { escapeRegex, isDuplicateKeyError, isObjectIdString } from '@app/common';
 import { EmployeeLean, EmployeeView, toEmployeeView } from './employee.view';
 import { Employee } from './schemas/employee.schema';
+import { findPasswordChangedAt } from '../auth';
 
 /** A write hit a unique index: `field` says which one (`username` or `enroll_id`). */
 export class EmployeeConflictError extends Error {
@@ -129,12 +130,7 @@ export class EmployeesRepository implements OnModuleInit {
 
   /** Only what the token check needs; null when the employee no longer exists. */
   async findPasswordChangedAt(id: string): Promise<{ passwordChangedAt: Date | null } | null> {
-    if (!isObjectIdString(id)) return null;
-    const doc = await this.model
-      .findById(id, { _id: 0, passwordChangedAt: 1 })
-      .lean<{ passwordChangedAt?: Date | null }>()
-      .exec();
-    return doc ? { passwordChangedAt: doc.passwordChangedAt ?? null } : null;
+    return findPasswordChangedAt(this.model, id);
   }
 
   async updateForOwner(id: string, owner: string, changes: EmployeeChanges): Promise<EmployeeView | null> {
