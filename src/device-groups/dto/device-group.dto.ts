@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsSn, ToBoolean, Trim } from '@app/common';
 import {
@@ -14,6 +15,17 @@ import {
 /** Terminals one group may hold. */
 export const MAX_GROUP_MEMBERS = 100;
 
+/** Members of a group: distinct serial numbers, at most MAX_GROUP_MEMBERS (listed bottom-up, as decorators apply). */
+const IsMemberList = () =>
+  applyDecorators(
+    IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' }),
+    IsString({ each: true }),
+    ArrayUnique({ message: 'sns must not contain duplicates' }),
+    ArrayMaxSize(MAX_GROUP_MEMBERS),
+    IsArray(),
+    Trim({ each: true }),
+  );
+
 export class CreateDeviceGroupDto {
   @ApiProperty({ example: 'Main site', description: 'Name shown to admins (1-100 characters)' })
   @Trim()
@@ -27,12 +39,7 @@ export class CreateDeviceGroupDto {
     type: [String],
     description: `Serial numbers of registered terminals (at most ${MAX_GROUP_MEMBERS}); each in no other group`,
   })
-  @Trim({ each: true })
-  @IsArray()
-  @ArrayMaxSize(MAX_GROUP_MEMBERS)
-  @ArrayUnique({ message: 'sns must not contain duplicates' })
-  @IsString({ each: true })
-  @IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsMemberList()
   sns: string[];
 
   @ApiProperty({ example: true, description: 'Push a user enrolled on one member to every other member' })
@@ -51,12 +58,7 @@ export class UpdateDeviceGroupDto {
 
   @ApiPropertyOptional({ example: ['ZXRE06022863', 'TYSG18086518', 'AYTH09089112'], type: [String] })
   @IsOptional()
-  @Trim({ each: true })
-  @IsArray()
-  @ArrayMaxSize(MAX_GROUP_MEMBERS)
-  @ArrayUnique({ message: 'sns must not contain duplicates' })
-  @IsString({ each: true })
-  @IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsMemberList()
   sns?: string[];
 
   @ApiPropertyOptional({ example: false })
