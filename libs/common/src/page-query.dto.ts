@@ -4,7 +4,7 @@ import { ToInt } from './dto-fields';
 
 /** `page` and `limit` of every listing; `pageWindow()` turns them into the rows to read. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ example: 1, default: 1, minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', example: 1, default: 1, minimum: 1 })
   @IsOptional()
   @ToInt()
   @IsInt()
@@ -12,6 +12,7 @@ export class PageQueryDto {
   page?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 20,
     minimum: 1,
     description: "Page size (the route's default when absent); above 100 is clamped to 100",

@@ -34,7 +34,7 @@ class PunchQueryDto extends PageQueryDto {
 
 /** The app's listing (unknown query keys are dropped, as on every listing). */
 export class EmployeePunchesQueryDto extends PunchQueryDto {
-  @ApiPropertyOptional({ example: 1 })
+  @ApiPropertyOptional({ type: 'integer', example: 1 })
   @IsOptional()
   @ToInt()
   @IsInt()
