@@ -32,31 +32,14 @@ async function translateConflicts<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface NewEmployee {
-  enroll_id: string;
-  username: string;
-  passwordHash: string;
-  fullName: string;
-  phone: string;
-  email: string;
-  isActive: boolean;
-  app_permissions: Record<string, boolean>;
-  owner: string;
-}
+/** What creating an employee stores: the view's fields but the generated ones, and the password hash. */
+export type NewEmployee = Omit<EmployeeView, '_id' | 'createdAt' | 'updatedAt'> & { passwordHash: string };
 
 /** Fields set by an update; `app_permissions` keys are merged into the stored ones. */
-export interface EmployeeChanges {
-  enroll_id?: string;
-  username?: string;
-  passwordHash?: string;
+export type EmployeeChanges = Partial<Omit<NewEmployee, 'owner'>> & {
   /** Set together with passwordHash. */
   passwordChangedAt?: Date;
-  fullName?: string;
-  phone?: string;
-  email?: string;
-  isActive?: boolean;
-  app_permissions?: Record<string, boolean>;
-}
+};
 
 const WITHOUT_HASH = { passwordHash: 0, passwordChangedAt: 0, __v: 0 } as const;
 
