@@ -40,7 +40,7 @@ describe('Listing query strings (e2e)', () => {
     expect(JSON.stringify(res.body)).toContain(field);
   });
 
-  it('reads a date that ISO 8601 allows but no Date can hold (a week date) as a 400 on from, not a 500', async () => {
+  it('refuses a date that ISO 8601 allows but no Date can hold (a week date) in the query DTO, naming from', async () => {
     const res = await get('/api/fingerprints/device-logs?from=2025-W05').expect(400);
     expect(res.body).toEqual({
       success: false,
