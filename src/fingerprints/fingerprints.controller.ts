@@ -28,6 +28,7 @@ import {
   RetryFailedDto,
 } from './dto/list-punches-query.dto';
 import { APP_PUNCH_MESSAGE, FingerprintsService } from './fingerprints.service';
+import type { RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
 
 const APP_LOG_EXAMPLE = {
@@ -99,6 +100,10 @@ const page = (items: unknown[], limit: number) => ({ totalCount: 1, currentPage:
 /** The admin punch listings' answer: `{ success, items, totalCount, currentPage, limit, totalPages }`. */
 function adminPunchPage<T>(window: PageWindow, slice: Slice<T>) {
   return { success: true as const, items: slice.items, ...pageCounters(window, slice.total) };
+}
+
+function retryAnswer(report: RetryReport) {
+  return { success: true as const, message: 'Retry finished' as const, ...report };
 }
 
 @ApiTags('fingerprints')
@@ -230,8 +235,8 @@ export class FingerprintsController {
   @ApiBody({ type: RetryFailedDto, required: false, examples: { empty: { value: {} } } })
   @ApiOkResponse({ schema: { example: RETRY_EXAMPLE } })
   @ApiErrorResponse(400, 'A body key (the body is empty)', validationExample('x', 'property x should not exist'))
-  retryMobile(@Body() _body: RetryFailedDto) {
-    return this.fingerprints.retryFailedMobile();
+  async retryMobile(@Body() _body: RetryFailedDto) {
+    return retryAnswer(await this.fingerprints.retryFailedMobile());
   }
 
   @Post('device-logs/retry-failed')
@@ -246,8 +251,8 @@ export class FingerprintsController {
   @ApiBody({ type: RetryFailedDto, required: false, examples: { empty: { value: {} } } })
   @ApiOkResponse({ schema: { example: RETRY_EXAMPLE } })
   @ApiErrorResponse(400, 'A body key (the body is empty)', validationExample('x', 'property x should not exist'))
-  retryDevice(@Body() _body: RetryFailedDto) {
-    return this.fingerprints.retryFailedDevice();
+  async retryDevice(@Body() _body: RetryFailedDto) {
+    return retryAnswer(await this.fingerprints.retryFailedDevice());
   }
 
   @Get('images/:id')

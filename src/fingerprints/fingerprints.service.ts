@@ -211,13 +211,13 @@ export class FingerprintsService {
   }
 
   /** POST /api/fingerprints/retry-failed: app punches failed or never sent. */
-  async retryFailedMobile(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
-    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.MobileApp)) };
+  async retryFailedMobile(): Promise<RetryReport> {
+    return this.outbox.retryFailed(PunchDeviceType.MobileApp);
   }
 
   /** POST /api/fingerprints/device-logs/retry-failed: the same for terminal and device-log punches. */
-  async retryFailedDevice(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
-    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.Terminal)) };
+  async retryFailedDevice(): Promise<RetryReport> {
+    return this.outbox.retryFailed(PunchDeviceType.Terminal);
   }
 
   /** Admin listings name each punch: its employee, else the employee with its enroll id, else the terminal's name. */
