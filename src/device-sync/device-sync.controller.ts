@@ -75,9 +75,9 @@ export class DeviceSyncController {
   @ApiErrorResponse(409, 'A terminal is offline or unknown', EX.offline)
   @ApiErrorResponse(502, 'A terminal refused to list its users', EX.readFailed)
   @ApiErrorResponse(504, 'A read took longer than OP_WAIT_TIMEOUT (it carries on)', EX.timeout)
-  plan(@Body() body: PlanSyncDto, @CurrentUser() user: AuthUser) {
+  async plan(@Body() body: PlanSyncDto, @CurrentUser() user: AuthUser) {
     checkPlanSource(body);
-    return this.sync.plan(body, user.sub);
+    return { success: true, plan: await this.sync.plan(body, user.sub) };
   }
 
   @Post('apply')
@@ -100,7 +100,7 @@ export class DeviceSyncController {
     offline: EX.offline,
   })
   @ApiErrorResponse(504, 'The roster read took longer than OP_WAIT_TIMEOUT', EX.timeout)
-  apply(@Body() body: ApplySyncDto, @CurrentUser() user: AuthUser) {
-    return this.sync.apply(body, user.sub);
+  async apply(@Body() body: ApplySyncDto, @CurrentUser() user: AuthUser) {
+    return { success: true, ...(await this.sync.apply(body, user.sub)) };
   }
 }

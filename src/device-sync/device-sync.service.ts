@@ -98,7 +98,7 @@ export class DeviceSyncService {
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
   ) {}
 
-  async plan(dto: PlanSyncDto, requestedBy?: string): Promise<{ success: true; plan: PlanView }> {
+  async plan(dto: PlanSyncDto, requestedBy?: string): Promise<PlanView> {
     const fromBackup = dto.fromBackup === true;
     const sns = dto.fromSn !== undefined ? [dto.fromSn, dto.toSn] : [dto.toSn];
     for (const sn of sns) if (!(await this.devices.isOnline(sn))) throw offline();
@@ -163,7 +163,7 @@ export class DeviceSyncService {
       } as SyncPlanRecord,
       items,
     );
-    return { success: true, plan: toPlanView(plan) };
+    return toPlanView(plan);
   }
 
   /** setuserinfo payloads of the given slots, as the source holds them (name and admin level kept). */
@@ -255,7 +255,7 @@ export class DeviceSyncService {
     await this.queueSteps(parent._id, progress, ['planned'], requestedBy);
     const current = await this.operations.findById(parent._id);
     if (current) await this.reconcile(current);
-    return { success: true, opId: parent._id, planId, toSn, total };
+    return { opId: parent._id, planId, toSn, total };
   }
 
   /** Queues every item not queued yet, then records that the apply is fully queued. */
