@@ -4,7 +4,16 @@ import { ApiError, describeError } from '@app/common';
 import { BACKUPNUM, isCredentialSlot } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
-import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  credentialKey,
+  deviceOffline,
+  OperationStatus,
+  OperationsService,
+  unreadCredentials,
+  userListResultOf,
+  type OperationView,
+  type RosterRow,
+} from '../operations';
 import { commandFailed } from './device-command-errors';
 import type { TransferUsersDto } from './dto/transfer-users.dto';
 import { FetchedCredential, FetchedUser, planTransfer, PlannedUser, selectRosterUsers } from './transfer-planner';
@@ -16,7 +25,6 @@ import {
   TransferSummary,
   TransferUserResult,
 } from './transfer-progress';
-import { credentialKey, readInfoFailures, readRosterRows, RosterRow } from './user-records';
 
 export const TRANSFER_TYPE = 'transfer';
 export interface TransferAnswer {
@@ -182,11 +190,11 @@ export class TransferService {
       { ...opts, waitMs: Math.max(1, deadline - Date.now()) },
     );
     if (list.status !== OperationStatus.Success) throw commandFailed(list, `Reading the users of ${sn}`);
-    const rows = readRosterRows(list.response) ?? [];
-    const selected = selectRosterUsers(rows, enrollIds);
+    const result = userListResultOf(list);
+    const selected = selectRosterUsers(result?.rows ?? [], enrollIds);
     const failures =
       enrollIds === undefined
-        ? readInfoFailures(list.response)
+        ? unreadCredentials(result)
         : await this.fetchCredentials(parentId, sn, selected, deadline, requestedBy);
     const stored = new Map((await this.deviceUsers.findBySn(sn)).map((u) => [u.enrollid, u]));
     return [...selected].map(([enrollid, userRows]) =>
