@@ -309,8 +309,9 @@ export class FingerprintsService {
 
   /** The punch to store, or why the record cannot be one. */
   private toTerminalDocument(input: StoreTerminalPunchesInput, rec: TerminalPunchInput): NewFingerPrintLog | string {
-    if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid <= 0)
+    if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid <= 0) {
       return `invalid enrollid ${JSON.stringify(rec.enrollid)}`;
+    }
     const time = readPunchTime(rec.time, input.timeZone, rec.instant);
     if (!time) return `invalid time ${JSON.stringify(rec.time)}`;
     if (rec.imageId !== undefined && !Types.ObjectId.isValid(rec.imageId)) {
