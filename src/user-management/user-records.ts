@@ -1,6 +1,5 @@
-import { credentialKey, type RosterRow } from '../operations';
-
 /** Shapes the contract's `records` of GET /api/device/:sn/users from the roster and the server's copy. */
+import { credentialKey, type RosterRow } from '../operations';
 
 export interface StoredCredential {
   backupnum: number;
