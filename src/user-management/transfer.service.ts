@@ -104,29 +104,10 @@ export class TransferService {
   }
 
   /**
-   * Brings open transfers up to date: refreshes each step from its operation, and finishes the
-   * parent once every child finished. Transfers interrupted before they were planned are failed.
+   * Brings one transfer up to date (TransferReconciler calls it): refreshes each step from its
+   * operation and finishes the parent once every child finished; a transfer interrupted before it
+   * was planned is failed. Returns true when the parent was finished.
    */
-  async reconcileOpen(limit = 50): Promise<number> {
-    const parents = await this.operations.findOpenParents(TRANSFER_TYPE, limit);
-    let finished = 0;
-    for (const parent of parents) {
-      try {
-        if (await this.reconcile(parent)) finished++;
-      } catch (err) {
-        this.logger.warn(`Transfer ${parent._id} not reconciled: ${String(err)}`);
-      }
-    }
-    return finished;
-  }
-
-  /** Reconciles one transfer by id (a child of it finished). */
-  async reconcileById(parentId: string): Promise<boolean> {
-    const parent = await this.operations.findById(parentId);
-    return parent !== null && parent.type === TRANSFER_TYPE ? this.reconcile(parent) : false;
-  }
-
-  /** Returns true when the parent was finished. */
   async reconcile(parent: OperationView): Promise<boolean> {
     if (parent.status !== OperationStatus.Pending) return false;
     const progress = parent.response as Partial<TransferProgress> | undefined;
