@@ -18,7 +18,7 @@ const rosterOnly: UserListResult = {
     { enrollid: 8, backupnum: 11 },
   ],
 };
-const withTemplates: UserListResult = {
+const fullRead: UserListResult = {
   ...rosterOnly,
   infoFetched: 2,
   infoFailed: [{ enrollid: 7, backupnum: 50, error: 'device_error: reason 1' }],
@@ -38,18 +38,18 @@ const stored = (result: UserListResult) => JSON.parse(JSON.stringify(toUserListR
 describe('userListResultOf', () => {
   it.each([
     ['the roster only', rosterOnly],
-    ['with templates', withTemplates],
+    ['with templates', fullRead],
   ])('reads back what the executor stored (%s)', (_what, result) => {
     expect(userListResultOf(op(stored(result)))).toEqual(result);
   });
 
   it('keeps the stored response in the shape GET /api/operations shows', () => {
-    expect(toUserListResponse(withTemplates)).toEqual({
+    expect(toUserListResponse(fullRead)).toEqual({
       ret: 'getuserlist',
       result: true,
       count: 3,
       pages: 1,
-      rows: withTemplates.rows,
+      rows: fullRead.rows,
       infoFetched: 2,
       infoFailed: [{ enrollid: 7, backupnum: 50, error: 'device_error: reason 1' }],
     });
@@ -74,7 +74,7 @@ describe('userListResultOf', () => {
     ['a row that is no object', { ...rosterOnly, count: 1, rows: [null] }],
     ['infoFetched without infoFailed', { ...rosterOnly, infoFetched: 3 }],
     ['infoFailed without infoFetched', { ...rosterOnly, infoFailed: [] }],
-    ['a failure without its reason', { ...withTemplates, infoFailed: [{ enrollid: 7, backupnum: 50 }] }],
+    ['a failure without its reason', { ...fullRead, infoFailed: [{ enrollid: 7, backupnum: 50 }] }],
     ['no pages', { ...rosterOnly, pages: undefined }],
   ])('does not trust a response with %s', (_what, response) => {
     expect(userListResultOf(op(JSON.parse(JSON.stringify(response))))).toBeUndefined();
@@ -83,7 +83,7 @@ describe('userListResultOf', () => {
 
 describe('unreadCredentials', () => {
   it('keys the credentials the read could not fetch, with why', () => {
-    expect([...unreadCredentials(withTemplates)]).toEqual([[credentialKey(7, 50), 'device_error: reason 1']]);
+    expect([...unreadCredentials(fullRead)]).toEqual([[credentialKey(7, 50), 'device_error: reason 1']]);
     expect(unreadCredentials(rosterOnly).size).toBe(0);
     expect(unreadCredentials(undefined).size).toBe(0);
   });
