@@ -27,9 +27,12 @@ import {
   MobileLogsQueryDto,
   RetryFailedDto,
 } from './dto/list-punches-query.dto';
-import { APP_PUNCH_MESSAGE, FingerprintsService } from './fingerprints.service';
+import { FingerprintsService } from './fingerprints.service';
 import type { RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
+
+/** The contract's message of a stored app punch ("mobile punch recorded successfully"). */
+const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
 
 const APP_LOG_EXAMPLE = {
   _id: '6925d3b4c8227c3a1972328b',
@@ -151,8 +154,9 @@ export class FingerprintsController {
     message: 'image exceeds 2097152 bytes',
     maxBytes: 2097152,
   })
-  createAppPunch(@CurrentEmployee() employee: EmployeeView, @Body() body: CreateAppPunchDto) {
-    return this.fingerprints.recordAppPunch(employee, body);
+  async createAppPunch(@CurrentEmployee() employee: EmployeeView, @Body() body: CreateAppPunchDto) {
+    const { punch, forwarded } = await this.fingerprints.recordAppPunch(employee, body);
+    return { success: true, message: APP_PUNCH_MESSAGE, data: punch, forwarded };
   }
 
   @Get('employee')

@@ -61,8 +61,6 @@ export interface StoreTerminalPunchesResult {
   invalid: InvalidPunch[];
 }
 
-export const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
-
 export type NamedFingerPrintLog = FingerPrintLogResponse & { name: string | null };
 
 @Injectable()
@@ -145,7 +143,7 @@ export class FingerprintsService {
   async recordAppPunch(
     employee: EmployeeView,
     dto: CreateAppPunchDto,
-  ): Promise<{ success: true; message: string; data: FingerPrintLogResponse; forwarded: boolean }> {
+  ): Promise<{ punch: FingerPrintLogResponse; forwarded: boolean }> {
     const imageId = dto.image !== undefined ? await this.images.storeDataUrl(dto.image) : null;
     const _id = new Types.ObjectId();
     const { punch, forwarded } = await this.outbox.storeAndForward({
@@ -174,7 +172,7 @@ export class FingerprintsService {
       dedupe_key: appDedupeKey(_id.toHexString()),
     });
     countPunches('app', { stored: 1 });
-    return { success: true, message: APP_PUNCH_MESSAGE, data: toFingerPrintLogResponse(punch), forwarded };
+    return { punch: toFingerPrintLogResponse(punch), forwarded };
   }
 
   /** The employee's own punches: from the app, and from terminals under the employee's enroll id. */
