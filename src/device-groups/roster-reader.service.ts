@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DevicesService, StoredUsersService } from '../devices';
-import { deviceTimeout, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  deviceTimeout,
+  OperationStatus,
+  OperationsService,
+  OperationWaitsService,
+  type OperationView,
+} from '../operations';
 import { rosterFromCopy, type Roster } from './roster-compare';
 
 export type RosterReadStatus = 'read' | 'offline' | 'failed' | 'timeout';
@@ -32,6 +38,7 @@ function unreadOf(op: OperationView): Set<string> {
 export class RosterReaderService {
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
   ) {}
@@ -59,7 +66,7 @@ export class RosterReaderService {
         );
         let done: OperationView;
         try {
-          done = await this.operations.waitFor(op._id, Math.max(1, deadline - Date.now()));
+          done = await this.waits.waitFor(op._id, Math.max(1, deadline - Date.now()));
         } catch (err) {
           if (opts.strict) throw err instanceof Error ? err : deviceTimeout(op._id);
           return { sn, status: 'timeout', opId: op._id, unread: new Set() };

@@ -4,7 +4,14 @@ import { ApiError, describeError } from '@app/common';
 import { BACKUPNUM, isCredentialSlot } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
-import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  deviceOffline,
+  OperationStatus,
+  OperationsService,
+  OperationWaitsService,
+  ParentOperationsService,
+  type OperationView,
+} from '../operations';
 import { commandFailed } from './device-command-errors';
 import type { TransferUsersDto } from './dto/transfer-users.dto';
 import { FetchedCredential, FetchedUser, planTransfer, PlannedUser, selectRosterUsers } from './transfer-planner';
@@ -58,6 +65,8 @@ export class TransferService {
 
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
+    private readonly parents: ParentOperationsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
@@ -72,7 +81,7 @@ export class TransferService {
       throw new ApiError(404, 'device_not_found', `Target terminal ${toSn} is not registered`, { sn: toSn });
     }
 
-    const parent = await this.operations.createParent(
+    const parent = await this.parents.createParent(
       fromSn,
       TRANSFER_TYPE,
       { fromSn, toSn, enrollIds: dto.enrollIds ?? null, deleteFromSource },
@@ -88,7 +97,7 @@ export class TransferService {
       return { success: true, fromSn, toSn, opId: parent._id, results };
     } catch (err) {
       const reason = describeError(err);
-      await this.operations
+      await this.parents
         .updateParent(parent._id, { status: 'failed', lastError: `transfer not started: ${reason}` })
         .catch((e: unknown) => this.logger.warn(`Transfer ${parent._id} not marked failed: ${String(e)}`));
       throw err;
@@ -100,7 +109,7 @@ export class TransferService {
    * parent once every child finished. Transfers interrupted before they were planned are failed.
    */
   async reconcileOpen(limit = 50): Promise<number> {
-    const parents = await this.operations.findOpenParents(TRANSFER_TYPE, limit);
+    const parents = await this.parents.findOpenParents(TRANSFER_TYPE, limit);
     let finished = 0;
     for (const parent of parents) {
       try {
@@ -114,7 +123,7 @@ export class TransferService {
 
   /** Reconciles one transfer by id (a child of it finished). */
   async reconcileById(parentId: string): Promise<boolean> {
-    const parent = await this.operations.findById(parentId);
+    const parent = await this.parents.findParent(parentId);
     return parent !== null && parent.type === TRANSFER_TYPE ? this.reconcile(parent) : false;
   }
 
@@ -126,13 +135,13 @@ export class TransferService {
       // Planned inside the HTTP request; a parent without results past that window lost its request.
       const age = Date.now() - new Date(parent.createdAt).getTime();
       if (age < this.opsCfg.waitTimeoutMs * 2 + 60_000) return false;
-      await this.operations.updateParent(parent._id, {
+      await this.parents.updateParent(parent._id, {
         status: 'failed',
         lastError: 'transfer interrupted while reading the source; nothing was pushed or deleted',
       });
       return true;
     }
-    const children = await this.operations.findChildStatuses(parent._id);
+    const children = await this.parents.findChildStatuses(parent._id);
     const statuses = new Map<string, string>(children.map((c) => [c._id, c.status]));
     const results = refreshResults(progress.results, (id) => statuses.get(id));
     const summary = summarise(results);
@@ -154,10 +163,10 @@ export class TransferService {
   private async record(parentId: string, progress: TransferProgress): Promise<boolean> {
     const response = progress as unknown as Record<string, unknown>;
     if (!progress.summary.finished) {
-      await this.operations.updateParent(parentId, { response });
+      await this.parents.updateParent(parentId, { response });
       return false;
     }
-    const updated = await this.operations.updateParent(parentId, {
+    const updated = await this.parents.updateParent(parentId, {
       response,
       status: progress.summary.ok ? 'success' : 'failed',
       ...(!progress.summary.ok && { lastError: describeProblems(progress.summary) }),
@@ -175,7 +184,7 @@ export class TransferService {
   ): Promise<FetchedUser[]> {
     const opts = { requireOnline: true, parentId, requestedBy };
     // All users: one operation reads everything. Some users: the roster, then only their credentials.
-    const list = await this.operations.enqueueAndWait(
+    const list = await this.waits.enqueueAndWait(
       sn,
       'getuserlist',
       { templates: enrollIds === undefined },
@@ -222,7 +231,7 @@ export class TransferService {
     }
     for (const { key, op } of pending) {
       // Rejects with the contract's 504 (that operation's id) once the request's time is up.
-      const done = await this.operations.waitFor(op._id, Math.max(1, deadline - Date.now()));
+      const done = await this.waits.waitFor(op._id, Math.max(1, deadline - Date.now()));
       if (done.status !== OperationStatus.Success) failures.set(key, done.lastError ?? done.status);
     }
     return failures;

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ADDUSER_FLAG_AUTO, BACKUPNUM } from '@app/device-protocol';
 import { ApiError } from '@app/common';
 import { DevicesService, StoredUsersService } from '../devices';
-import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  deviceOffline,
+  OperationStatus,
+  OperationsService,
+  OperationWaitsService,
+  type OperationView,
+} from '../operations';
 import { commandFailed, replyReason } from './device-command-errors';
 import type { AddUserDto } from './dto/add-user.dto';
 import { readInfoFailures, readRosterRows, toUserRecords, UserRecord } from './user-records';
@@ -43,6 +49,7 @@ function answer(op: OperationView): CommandAnswer {
 export class UserManagementService {
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
   ) {}
@@ -52,12 +59,7 @@ export class UserManagementService {
    * credential (all in one operation, which also refreshes the server's copy).
    */
   async listUsers(sn: string, templates: boolean, requestedBy?: string): Promise<ListUsersAnswer> {
-    const op = await this.operations.enqueueAndWait(
-      sn,
-      'getuserlist',
-      { templates },
-      { requireOnline: true, requestedBy },
-    );
+    const op = await this.waits.enqueueAndWait(sn, 'getuserlist', { templates }, { requireOnline: true, requestedBy });
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);
     const stored = await this.deviceUsers.findBySn(sn);
     const records = toUserRecords(readRosterRows(op.response), stored, templates, readInfoFailures(op.response));
@@ -77,7 +79,7 @@ export class UserManagementService {
       admin: 0,
       flag: ADDUSER_FLAG_AUTO,
     };
-    const op = await this.operations.enqueueAndWait(
+    const op = await this.waits.enqueueAndWait(
       sn,
       'adduserinfo',
       { ...wirePayload, ...(dto.aliasid !== undefined && { aliasid: dto.aliasid }) },
@@ -117,7 +119,7 @@ export class UserManagementService {
   }
 
   async cleanLog(sn: string, requestedBy?: string): Promise<CommandAnswer> {
-    const op = await this.operations.enqueueAndWait(sn, 'cleanlog', {}, { requireOnline: true, requestedBy });
+    const op = await this.waits.enqueueAndWait(sn, 'cleanlog', {}, { requireOnline: true, requestedBy });
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Cleaning the log of ${sn}`);
     return answer(op);
   }
