@@ -3,7 +3,6 @@ import {
   buildCommand,
   CommandFrame,
   Json,
-  ProtocolError,
   replyMatchesCommand,
   ServerCommand,
   toInt,
@@ -11,9 +10,10 @@ import {
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { withLogFields } from '../logging/log-context';
 import { observeDispatch } from '../metrics/hooks';
+import { AttemptReport, decideAttemptOutcome } from './attempt-outcome';
 import { ExchangeResult, ExecutionContext, ExecutionResult } from './executors/operation-executor';
 import { OperationExecutors } from './executors/operation-executors';
-import { OPERATION_CLOCK, OperationClock, retryDelayMs } from './operation-clock';
+import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
 import { DispatchStoppedError, ExchangeTimeoutError, PreemptedError, TerminalGoneError } from './operation-errors';
 import { OperationEvents } from './operation-events';
@@ -346,9 +346,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       lane.holdingBackground = undefined;
       lane.exchange = undefined;
     }
-    if (failure instanceof DispatchStoppedError) return false;
     try {
-      return await this.record(sn, lane, op, fence, attempt.framesSent, result, failure);
+      return await this.record(sn, lane, op, fence, { op, framesSent: attempt.framesSent, result, failure });
     } catch (err) {
       this.logger.error(
         `Outcome of operation ${op._id.toHexString()} not recorded (${describeError(err)}); it is retried when its lease expires`,
@@ -358,90 +357,47 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   }
 
   /**
-   * Writes what one attempt came to, fenced by the lease so that a stale instance cannot overwrite;
-   * true when the operation finished.
+   * Writes what one attempt came to (decided by decideAttemptOutcome), fenced by the lease so that
+   * a stale instance cannot overwrite; true when the operation finished.
    */
   private async record(
     sn: string,
     lane: Lane,
     op: OperationRecord,
     fence: LeaseFence,
-    framesSent: number,
-    result: ExecutionResult | undefined,
-    failure: unknown,
+    report: AttemptReport,
   ): Promise<boolean> {
     const now = this.clock.now();
-    // A command that never left the server is not a send.
-    const attemptDelta = framesSent === 0 ? -1 : 0;
-    const sends = op.attemptCount + attemptDelta;
+    const decision = decideAttemptOutcome(report, {
+      now,
+      retryBaseMs: this.cfg.retryBaseMs,
+      retryMaxMs: this.cfg.retryMaxMs,
+      random: this.clock.random(),
+    });
+    if (decision.kind === 'abandon') return false;
     const id = op._id.toHexString();
-    let finished: OperationRecord | null = null;
-    let requeued: OperationRecord | null = null;
+    if (decision.unexpected) this.logger.warn(`Operation ${id} on ${sn}: ${decision.unexpected}`);
 
-    if (result) {
-      [finished] = await Promise.all([
-        this.repo.finish(fence, {
-          status: result.status === 'success' ? OperationStatus.Success : OperationStatus.Failed,
-          now,
-          response: result.response,
-          lastError: result.status === 'failed' ? result.lastError : undefined,
-          attemptDelta,
-        }),
-        result.status === 'success' ? result.alongside : undefined,
-      ]);
-    } else if (failure instanceof ProtocolError) {
-      finished = await this.repo.finish(fence, {
-        status: OperationStatus.Failed,
-        now,
-        lastError: `invalid_payload: ${failure.message}`,
-        attemptDelta,
-      });
-    } else if (failure instanceof PreemptedError) {
-      // Not a failure of the terminal: queued again at once, behind the API operation, send not counted.
-      requeued = await this.repo.requeue(fence, {
-        nextAttemptAt: now,
-        lastError: `preempted: ${failure.message}`,
-        attemptDelta: -1,
-      });
-    } else if (failure instanceof TerminalGoneError) {
-      // Sent again as soon as the terminal is back: no backoff.
-      const lastError = `terminal_disconnected: ${failure.reason}`;
-      if (sends >= op.maxAttempts) {
-        finished = await this.repo.finish(fence, {
-          status: OperationStatus.Failed,
-          now,
-          lastError: `${lastError} (after ${sends} sends)`,
-          attemptDelta,
-        });
-      } else {
-        requeued = await this.repo.requeue(fence, { nextAttemptAt: now, lastError, attemptDelta });
-      }
-    } else {
-      const lastError =
-        failure instanceof ExchangeTimeoutError
-          ? `device_timeout: ${failure.message}`
-          : `internal_error: ${describeError(failure)}`;
-      if (!(failure instanceof ExchangeTimeoutError)) this.logger.warn(`Operation ${id} on ${sn}: ${lastError}`);
-      if (sends >= op.maxAttempts) {
-        finished = await this.repo.finish(fence, {
-          status: OperationStatus.Failed,
-          now,
-          lastError: `${lastError} (after ${sends} sends)`,
-          attemptDelta,
-        });
-      } else {
-        const at = new Date(
-          now.getTime() + retryDelayMs(sends, this.cfg.retryBaseMs, this.cfg.retryMaxMs, this.clock.random()),
-        );
-        requeued = await this.repo.requeue(fence, { nextAttemptAt: at, lastError, attemptDelta });
-        if (requeued) this.wakeAt(sn, lane, at);
-      }
+    if (decision.kind === 'requeue') {
+      const { nextAttemptAt, lastError, attemptDelta } = decision;
+      const requeued = await this.repo.requeue(fence, { nextAttemptAt, lastError, attemptDelta });
+      if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+      else if (decision.backoff) this.wakeAt(sn, lane, decision.nextAttemptAt);
+      return false;
     }
-
-    if (finished) this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${sends} send(s)`);
-    if (finished) await this.deps.finished(finished);
-    else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
-    return finished !== null;
+    const alongside = report.result?.status === 'success' ? report.result.alongside : undefined;
+    const { status, response, lastError, attemptDelta } = decision;
+    const [finished] = await Promise.all([
+      this.repo.finish(fence, { status, now, response, lastError, attemptDelta }),
+      alongside,
+    ]);
+    if (!finished) {
+      this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+      return false;
+    }
+    this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${finished.attemptCount} send(s)`);
+    await this.deps.finished(finished);
+    return true;
   }
 
   private async exchange(
