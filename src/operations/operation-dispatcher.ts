@@ -1,12 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import {
-  buildCommand,
-  CommandFrame,
-  Json,
-  replyMatchesCommand,
-  ServerCommand,
-  toInt,
-} from '@app/device-protocol';
+import { buildCommand, CommandFrame, Json, replyMatchesCommand, ServerCommand, toInt } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { withLogFields } from '../logging/log-context';
 import { observeDispatch } from '../metrics/hooks';
@@ -81,6 +74,14 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private quiescing = false;
   private polling = false;
   private cancelRenewal?: () => void;
+  /**
+   * Terminals whose current socket has been checked for a command another instance left in flight
+   * (sent before the terminal moved here). While the socket lasts only this instance sends to it,
+   * so the check is made once per socket, not before every drain.
+   */
+  private readonly checkedSockets = new Set<string>();
+  /** Counts new sockets: a check that overlapped one is not remembered. */
+  private socketEpoch = 0;
 
   constructor(
     private readonly repo: OperationsRepository,
@@ -216,6 +217,10 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   // ---------------------------------------------------------------- events
 
   private readonly onRegistered = (e: TerminalRegisteredEvent): void => {
+    if (e.firstOnSocket) {
+      this.socketEpoch++;
+      this.checkedSockets.delete(e.sn);
+    }
     const lane = this.lanes.get(e.sn);
     // A new socket: whatever was sent on the old one will not be answered.
     if (e.firstOnSocket && lane?.exchange) lane.exchange.settle({ kind: 'gone', reason: 'terminal reconnected' });
@@ -223,6 +228,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   };
 
   private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {
+    this.checkedSockets.delete(e.sn);
     const lane = this.lanes.get(e.sn);
     if (!lane) return;
     lane.exchange?.settle({ kind: 'gone', reason: e.reason });
@@ -298,15 +304,17 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
 
   private async drain(sn: string, lane: Lane): Promise<void> {
     // A command another instance sent to this terminal (before it moved here) must end first:
-    // its lease expires if that instance died. Checked once per drain, with the first claim.
-    let first = true;
+    // its lease expires if that instance died. Checked with the first claim on each socket.
+    let first = !this.checkedSockets.has(sn);
     do {
       lane.again = false;
       while (!this.stopped && !this.quiescing && this.link.isConnected(sn)) {
+        const epoch = this.socketEpoch;
         const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
           unlessInFlight: first,
         });
         if (claim.kind === 'busy') return;
+        if (first && epoch === this.socketEpoch && this.link.isConnected(sn)) this.checkedSockets.add(sn);
         first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
