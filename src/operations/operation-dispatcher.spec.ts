@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, Types } from 'mongoose';
 import { type EmbeddedMongo, start } from '@app/embedded-mongo';
 import type { Json, LogRecord } from '@app/device-protocol';
 import { waitFor } from '@app/testing';
@@ -406,6 +406,39 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.connect('SN1');
     await framesTo('SN1', 2);
     await until(op._id, (o) => (o.status as string) === 'sent' && o.attemptCount === 2);
+  });
+
+  it('waits for a command another instance left in flight, checking for one once per socket', async () => {
+    // Another instance sent a command to SN1 before the terminal moved here.
+    const theirs = await service.enqueue('SN1', 'getdevinfo', {});
+    const claim = await repo.claimNext('SN1', 'inst-other', clock.now(), CFG.leaseTtlMs);
+    expect(claim).toMatchObject({ kind: 'claimed' });
+    const spy = jest.spyOn(repo, 'hasInFlight');
+    const checks = () => spy.mock.calls.filter(([sn]) => sn === 'SN1').length;
+    link.connect('SN1');
+    const mine = await service.enqueue('SN1', 'gettime', {});
+    await settle();
+    expect(link.frames).toHaveLength(0);
+
+    // Their command ends: the terminal's queue moves on, and stays checked while the socket lasts.
+    const fence = { id: new Types.ObjectId(theirs._id), owner: 'inst-other', attemptCount: 1 };
+    await repo.finish(fence, { status: OperationStatus.Success, now: clock.now(), response: {} });
+    await dispatcher.poll();
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    await until(mine._id, (o) => (o.status as string) === 'success');
+    const checksOnThisSocket = checks();
+    const next = await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 2);
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    await until(next._id, (o) => (o.status as string) === 'success');
+    expect(checks()).toBe(checksOnThisSocket);
+
+    // A new socket is checked again.
+    link.connect('SN1');
+    await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 3);
+    expect(checks()).toBe(checksOnThisSocket + 1);
   });
 
   it('sends a retried operation before the ones queued behind it', async () => {
