@@ -211,7 +211,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       new LogPullExecutor(directory, logs),
     );
     dispatcher = new OperationDispatcher(repo, deps, executors, events, link, CFG, clock);
-    service = new OperationsService(repo, deps, executors, events, link, directory, CFG, clock);
+    service = new OperationsService(repo, deps, executors, events, dispatcher, link, directory, CFG, clock);
     waits = new OperationWaitsService(service, repo, events, link, CFG, clock);
     parents = new ParentOperationsService(repo, deps, CFG, clock);
     queries = new OperationQueriesService(repo);
@@ -865,6 +865,60 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const finished = await parents.updateParent(other._id, { status: 'failed', lastError: '1 push failed' });
     expect(finished).toMatchObject({ status: 'failed', lastError: '1 push failed', completedAt: clock.now() });
     expect(await parents.findOpenParents('transfer')).toEqual([]);
+  });
+
+  it('stores an awaited operation already sent when its terminal is idle: one write, no claim', async () => {
+    link.connect('SN1');
+    await settle();
+    const inserts = jest.spyOn(repo, 'insert');
+    const claims = jest.spyOn(repo, 'claimNext');
+    const waiting = waits.enqueueAndWait('SN1', 'getdevinfo', {});
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect(await waiting).toMatchObject({ status: 'success', attemptCount: 1, sentAt: clock.now() });
+    expect(inserts).not.toHaveBeenCalled();
+    expect(claims).not.toHaveBeenCalled();
+  });
+
+  it('queues an awaited operation behind one asked earlier that the terminal has not had yet', async () => {
+    link.connect('SN1');
+    await settle();
+    // Stored by another instance; this one has not been woken for it yet.
+    const earlier = await repo.insert({
+      sn: 'SN1',
+      type: 'getdevinfo',
+      payload: {},
+      status: OperationStatus.Pending,
+      maxAttempts: 3,
+      nextAttemptAt: clock.now(),
+      createdAt: clock.now(),
+      dependsOn: [],
+      depsPending: false,
+    });
+    const waiting = waits.enqueueAndWait('SN1', 'gettime', {});
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    expect((await waiting).status).toBe('success');
+    expect((await get(earlier._id.toHexString())).status).toBe('success');
+  });
+
+  it('queues an awaited operation behind one waiting for its retry backoff', async () => {
+    link.connect('SN1');
+    const first = await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 1);
+    clock.advance(10_000);
+    await until(first._id, (o) => (o.status as string) === 'pending');
+    const waiting = waits.enqueueAndWait('SN1', 'gettime', {});
+    await settle();
+    expect(link.frames).toHaveLength(1);
+    clock.advance(2_000);
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    expect((await waiting).status).toBe('success');
   });
 
   it('waits for the outcome, answers 504 with the id after the wait, 409 for an offline terminal', async () => {

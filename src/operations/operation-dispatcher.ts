@@ -18,7 +18,7 @@ import {
   TerminalReplyEvent,
 } from './operation-ports';
 import { OperationRecord } from './operation.view';
-import { LeaseFence, OperationsRepository } from './operations.repository';
+import { LeaseFence, NewOperation, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
 import { describeError } from '@app/common';
 
@@ -173,8 +173,53 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       lane.again = true;
       return;
     }
+    this.startDrain(sn, lane);
+  }
+
+  /**
+   * Stores a new operation and sends it at once when its terminal is connected here and idle (its
+   * socket checked, nothing in flight, no backoff pending) and nothing asked through the API waits
+   * before it: stored already claimed, so one write instead of an insert, a wake-up and a claim.
+   * Undefined when it does not apply: the caller stores the operation pending instead.
+   */
+  async sendNow(doc: NewOperation): Promise<OperationRecord | undefined> {
+    const { sn } = doc;
+    if (doc.status !== OperationStatus.Pending || doc.depsPending || doc.group || doc.background) return undefined;
+    if (this.stopped || this.quiescing || !this.link.isConnected(sn) || !this.checkedSockets.has(sn)) return undefined;
+    const known = this.lanes.get(sn);
+    if (known && (known.running || known.exchange || known.cancelWake)) return undefined;
+    const lane = known ?? this.laneOf(sn);
+    // Held while the queue is read, so no drain for this terminal starts meanwhile.
     lane.running = true;
-    const drain: Promise<void> = withLogFields({ sn }, () => this.drain(sn, lane))
+    let head: { background: boolean } | null | undefined;
+    try {
+      head = await this.repo.queueHead(sn);
+    } catch (err) {
+      this.logger.debug(`Queue of ${sn} not read (${describeError(err)}); the operation is queued instead`);
+    }
+    let rec: OperationRecord | undefined;
+    try {
+      if (
+        (head === null || head?.background === true) &&
+        !this.stopped &&
+        !this.quiescing &&
+        this.link.isConnected(sn)
+      ) {
+        rec = await this.repo.insertClaimed(doc, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
+      }
+    } finally {
+      lane.running = false;
+      if (rec) this.startDrain(sn, lane, { op: rec, more: head !== null });
+      // Not sent now: what was kicked meanwhile, or is queued before it, goes the usual way.
+      else if (lane.again || head) this.kick(sn);
+      else if (!lane.exchange && !lane.cancelWake && this.lanes.get(sn) === lane) this.lanes.delete(sn);
+    }
+    return rec;
+  }
+
+  private startDrain(sn: string, lane: Lane, claimed?: { op: OperationRecord; more: boolean }): void {
+    lane.running = true;
+    const drain: Promise<void> = withLogFields({ sn }, () => this.drain(sn, lane, claimed))
       .catch((err: unknown) => this.logger.error(`Dispatch to ${sn} stopped: ${describeError(err)}`))
       .finally(() => {
         lane.running = false;
@@ -302,7 +347,9 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     return lane;
   }
 
-  private async drain(sn: string, lane: Lane): Promise<void> {
+  private async drain(sn: string, lane: Lane, claimed?: { op: OperationRecord; more: boolean }): Promise<void> {
+    // Sent at once by sendNow: the drain goes on only when something was queued behind it or kicked meanwhile.
+    if (claimed && (await this.dispatch(sn, lane, claimed.op)) && !claimed.more && !lane.again) return;
     // A command another instance sent to this terminal (before it moved here) must end first:
     // its lease expires if that instance died. Checked with the first claim on each socket.
     let first = !this.checkedSockets.has(sn);
@@ -318,13 +365,17 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
         first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
-        observeDispatch(claim.op);
-        const finished = await withLogFields({ opId: claim.op._id.toHexString() }, () => this.run(sn, lane, claim.op));
+        const finished = await this.dispatch(sn, lane, claim.op);
         // Nothing was queued behind it and it is done: work that arrives later kicks (lane.again),
         // so the read that would only find the queue empty is skipped.
         if (finished && !claim.more) break;
       }
     } while (lane.again && !this.stopped && this.link.isConnected(sn));
+  }
+
+  private dispatch(sn: string, lane: Lane, op: OperationRecord): Promise<boolean> {
+    observeDispatch(op);
+    return withLogFields({ opId: op._id.toHexString() }, () => this.run(sn, lane, op));
   }
 
   /** Sends one claimed operation and records the outcome; true when it finished (success or failed). */

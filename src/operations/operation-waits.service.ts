@@ -48,6 +48,7 @@ export class OperationWaitsService {
     const op = await this.operations.enqueue(sn, type, payload, {
       ...enqueueOpts,
       requireOnline: opts.requireOnline ?? true,
+      sendNow: true,
     });
     if (isFinished(op.status)) return op;
     // Just stored and still open: no need to read it back before the first pause.

@@ -5,6 +5,7 @@ import { operationsConfig, OperationsConfig } from '../config/operations.config'
 import { OperationExecutors } from './executors/operation-executors';
 import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
+import { OperationDispatcher } from './operation-dispatcher';
 import { deviceOffline, invalidTransition, operationNotFound, toObjectId } from './operation-errors';
 import { OperationEvents } from './operation-events';
 import { TERMINAL_DIRECTORY, TERMINAL_LINK, TerminalDirectory, TerminalLink } from './operation-ports';
@@ -27,6 +28,11 @@ export interface EnqueueOptions {
   requireOnline?: boolean;
   /** Send this command and payload instead of `type` and `payload` (which stay as the recorded request). */
   wire?: { cmd: string; payload?: Record<string, unknown> };
+  /**
+   * For a caller that waits for the outcome: when the terminal is connected here and idle, the
+   * operation is stored already sent (the view returned says `sent`) instead of pending.
+   */
+  sendNow?: boolean;
 }
 
 /**
@@ -40,6 +46,7 @@ export class OperationsService {
     private readonly deps: OperationDependencies,
     private readonly executors: OperationExecutors,
     private readonly events: OperationEvents,
+    private readonly dispatcher: OperationDispatcher,
     @Inject(TERMINAL_LINK) private readonly link: TerminalLink,
     @Inject(TERMINAL_DIRECTORY) private readonly terminals: TerminalDirectory,
     @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
@@ -85,7 +92,7 @@ export class OperationsService {
       ...(opts.wire ? { wireCmd: opts.wire.cmd, wirePayload: opts.wire.payload ?? {} } : {}),
     });
     const now = this.clock.now();
-    const rec = await this.repo.insert({
+    const doc: NewOperation = {
       sn,
       type,
       payload,
@@ -100,7 +107,10 @@ export class OperationsService {
       ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
       ...(opts.background ? { background: true } : {}),
       ...(opts.wire ? { wireCmd: opts.wire.cmd, wirePayload: opts.wire.payload ?? {} } : {}),
-    });
+    };
+    const sent = opts.sendNow ? await this.dispatcher.sendNow(doc) : undefined;
+    if (sent) return toOperationView(sent);
+    const rec = await this.repo.insert(doc);
     let current: OperationRecord = rec;
     if (problem) await this.deps.finished(rec);
     else if (rec.depsPending) current = await this.deps.evaluate(rec);
