@@ -880,6 +880,18 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(claims).not.toHaveBeenCalled();
   });
 
+  it('remembers a socket checked while other terminals registered', async () => {
+    link.connect('SN1');
+    link.connect('SN2');
+    await settle();
+    const claims = jest.spyOn(repo, 'claimNext');
+    const waiting = waits.enqueueAndWait('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await waiting).status).toBe('success');
+    expect(claims).not.toHaveBeenCalled();
+  });
+
   it('queues an awaited operation behind one asked earlier that the terminal has not had yet', async () => {
     link.connect('SN1');
     await settle();

@@ -18,7 +18,7 @@ import {
   TerminalReplyEvent,
 } from './operation-ports';
 import { OperationRecord } from './operation.view';
-import { LeaseFence, NewOperation, OperationsRepository } from './operations.repository';
+import { ClaimResult, LeaseFence, NewOperation, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
 import { describeError } from '@app/common';
 
@@ -80,8 +80,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
    * so the check is made once per socket, not before every drain.
    */
   private readonly checkedSockets = new Set<string>();
-  /** Counts new sockets: a check that overlapped one is not remembered. */
-  private socketEpoch = 0;
+  /** Checks under way, by terminal: a new socket meanwhile withdraws its token, so the check is not remembered. */
+  private readonly checking = new Map<string, object>();
 
   constructor(
     private readonly repo: OperationsRepository,
@@ -263,7 +263,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
 
   private readonly onRegistered = (e: TerminalRegisteredEvent): void => {
     if (e.firstOnSocket) {
-      this.socketEpoch++;
+      this.checking.delete(e.sn);
       this.checkedSockets.delete(e.sn);
     }
     const lane = this.lanes.get(e.sn);
@@ -273,6 +273,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   };
 
   private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {
+    this.checking.delete(e.sn);
     this.checkedSockets.delete(e.sn);
     const lane = this.lanes.get(e.sn);
     if (!lane) return;
@@ -356,12 +357,20 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     do {
       lane.again = false;
       while (!this.stopped && !this.quiescing && this.link.isConnected(sn)) {
-        const epoch = this.socketEpoch;
-        const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
-          unlessInFlight: first,
-        });
+        const token = {};
+        if (first) this.checking.set(sn, token);
+        let stillThisSocket = false;
+        let claim: ClaimResult;
+        try {
+          claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
+            unlessInFlight: first,
+          });
+        } finally {
+          stillThisSocket = first && this.checking.get(sn) === token;
+          if (stillThisSocket) this.checking.delete(sn);
+        }
         if (claim.kind === 'busy') return;
-        if (first && epoch === this.socketEpoch && this.link.isConnected(sn)) this.checkedSockets.add(sn);
+        if (stillThisSocket && this.link.isConnected(sn)) this.checkedSockets.add(sn);
         first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
