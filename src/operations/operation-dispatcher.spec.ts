@@ -413,8 +413,8 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     const theirs = await service.enqueue('SN1', 'getdevinfo', {});
     const claim = await repo.claimNext('SN1', 'inst-other', clock.now(), CFG.leaseTtlMs);
     expect(claim).toMatchObject({ kind: 'claimed' });
-    const spy = jest.spyOn(repo, 'hasInFlight');
-    const checks = () => spy.mock.calls.filter(([sn]) => sn === 'SN1').length;
+    const spy = jest.spyOn(repo, 'claimNext');
+    const checks = () => spy.mock.calls.filter(([sn, , , , opts]) => sn === 'SN1' && opts?.unlessInFlight).length;
     link.connect('SN1');
     const mine = await service.enqueue('SN1', 'gettime', {});
     await settle();

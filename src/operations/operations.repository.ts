@@ -203,7 +203,8 @@ export class OperationsRepository {
    * (pending -> sent, leased to `owner`, one more send counted). Operations asked through the API
    * come before background ones (catch-up, scheduled work); FIFO within each class. When the head
    * waits for its retry backoff, nothing behind it is taken (`wait`). With `unlessInFlight`, takes
-   * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head.
+   * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head,
+   * after one read that finds whether anything is open for `sn` at all.
    */
   async claimNext(
     sn: string,
@@ -212,6 +213,14 @@ export class OperationsRepository {
     leaseMs: number,
     opts: { unlessInFlight?: boolean } = {},
   ): Promise<ClaimResult> {
+    if (opts.unlessInFlight) {
+      // A terminal that (re)connects mostly has nothing open: one read then answers both questions.
+      const open = await this.model.collection.findOne(
+        { sn, status: { $in: [OperationStatus.Pending, OperationStatus.Sent] }, group: false },
+        { projection: { _id: 1 } },
+      );
+      if (!open) return { kind: 'empty' };
+    }
     for (let tries = 0; tries < 5; tries++) {
       const [inFlight, heads] = await Promise.all([
         opts.unlessInFlight && tries === 0 ? this.hasInFlight(sn) : false,
