@@ -5,6 +5,8 @@ import {
   OperationStatus,
   OperationsService,
   OperationWaitsService,
+  unreadCredentials,
+  userListResultOf,
   type OperationView,
 } from '../operations';
 import { rosterFromCopy, type Roster } from './roster-compare';
@@ -18,16 +20,6 @@ export interface RosterRead {
   error?: string;
   /** `enrollid:backupnum` of credentials whose record could not be read */
   unread: Set<string>;
-}
-
-function unreadOf(op: OperationView): Set<string> {
-  const failed = op.response?.infoFailed;
-  const out = new Set<string>();
-  if (!Array.isArray(failed)) return out;
-  for (const f of failed as { enrollid?: unknown; backupnum?: unknown }[]) {
-    if (typeof f?.enrollid === 'number' && typeof f.backupnum === 'number') out.add(`${f.enrollid}:${f.backupnum}`);
-  }
-  return out;
 }
 
 /**
@@ -74,7 +66,7 @@ export class RosterReaderService {
         if (done.status !== OperationStatus.Success) {
           return { sn, status: 'failed', opId: op._id, error: done.lastError ?? done.status, unread: new Set() };
         }
-        return { sn, status: 'read', opId: op._id, unread: unreadOf(done) };
+        return { sn, status: 'read', opId: op._id, unread: new Set(unreadCredentials(userListResultOf(done)).keys()) };
       }),
     );
   }

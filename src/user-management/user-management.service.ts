@@ -7,11 +7,13 @@ import {
   OperationStatus,
   OperationsService,
   OperationWaitsService,
+  unreadCredentials,
+  userListResultOf,
   type OperationView,
 } from '../operations';
 import { commandFailed, replyReason } from './device-command-errors';
 import type { AddUserDto } from './dto/add-user.dto';
-import { readInfoFailures, readRosterRows, toUserRecords, UserRecord } from './user-records';
+import { toUserRecords, UserRecord } from './user-records';
 
 /** `adduser` refused because the enroll id is taken (reference §4, #35). */
 const REASON_ID_EXISTS = 2;
@@ -62,7 +64,8 @@ export class UserManagementService {
     const op = await this.waits.enqueueAndWait(sn, 'getuserlist', { templates }, { requireOnline: true, requestedBy });
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);
     const stored = await this.deviceUsers.findBySn(sn);
-    const records = toUserRecords(readRosterRows(op.response), stored, templates, readInfoFailures(op.response));
+    const result = userListResultOf(op);
+    const records = toUserRecords(result?.rows, stored, templates, unreadCredentials(result));
     return { success: true, records, raw: op.response ?? {} };
   }
 
