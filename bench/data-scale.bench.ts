@@ -38,7 +38,7 @@ function two(n: number): string {
 }
 
 /** A terminal punch (every 20th an app punch) as the product stores it. */
-function punch(i: number, n: number): Document {
+export function punch(i: number, n: number): Document {
   const time = new Date(START + Math.floor((i * (END - START)) / n));
   const app = i % 20 === 0;
   const enrollid = String(1 + (i % ENROLL_IDS));
@@ -89,7 +89,7 @@ function punch(i: number, n: number): Document {
   };
 }
 
-function operation(i: number, n: number): Document {
+export function operation(i: number, n: number): Document {
   const createdAt = new Date(START + Math.floor((i * (END - START)) / n));
   const status = OP_STATUSES[(i * 7) % OP_STATUSES.length];
   const type = OP_TYPES[i % OP_TYPES.length];
@@ -114,7 +114,7 @@ function operation(i: number, n: number): Document {
   };
 }
 
-function device(i: number): Document {
+export function device(i: number): Document {
   const at = new Date(END - i * 60_000);
   return {
     _id: new ObjectId(),
@@ -127,10 +127,14 @@ function device(i: number): Document {
   };
 }
 
-type Seeds = Record<string, { count: number; make: (i: number) => Document }>;
+export type Seeds = Record<string, { count: number; make: (i: number) => Document }>;
 
 /** Writes the embedded database's snapshot file: catalog, documents, then the product's indexes. */
-async function writeSnapshot(dir: string, seeds: Seeds, indexes: Record<string, IndexDescription[]>): Promise<void> {
+export async function writeSnapshot(
+  dir: string,
+  seeds: Seeds,
+  indexes: Record<string, IndexDescription[]>,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const out = createWriteStream(join(dir, 'snapshot.bson'));
   let pending: Buffer[] = [];
@@ -278,7 +282,7 @@ async function timeQuery(product: ProductServer, q: Query, token: string, sample
 }
 
 /** Sendlog frames from a few terminals at a steady rate while /api/health is polled: the worst of each. */
-async function ingestStall(
+export async function ingestStall(
   product: ProductServer,
   opts: { terminals: number; recordsPerSecond: number; durationMs: number; sizeTag: number },
 ): Promise<{ worstAckMs: number; worstHealthMs: number; records: number; failures: number }> {
