@@ -44,4 +44,18 @@ describe('simpleProjector', () => {
   ])('leaves anything else to the general engine: %j', (projection: Doc) => {
     expect(simpleProjector(projection)).toBeUndefined();
   });
+
+  it('keeps a stored field named __proto__ as a field', () => {
+    const doc: Doc = { _id: 1, a: 1 };
+    Object.defineProperty(doc, '__proto__', {
+      value: { polluted: true },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const [out] = simpleProjector({ a: 0 })!([doc]);
+    expect(Object.keys(out)).toEqual(['_id', '__proto__']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect((out as { polluted?: boolean }).polluted).toBeUndefined();
+  });
 });

@@ -33,7 +33,7 @@ export function simpleProjector(projection: Doc): ((docs: Doc[]) => Doc[]) | und
     return (docs) =>
       docs.map((d) => {
         const out: Doc = {};
-        for (const k of Object.keys(d)) if ((k === '_id' && withId) || fields.has(k)) out[k] = d[k];
+        for (const k of Object.keys(d)) if ((k === '_id' && withId) || fields.has(k)) put(out, k, d[k]);
         return out;
       });
   }
@@ -43,7 +43,14 @@ export function simpleProjector(projection: Doc): ((docs: Doc[]) => Doc[]) | und
   return (docs) =>
     docs.map((d) => {
       const out: Doc = {};
-      for (const k of Object.keys(d)) if (!fields.has(k)) out[k] = d[k];
+      for (const k of Object.keys(d)) if (!fields.has(k)) put(out, k, d[k]);
       return out;
     });
+}
+
+/** A stored field named `__proto__` stays a field (plain assignment would set the prototype). */
+function put(out: Doc, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
