@@ -45,8 +45,8 @@ export class TransferController {
     response: { ret: 'getuserlist', result: false, reason: 1 },
   })
   @ApiErrorResponse(504, 'Reading the source took longer than OP_WAIT_TIMEOUT (nothing was pushed)', EXAMPLES.timeout)
-  transfer(@Body() body: TransferUsersDto, @CurrentUser() user: AuthUser) {
+  async transfer(@Body() body: TransferUsersDto, @CurrentUser() user: AuthUser) {
     checkDifferentTerminals(body.fromSn, body.toSn);
-    return this.transfers.transfer(body, user.sub);
+    return { success: true, ...(await this.transfers.transfer(body, user.sub)) };
   }
 }

@@ -30,7 +30,6 @@ import {
 
 export const TRANSFER_TYPE = 'transfer';
 export interface TransferAnswer {
-  success: true;
   fromSn: string;
   toSn: string;
   /** the parent operation: GET /api/operations/:id shows the progress */
@@ -96,7 +95,7 @@ export class TransferService {
       const queued = await this.queue(parent._id, plan, fromSn, toSn, requestedBy);
       const results = buildTransferResults(queued, deleteFromSource);
       await this.record(parent._id, { fromSn, toSn, deleteFromSource, results, summary: summarise(results) });
-      return { success: true, fromSn, toSn, opId: parent._id, results };
+      return { fromSn, toSn, opId: parent._id, results };
     } catch (err) {
       const reason = describeError(err);
       await this.parents
