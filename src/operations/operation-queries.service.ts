@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { clampLimit, clampPage, isObjectIdString } from '@app/common';
+import { isObjectIdString, pageWindow } from '@app/common';
 import { OperationView, toOperationView } from './operation.view';
 import { CountBucket, OperationFilter, OperationsRepository } from './operations.repository';
 
@@ -38,9 +38,8 @@ export class OperationQueriesService {
 
   /** Newest first; a page outside 1.. is the first, limits clamp to 1..100. */
   async list(query: ListOperationsQuery): Promise<OperationPage> {
-    const page = clampPage(query.page);
-    const limit = clampLimit(query.limit, DEFAULT_PAGE_SIZE);
-    const { total, items } = await this.repo.list(query.filter ?? {}, (page - 1) * limit, limit);
+    const { page, limit, skip } = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const { total, items } = await this.repo.list(query.filter ?? {}, skip, limit);
     return { total, page, items: items.map(toOperationView) };
   }
 
