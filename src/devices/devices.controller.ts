@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { DEFAULT_PAGE_SIZE, PageQueryDto, pageAnswer, pageWindow, PageWindow, Slice } from '@app/common';
+import { PageQueryDto, pageAnswer, pageWindow, PageWindow, Slice } from '@app/common';
 import { AdminAuth, ApiErrorResponse, validationExample } from '../auth';
+import { appConfig, type AppConfig } from '../config';
 import { toDoorEventResponse } from './door-event.response';
 import {
   ApiTerminalPage,
@@ -33,6 +34,7 @@ export class DevicesController {
     private readonly records: TerminalRecordsService,
     private readonly trust: TerminalTrustService,
     private readonly field: TerminalFieldService,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
   @Get()
@@ -49,7 +51,7 @@ export class DevicesController {
     validationExample('online', 'online must be true or false'),
   )
   async list(@Query() query: ListDevicesQueryDto) {
-    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
     return pageAnswer(window, await this.devices.list({ ...window, online: query.online }));
   }
 
@@ -168,7 +170,7 @@ export class DevicesController {
     read: (window: PageWindow) => Promise<Slice<T> | null>,
     toResponse: (item: T) => U,
   ) {
-    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
     const slice = await read(window);
     if (!slice) throw deviceNotFound(sn);
     return pageAnswer(window, slice, toResponse);

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -8,16 +19,9 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import {
-  ApiError,
-  DEFAULT_PAGE_SIZE,
-  pageCounters,
-  pageWindow,
-  ParseObjectIdPipe,
-  type PageWindow,
-  type Slice,
-} from '@app/common';
+import { ApiError, pageCounters, pageWindow, ParseObjectIdPipe, type PageWindow, type Slice } from '@app/common';
 import { AdminAuth, ApiErrorResponse, ERROR_EXAMPLES, validationExample } from '../auth';
+import { appConfig, type AppConfig } from '../config';
 import { CurrentEmployee, EmployeeAuth } from '../employees';
 import type { EmployeeView } from '../employees';
 import { CreateAppPunchDto } from './dto/create-app-punch.dto';
@@ -97,7 +101,6 @@ const RETRY_EXAMPLE = {
   ],
 };
 /** The employee's own listing pages by 10 (the contract's default there); the admin listings by 20. */
-const EMPLOYEE_PAGE_SIZE = 10;
 const page = (items: unknown[], limit: number) => ({ totalCount: 1, currentPage: 1, limit, totalPages: 1, items });
 
 /** The admin punch listings' answer: `{ success, items, totalCount, currentPage, limit, totalPages }`. */
@@ -115,6 +118,7 @@ export class FingerprintsController {
   constructor(
     private readonly fingerprints: FingerprintsService,
     private readonly images: PunchImagesService,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
   @Post('app')
@@ -186,7 +190,7 @@ export class FingerprintsController {
     if (employee.app_permissions.can_view_fingerprint === false) {
       throw new ApiError(403, 'fingerprint_view_not_allowed', 'This employee may not view fingerprint logs');
     }
-    const window = pageWindow(query, EMPLOYEE_PAGE_SIZE);
+    const window = pageWindow(query, this.app.pageSizes.employeeLogs, this.app.pageSizes.max);
     const { total, items } = await this.fingerprints.listForEmployee(employee, query.filter(), window);
     return { logs: items, ...pageCounters(window, total) };
   }
@@ -205,7 +209,7 @@ export class FingerprintsController {
     validationExample('send_failed', 'send_failed must be true or false'),
   )
   async listMobile(@Query() query: MobileLogsQueryDto) {
-    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
     return adminPunchPage(window, await this.fingerprints.listMobileLogs(query.filter(), window));
   }
 
@@ -222,7 +226,7 @@ export class FingerprintsController {
     validationExample('enrollid', 'enrollid must be a number'),
   )
   async listDevice(@Query() query: DeviceLogsQueryDto) {
-    const window = pageWindow(query, DEFAULT_PAGE_SIZE);
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
     return adminPunchPage(window, await this.fingerprints.listDeviceLogs(query.filter(), window));
   }
 
