@@ -27,7 +27,7 @@ import {
 import { OperationRecord } from './operation.view';
 import { LeaseFence, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
-import { describeError } from '@app/common';
+import { CallBatcher, describeError } from '@app/common';
 
 type ExchangeOutcome =
   | { kind: 'reply'; frame: Json }
@@ -70,6 +70,9 @@ const EXPIRED_LEASES_PER_POLL = 100;
  * in flight, oldest first, each claimed atomically in the database with a lease so that several
  * instances can share the queue.
  */
+/** A due date later than any operation's: "pending at any time". */
+const ANY_TIME = new Date(8.64e15);
+
 @Injectable()
 export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OperationDispatcher');
@@ -77,6 +80,14 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private readonly drains = new Set<Promise<void>>();
   private started = false;
   private stopped = false;
+  /**
+   * Terminals that just registered, asked together whether they have pending work (any due time:
+   * a later one sets the lane's wake-up), so a fleet reconnecting costs one read, not two each.
+   */
+  private readonly registeredWork = new CallBatcher<string, boolean>(async (sns) => {
+    const withWork = new Set(await this.repo.snsWithDueWork(sns, ANY_TIME));
+    return sns.map((sn) => withWork.has(sn));
+  });
   /** Shutting down: commands in flight may finish, nothing new is claimed. */
   private quiescing = false;
   private polling = false;
@@ -219,7 +230,19 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     const lane = this.lanes.get(e.sn);
     // A new socket: whatever was sent on the old one will not be answered.
     if (e.firstOnSocket && lane?.exchange) lane.exchange.settle({ kind: 'gone', reason: 'terminal reconnected' });
-    this.kick(e.sn);
+    if (lane) {
+      this.kick(e.sn);
+      return;
+    }
+    this.registeredWork
+      .add(e.sn)
+      .then((pending) => {
+        if (pending) this.kick(e.sn);
+      })
+      .catch((err: unknown) => {
+        this.logger.warn(`Pending work of ${e.sn} not read at its registration: ${describeError(err)}`);
+        this.kick(e.sn);
+      });
   };
 
   private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {

@@ -4,3 +4,4 @@ export * from './validation';
 export * from './object-id.pipe';
 export * from './paging';
 export * from './json-depth';
+export * from './call-batcher';
