@@ -130,7 +130,7 @@ export const DeviceSchema = SchemaFactory.createForClass(Device);
 DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ online: 1, lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ instanceId: 1, online: 1 });
-// A socket's end marks its terminal offline by { connectionId, online: true }: both fields, so no
-// planner can prefer the online index (every terminal held) over the one document of the socket.
+// Marking a socket's terminal offline filters on both: with `connectionId` alone the embedded
+// planner may walk every online terminal instead (once per disconnect, so quadratic in a storm).
 DeviceSchema.index({ connectionId: 1, online: 1 });
 DeviceSchema.index({ admission: 1 });
