@@ -63,9 +63,6 @@ const EXPIRED_LEASES_PER_POLL = 100;
  * in flight, oldest first, each claimed atomically in the database with a lease so that several
  * instances can share the queue.
  */
-/** A due date later than any operation's: "pending at any time". */
-const ANY_TIME = new Date(8.64e15);
-
 @Injectable()
 export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OperationDispatcher');
@@ -74,11 +71,11 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private started = false;
   private stopped = false;
   /**
-   * Terminals that just registered, asked together whether they have pending work (any due time:
-   * a later one sets the lane's wake-up), so a fleet reconnecting costs one read, not two each.
+   * Terminals that just registered, asked together whether anything is open for them (pending, or
+   * sent by an earlier socket or instance): a fleet reconnecting costs one read, not one each.
    */
   private readonly registeredWork = new CallBatcher<string, boolean>(async (sns) => {
-    const withWork = new Set(await this.repo.snsWithDueWork(sns, ANY_TIME));
+    const withWork = new Set(await this.repo.snsWithOpenWork(sns));
     return sns.map((sn) => withWork.has(sn));
   });
   /** Shutting down: commands in flight may finish, nothing new is claimed. */
@@ -284,12 +281,20 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       this.kick(e.sn);
       return;
     }
+    // Nothing open for the terminal: its socket is checked (what the first claim's read would have
+    // answered), unless it changed or a drain took over meanwhile.
+    const token = {};
+    this.checking.set(e.sn, token);
     this.registeredWork
       .add(e.sn)
-      .then((pending) => {
-        if (pending) this.kick(e.sn);
+      .then((open) => {
+        const stillThisSocket = this.checking.get(e.sn) === token;
+        if (stillThisSocket) this.checking.delete(e.sn);
+        if (open) this.kick(e.sn);
+        else if (stillThisSocket && this.link.isConnected(e.sn)) this.checkedSockets.add(e.sn);
       })
       .catch((err: unknown) => {
+        if (this.checking.get(e.sn) === token) this.checking.delete(e.sn);
         this.logger.warn(`Pending work of ${e.sn} not read at its registration: ${describeError(err)}`);
         this.kick(e.sn);
       });
