@@ -101,15 +101,7 @@ export class OperationsRepository {
    * itself on the queue's hot path. `NewOperation` is already complete and typed.
    */
   async insert(doc: NewOperation): Promise<OperationRecord> {
-    const rec: OperationRecord = {
-      _id: new Types.ObjectId(),
-      attemptCount: 0,
-      hasDependents: false,
-      group: false,
-      background: false,
-      ...definedOnly(doc),
-      updatedAt: new Date(),
-    };
+    const rec = newRecord(doc);
     await this.model.collection.insertOne(rec);
     return rec;
   }
@@ -120,17 +112,12 @@ export class OperationsRepository {
    */
   async insertClaimed(doc: NewOperation, owner: string, now: Date, leaseMs: number): Promise<OperationRecord> {
     const rec: OperationRecord = {
-      _id: new Types.ObjectId(),
-      hasDependents: false,
-      group: false,
-      background: false,
-      ...definedOnly(doc),
+      ...newRecord(doc),
       status: OperationStatus.Sent,
       attemptCount: 1,
       leaseOwner: owner,
       leaseUntil: new Date(now.getTime() + leaseMs),
       sentAt: now,
-      updatedAt: new Date(),
     };
     await this.model.collection.insertOne(rec);
     return rec;
@@ -152,15 +139,7 @@ export class OperationsRepository {
 
   /** Several new operations in one ordered write: their ids (and so their queue order) follow the input. */
   async insertMany(docs: NewOperation[]): Promise<OperationRecord[]> {
-    const recs: OperationRecord[] = docs.map((doc) => ({
-      _id: new Types.ObjectId(),
-      attemptCount: 0,
-      hasDependents: false,
-      group: false,
-      background: false,
-      ...definedOnly(doc),
-      updatedAt: new Date(),
-    }));
+    const recs = docs.map(newRecord);
     if (recs.length > 0) await this.model.collection.insertMany(recs, { ordered: true });
     return recs;
   }
@@ -610,4 +589,17 @@ export class OperationsRepository {
       .exec();
     return res.deletedCount;
   }
+}
+
+/** A new operation as stored: a fresh id, nothing attempted, no dependents, then the caller's fields. */
+function newRecord(doc: NewOperation): OperationRecord {
+  return {
+    _id: new Types.ObjectId(),
+    attemptCount: 0,
+    hasDependents: false,
+    group: false,
+    background: false,
+    ...definedOnly(doc),
+    updatedAt: new Date(),
+  };
 }
