@@ -152,7 +152,7 @@ describe('journal and snapshot', () => {
 
     const again = new Store();
     const reopened = await openJournal(dir, again, () => undefined);
-    expect(again.getCollection('app', 'c')!.docs.size).toBe(201);
+    expect(again.getCollection('app', 'c')!.size).toBe(201);
     await reopened.close();
   });
 

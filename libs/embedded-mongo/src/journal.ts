@@ -7,6 +7,14 @@ import type { Doc } from './values';
 import { encodePutEntry, parsePutEntry } from './raw-doc';
 import { crc32c } from './wire';
 import { journalObserver } from './journal-observer';
+import { FrozenRecords } from './record-store';
+
+/** One collection's documents as they were when a compaction started. */
+interface CapturedDocs {
+  db: string;
+  c: string;
+  docs: FrozenRecords;
+}
 
 const SNAPSHOT = 'snapshot.bson';
 const SNAPSHOT_TMP = 'snapshot.bson.tmp';
@@ -42,7 +50,7 @@ export function encodeRecord(entry: Doc): Buffer {
   return out;
 }
 
-/** A stored document read from a record without decoding it. */
+/** A stored document read from a record without decoding it (a view: copy what is kept). */
 export type PutHandler = (db: string, c: string, doc: Buffer) => void;
 
 /**
@@ -132,7 +140,13 @@ export class Journal {
   async open(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
     await this.lock();
-    const snapGen = await this.loadSnapshot();
+    this.store.beginBulk();
+    let snapGen: number;
+    try {
+      snapGen = await this.loadSnapshot();
+    } finally {
+      this.store.endBulk();
+    }
     const gens = (await fsp.readdir(this.dir))
       .map((f) => JOURNAL_RE.exec(f))
       .filter((m): m is RegExpExecArray => m !== null)
@@ -385,12 +399,16 @@ export class Journal {
       await push({ snapshot: 1, gen: newGen, createdAt: new Date() });
       let count = 0;
       for (const r of records) {
-        if (Array.isArray(r.docs)) {
-          const { db, c, docs } = r as { db: string; c: string; docs: Buffer[] };
-          for (const d of docs) await push({ op: 'put', db, c, raw: d });
-          count += docs.length;
+        if (r.docs instanceof FrozenRecords) {
+          const { db, c, docs } = r as CapturedDocs;
+          for (let i = 0; i < docs.limit; i++) {
+            const d = docs.get(i);
+            if (!d) continue;
+            await push({ op: 'put', db, c, raw: d });
+            count++;
+          }
         } else {
-          await push(r);
+          await push(r as Doc);
           count++;
         }
       }
@@ -410,15 +428,15 @@ export class Journal {
   }
 
   /**
-   * The state to snapshot: catalog entries, and each collection's document buffers (references:
-   * stored bytes are never changed in place, an update stores new ones).
+   * The state to snapshot: catalog entries, and each collection's documents frozen as they are
+   * (stored bytes are never changed in place, an update stores new ones).
    */
-  private captureState(): Array<Doc | { db: string; c: string; docs: Buffer[] }> {
-    const out: Array<Doc | { db: string; c: string; docs: Buffer[] }> = [];
+  private captureState(): Array<Doc | CapturedDocs> {
+    const out: Array<Doc | CapturedDocs> = [];
     for (const [db, colls] of this.store.dbs) {
       for (const [c, coll] of colls) {
         out.push({ op: 'create', db, c, options: coll.options });
-        out.push({ db, c, docs: [...coll.docs.values()] });
+        out.push({ db, c, docs: coll.records.freeze() });
         for (const idx of coll.indexes.slice(1)) out.push({ op: 'createIndex', db, c, spec: idx.spec });
       }
     }

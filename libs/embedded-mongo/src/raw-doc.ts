@@ -34,9 +34,10 @@ export function intern(s: string): string {
 }
 
 function cstringEnd(buf: Buffer, off: number): number {
-  const end = buf.indexOf(0, off);
-  if (end < 0) throw new Error('corrupt BSON: unterminated name');
-  return end;
+  // Names are short: a loop is cheaper than a native search per element.
+  const n = buf.length;
+  for (let i = off; i < n; i++) if (buf[i] === 0) return i;
+  throw new Error('corrupt BSON: unterminated name');
 }
 
 /** Byte length of an element's value of BSON type `t` starting at `off`. */
@@ -107,29 +108,121 @@ function simpleValue(buf: Buffer, t: number, off: number): unknown {
   }
 }
 
+/** Quick filter over element names: (byte length, first byte) pairs of the wanted names. */
+const nameFilters = new WeakMap<ReadonlySet<string>, Set<number>>();
+
+function nameFilter(names: ReadonlySet<string>): Set<number> {
+  let f = nameFilters.get(names);
+  if (!f) {
+    f = new Set<number>();
+    for (const n of names) {
+      const b = Buffer.from(n, 'utf8');
+      f.add((b.length << 8) | (b[0] ?? 0));
+    }
+    nameFilters.set(names, f);
+  }
+  return f;
+}
+
 /**
  * The named top-level fields of a BSON document (missing ones absent), or undefined when one of
  * them holds a type this reader does not decode (the caller then decodes the whole document).
+ * Embedded documents and arrays among them are decoded on their own. Names that cannot be wanted
+ * (by length and first byte) are skipped without being read.
  */
 export function extractTop(buf: Buffer, names: ReadonlySet<string>): Doc | undefined {
   const out: Doc = {};
+  const filter = nameFilter(names);
   let found = 0;
   let off = 4;
   const end = buf.length - 1;
   while (off < end && found < names.size) {
     const t = buf[off];
     const nameEnd = cstringEnd(buf, off + 1);
-    const name = buf.toString('utf8', off + 1, nameEnd);
     const vOff = nameEnd + 1;
-    if (names.has(name)) {
-      const v = simpleValue(buf, t, vOff);
-      if (v === NOT_SIMPLE) return undefined;
-      out[name] = v;
-      found++;
+    const len = nameEnd - off - 1;
+    if (filter.has((len << 8) | (len > 0 ? buf[off + 1] : 0))) {
+      const name = buf.toString('utf8', off + 1, nameEnd);
+      if (names.has(name)) {
+        let v = simpleValue(buf, t, vOff);
+        if (v === NOT_SIMPLE && (t === 0x03 || t === 0x04)) {
+          const sub = deserialize(buf.subarray(vOff, vOff + buf.readInt32LE(vOff)));
+          v = t === 0x04 ? Object.values(sub) : sub;
+        }
+        if (v === NOT_SIMPLE) return undefined;
+        out[name] = v;
+        found++;
+      }
     }
     off = vOff + valueLength(buf, t, vOff);
   }
   return out;
+}
+
+/** Wanted element names, compiled for `visitTop`. */
+export class NameTable {
+  /** By (byte length, first byte), for lengths below 256: the candidates' position in `lists`, or -1. */
+  private readonly slot = new Int32Array(1 << 16).fill(-1);
+  private readonly lists: Array<Array<{ bytes: Buffer; i: number }>> = [];
+
+  constructor(readonly names: readonly string[]) {
+    names.forEach((n, i) => {
+      const bytes = Buffer.from(n, 'utf8');
+      const key = (Math.min(bytes.length, 255) << 8) | (bytes[0] ?? 0);
+      if (this.slot[key] < 0) {
+        this.slot[key] = this.lists.length;
+        this.lists.push([]);
+      }
+      this.lists[this.slot[key]].push({ bytes, i });
+    });
+  }
+
+  /** Index of the name stored in buf[from, to), or -1 (no string is made). */
+  find(buf: Buffer, from: number, to: number): number {
+    const len = to - from;
+    const s = this.slot[(Math.min(len, 255) << 8) | (len > 0 ? buf[from] : 0)];
+    if (s < 0) return -1;
+    for (const { bytes, i } of this.lists[s]) {
+      if (bytes.length !== len) continue;
+      let k = 1;
+      while (k < len && buf[from + k] === bytes[k]) k++;
+      if (k >= len) return i;
+    }
+    return -1;
+  }
+}
+
+/**
+ * Calls `visit(i, type, offset)` for each top-level element whose name is `table.names[i]`, with
+ * the offset of its value: nothing is decoded, so a caller reads only the values it wants.
+ */
+export function visitTop(buf: Buffer, table: NameTable, visit: (i: number, t: number, off: number) => void): void {
+  let off = 4;
+  const end = buf.length - 1;
+  let left = table.names.length;
+  while (off < end && left > 0) {
+    const t = buf[off];
+    const nameEnd = cstringEnd(buf, off + 1);
+    const vOff = nameEnd + 1;
+    const i = table.find(buf, off + 1, nameEnd);
+    if (i >= 0) {
+      visit(i, t, vOff);
+      left--;
+    }
+    off = vOff + valueLength(buf, t, vOff);
+  }
+}
+
+/** Decodes one element's value (any type) by wrapping it in a one-field document. */
+export function decodeElement(buf: Buffer, t: number, off: number): unknown {
+  const len = valueLength(buf, t, off);
+  const doc = Buffer.allocUnsafe(4 + 1 + 1 + len + 1);
+  doc.writeInt32LE(doc.length, 0);
+  doc[4] = t;
+  doc[5] = 0;
+  buf.copy(doc, 6, off, off + len);
+  doc[doc.length - 1] = 0;
+  return deserialize(doc)[''];
 }
 
 const ID_NAMES = new Set(['_id']);
@@ -176,8 +269,9 @@ export function encodePutEntry(db: string, c: string, doc: Buffer): Buffer {
 }
 
 /**
- * Reads a `{ op: 'put', db, c, d }` entry without decoding `d`: returns a copy of its bytes (so
- * the file buffer it came from is not kept alive), or undefined for any other entry.
+ * Reads a `{ op: 'put', db, c, d }` entry without decoding `d`: returns a view of its bytes inside
+ * `body` (the receiver copies what it keeps, so the file buffer is not kept alive), or undefined
+ * for any other entry.
  */
 export function parsePutEntry(body: Buffer): { db: string; c: string; d: Buffer } | undefined {
   let off = 4;
@@ -200,7 +294,7 @@ export function parsePutEntry(body: Buffer): { db: string; c: string; d: Buffer 
       } else if (name === 'db') db = s;
       else c = s;
     } else if (t === 0x03 && name === 'd') {
-      d = Buffer.from(body.subarray(vOff, vOff + len));
+      d = body.subarray(vOff, vOff + len);
     } else return undefined;
     off = vOff + len;
   }
