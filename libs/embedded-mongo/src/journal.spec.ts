@@ -156,6 +156,43 @@ describe('journal and snapshot', () => {
     await reopened.close();
   });
 
+  it('writes a snapshot in pieces, letting timers and writes run while it compacts', async () => {
+    const store = new Store();
+    const journal = await openJournal(dir, store, () => undefined);
+    store.journal = journal;
+    const coll = store.ensureCollection('app', 'c');
+    coll.createIndex({ v: 2, key: { k: 1 }, name: 'k_1' });
+    // About 12 MB of documents: a dozen 1 MB pieces at least.
+    for (let i = 0; i < 12_000; i++) coll.insert({ _id: i, k: i % 13, pad: 'x'.repeat(1000) });
+    await journal.waitDurable(store.seq);
+    let ticks = 0;
+    const piecesSeen = new Set<number>();
+    const timer = setInterval(() => {
+      ticks++;
+      piecesSeen.add(journal.stats.compactionSlices);
+      // A write made while the snapshot is written goes to the new journal generation.
+      if (ticks === 2) coll.insert({ _id: 'during', k: 1, pad: '' });
+    }, 0);
+    try {
+      await journal.compact();
+    } finally {
+      clearInterval(timer);
+    }
+    expect(journal.stats.compactionSlices).toBeGreaterThanOrEqual(12);
+    // The timer ran between the pieces, not only before and after the snapshot.
+    expect(piecesSeen.size).toBeGreaterThanOrEqual(6);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    await journal.close();
+
+    const again = new Store();
+    const reopened = await openJournal(dir, again, () => undefined);
+    const c = again.getCollection('app', 'c')!;
+    expect(c.size).toBe(12_001);
+    expect(c.getById('during')).toEqual({ _id: 'during', k: 1, pad: '' });
+    expect(c.count({ k: 1 })).toBe(coll.count({ k: 1 }));
+    await reopened.close();
+  });
+
   it('snapshots stored bytes and loads a snapshot larger than one read piece, records cut at piece edges', async () => {
     const store = new Store();
     const journal = await openJournal(dir, store, () => undefined);

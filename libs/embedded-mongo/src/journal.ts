@@ -21,6 +21,11 @@ const SNAPSHOT_TMP = 'snapshot.bson.tmp';
 const JOURNAL_RE = /^journal\.(\d{10})$/;
 const RECORD_HEADER = 8;
 const SNAPSHOT_CHUNK = 1 << 20;
+/**
+ * A snapshot being written gives the event loop a turn at least this often (its pieces are written
+ * when this much time went into encoding them, or at SNAPSHOT_CHUNK bytes, whichever comes first).
+ */
+const SNAPSHOT_SLICE_MS = 20;
 const SNAPSHOT_READ_CHUNK = 16 << 20;
 
 export interface JournalTuning {
@@ -126,7 +131,15 @@ export class Journal {
   private closed = false;
   private readonly compactBytes: number;
   /** Counters for tests and the benchmark. */
-  readonly stats = { records: 0, fsyncs: 0, compactions: 0 };
+  readonly stats = {
+    records: 0,
+    fsyncs: 0,
+    compactions: 0,
+    /** Pieces the last (or running) compaction wrote its snapshot in (the event loop had a turn after each). */
+    compactionSlices: 0,
+    /** Longest the last compaction held the event loop without a turn, in ms. */
+    longestCompactionSliceMs: 0,
+  };
 
   constructor(
     private readonly dir: string,
@@ -351,7 +364,16 @@ export class Journal {
    */
   async compact(): Promise<void> {
     while (this.flushing) await this.flushing;
+    let sliceStart = performance.now();
+    let longest = 0;
+    this.stats.compactionSlices = 0;
+    /** Called before each wait: the time since the last one is how long the loop was held. */
+    const endSlice = (): void => {
+      longest = Math.max(longest, performance.now() - sliceStart);
+      this.stats.compactionSlices++;
+    };
     const records = this.captureState();
+    endSlice();
     const oldGen = this.gen;
     const newGen = oldGen + 1;
     // Everything appended so far belongs to the old generation: write it there first.
@@ -380,6 +402,7 @@ export class Journal {
     }
     const tmp = path.join(this.dir, SNAPSHOT_TMP);
     const fh = await fsp.open(tmp, 'w');
+    sliceStart = performance.now();
     let written = 0;
     try {
       let chunk: Buffer[] = [];
@@ -388,11 +411,13 @@ export class Journal {
         const rec = encodeRecord(entry);
         chunk.push(rec);
         chunkBytes += rec.length;
-        if (chunkBytes >= SNAPSHOT_CHUNK) {
+        if (chunkBytes >= SNAPSHOT_CHUNK || performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) {
           const all = Buffer.concat(chunk);
           chunk = [];
           chunkBytes = 0;
+          endSlice();
           await fh.write(all);
+          sliceStart = performance.now();
           written += all.length;
         }
       };
@@ -414,6 +439,7 @@ export class Journal {
       }
       await push({ end: true, count });
       const all = Buffer.concat(chunk);
+      endSlice();
       await fh.write(all);
       written += all.length;
       await fh.sync();
@@ -424,6 +450,7 @@ export class Journal {
     await fsyncDir(this.dir);
     this.snapshotBytes = written;
     this.stats.compactions++;
+    this.stats.longestCompactionSliceMs = longest;
     await fsp.rm(path.join(this.dir, journalName(oldGen)), { force: true });
   }
 
