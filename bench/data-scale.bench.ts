@@ -38,7 +38,7 @@ function two(n: number): string {
 }
 
 /** A terminal punch (every 20th an app punch) as the product stores it. */
-function punch(i: number, n: number): Document {
+export function punch(i: number, n: number): Document {
   const time = new Date(START + Math.floor((i * (END - START)) / n));
   const app = i % 20 === 0;
   const enrollid = String(1 + (i % ENROLL_IDS));
@@ -89,7 +89,7 @@ function punch(i: number, n: number): Document {
   };
 }
 
-function operation(i: number, n: number): Document {
+export function operation(i: number, n: number): Document {
   const createdAt = new Date(START + Math.floor((i * (END - START)) / n));
   const status = OP_STATUSES[(i * 7) % OP_STATUSES.length];
   const type = OP_TYPES[i % OP_TYPES.length];
