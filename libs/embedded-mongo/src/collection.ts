@@ -1,7 +1,7 @@
 import { UUID } from 'bson';
 import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
-import { Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
+import { Index, type IndexEntry, type IndexSpec, rankScratch, sameKey, sameOptions } from './indexes';
 import { ColumnSet, rankColumn, type Ranks } from './key-columns';
 import { decodeDoc, encodeDoc, extractTop, NameTable, readId, visitTop } from './raw-doc';
 import { RecordStore } from './record-store';
@@ -422,7 +422,8 @@ export class Collection {
       }
       return rk;
     };
-    for (const idx of indexes) idx.loadRanked(live, idx.fields.map(rankOf));
+    const scratch = rankScratch(live);
+    for (const idx of indexes) idx.loadRanked(live, idx.fields.map(rankOf), scratch);
   }
 
   /** Top-level fields the column indexes read (their values are kept in `columns`). */

@@ -101,6 +101,20 @@ function renderValue(v: unknown): string {
   return (v as { toString(): string }).toString();
 }
 
+/** Working arrays of `Index.loadRanked`, shared by the indexes of one build. */
+export interface RankScratch {
+  a: Uint32Array;
+  b: Uint32Array;
+  /** By record number. */
+  keys: Float64Array;
+}
+
+export function rankScratch(live: Uint32Array): RankScratch {
+  let top = 0;
+  for (let j = 0; j < live.length; j++) if (live[j] > top) top = live[j];
+  return { a: new Uint32Array(live.length), b: new Uint32Array(live.length), keys: new Float64Array(top + 1) };
+}
+
 /** An index entry read from a column index: the key is read from the columns when asked for. */
 class ColumnEntry implements IndexEntry {
   private key?: unknown[];
@@ -427,15 +441,15 @@ export class Index {
    * value ranks (see `rankColumn`), ties by record number: one stable counting sort per field, from
    * the last field to the first, so a million entries are ordered in a few passes without comparing.
    */
-  loadRanked(live: Uint32Array, ranks: Ranks[]): void {
+  loadRanked(live: Uint32Array, ranks: Ranks[], scratch?: RankScratch): void {
     if (!this.cols) throw new Error('loadRanked on an index with key entries');
-    let cur = live.slice();
-    let out = new Uint32Array(live.length);
+    const s = scratch ?? rankScratch(live);
+    let cur = s.a;
+    let out = s.b;
+    cur.set(live);
+    const keys = s.keys;
     // Neighbouring fields with few values are sorted in one pass on their combined rank.
     const limit = Math.max(1 << 16, live.length);
-    let top = 0;
-    for (let j = 0; j < live.length; j++) if (live[j] > top) top = live[j];
-    const keys = new Float64Array(top + 1);
     let i = ranks.length - 1;
     while (i >= 0) {
       const group: Array<{ rk: Uint32Array; max: number; desc: boolean; scale: number }> = [];
@@ -466,9 +480,7 @@ export class Index {
       cur = out;
       out = t;
     }
-    const sorted = new Array<number>(cur.length);
-    for (let j = 0; j < cur.length; j++) sorted[j] = cur[j];
-    (this.list as SortedList<number>).load(sorted);
+    (this.list as SortedList<number>).load(cur);
   }
 
   /**
