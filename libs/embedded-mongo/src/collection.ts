@@ -111,8 +111,8 @@ const RECORD_LOCATION_BYTES = 12;
 /** An index entry with its own key (dotted, sparse, partial or multikey indexes): object, key array, slot. */
 const ENTRY_OVERHEAD_BYTES = 72;
 const KEY_VALUE_BYTES = 16;
-/** An entry of a column index: one record number in a sorted list. */
-const COLUMN_ENTRY_BYTES = 8;
+/** An entry of a column index: one 32-bit record number in a sorted list. */
+const COLUMN_ENTRY_BYTES = 4;
 
 const ID_TABLE = new NameTable(['_id']);
 

@@ -1,6 +1,7 @@
 import { Query } from 'mingo';
 import { CommandError } from './errors';
 import type { Column, ColumnSet, Ranks } from './key-columns';
+import { RecordList } from './record-list';
 import { type Cursor, SortedList } from './sorted-list';
 import { compareValues, type Doc, ENGINE_OPTIONS, indexValuesAt, isPlainObject, toNumber, typeRank } from './values';
 
@@ -138,7 +139,7 @@ class ColumnEntry implements IndexEntry {
 /** A column index's sorted record numbers, seen as entries. */
 class ColumnEntries implements Entries {
   constructor(
-    readonly list: SortedList<number>,
+    readonly list: RecordList,
     private readonly cols: Column[],
   ) {}
 
@@ -197,7 +198,7 @@ export class Index {
   readonly fields: string[];
   /** Per field: 1 ascending, -1 descending (entries are kept in that order, like mongod's). */
   readonly dirs: number[];
-  private list: SortedList<number> | SortedList<IndexEntry>;
+  private list: RecordList | SortedList<IndexEntry>;
   private view: Entries;
   private cols?: Column[];
   private readonly compareEntries: (a: IndexEntry, b: IndexEntry) => number;
@@ -224,7 +225,7 @@ export class Index {
     if (columns && !this.partial && !spec.sparse && this.paths.every((p) => p.length === 1)) {
       const cols = this.fields.map((f) => columns.column(f));
       this.cols = cols;
-      const list = new SortedList<number>(this.compareRecords);
+      const list = new RecordList(this.compareRecords);
       this.list = list;
       this.view = new ColumnEntries(list, cols);
     } else {
@@ -310,7 +311,7 @@ export class Index {
   toEntries(extra?: number, all?: number[]): void {
     const cols = this.cols;
     if (!cols) return;
-    const records = all ?? [...(this.list as SortedList<number>)];
+    const records = all ?? [...(this.list as RecordList)];
     if (extra !== undefined) records.push(extra);
     this.cols = undefined;
     const list = new SortedList<IndexEntry>(this.compareEntries);
@@ -334,7 +335,7 @@ export class Index {
     const cols = this.cols;
     if (cols && cols.length === 1) {
       const col = cols[0];
-      const list = this.list as SortedList<number>;
+      const list = this.list as RecordList;
       const r = list.at(list.search((x) => col.compareTo(x, value) < 0));
       return r !== undefined && col.compareTo(r, value) === 0 ? r : undefined;
     }
@@ -348,7 +349,7 @@ export class Index {
   }
 
   private search(before: (k: unknown[]) => boolean): Cursor {
-    if (this.cols) return (this.list as SortedList<number>).search((r) => before(this.searchKey(r)));
+    if (this.cols) return (this.list as RecordList).search((r) => before(this.searchKey(r)));
     return (this.list as SortedList<IndexEntry>).search((e) => before(e.k));
   }
 
@@ -433,7 +434,7 @@ export class Index {
   loadRecords(records: number[]): void {
     if (!this.cols) throw new Error('loadRecords on an index with key entries');
     records.sort(this.compareRecords);
-    (this.list as SortedList<number>).load(records);
+    (this.list as RecordList).load(records);
   }
 
   /**
@@ -480,7 +481,7 @@ export class Index {
       cur = out;
       out = t;
     }
-    (this.list as SortedList<number>).load(cur);
+    (this.list as RecordList).load(cur);
   }
 
   /**
@@ -490,7 +491,7 @@ export class Index {
   add(id: number, keys: unknown[][]): void {
     if (this.cols) {
       this.writes++;
-      (this.list as SortedList<number>).insert(id);
+      (this.list as RecordList).insert(id);
       return;
     }
     const list = this.list as SortedList<IndexEntry>;
@@ -504,7 +505,7 @@ export class Index {
   remove(id: number, keys: unknown[][]): void {
     if (this.cols) {
       this.writes++;
-      (this.list as SortedList<number>).delete(id);
+      (this.list as RecordList).delete(id);
       return;
     }
     const list = this.list as SortedList<IndexEntry>;
@@ -520,7 +521,7 @@ export class Index {
     if (this.cols) {
       const cols = this.cols;
       let prev = -1;
-      for (const r of this.list as SortedList<number>) {
+      for (const r of this.list as RecordList) {
         if (prev >= 0 && cols.every((c) => c.compare(prev, r) === 0)) return this.searchKey(r);
         prev = r;
       }
