@@ -14,13 +14,17 @@ const T_MISSING = 0;
 const T_NULL = 1;
 const T_NUM = 2;
 const T_STR = 3;
+/** `false`; `true` is T_TRUE (booleans are held in the tag alone). */
 const T_BOOL = 4;
 const T_DATE = 5;
 const T_OID = 6;
 const T_OTHER = 7;
 
-/** MongoDB comparison rank of each unboxed tag (T_OTHER asks the value). */
-const RANK = [1, 1, 2, 3, 8, 9, 7, -1];
+const T_TRUE = 8;
+const TAGS = 9;
+
+/** MongoDB comparison rank of each unboxed tag (T_OTHER asks the value; true sorts after false). */
+const RANK = [1, 1, 2, 3, 8, 9, 7, -1, 8.5];
 
 function cmpNum(a: number, b: number): number {
   if (a < b) return -1;
@@ -41,7 +45,7 @@ function tagOf(v: unknown): number {
     case 'string':
       return T_STR;
     case 'boolean':
-      return T_BOOL;
+      return v ? T_TRUE : T_BOOL;
     case 'object':
       if (v instanceof Date) return T_DATE;
       if ((v as { _bsontype?: string })._bsontype === 'ObjectId') return T_OID;
@@ -55,11 +59,38 @@ function tagOf(v: unknown): number {
   return T_OTHER;
 }
 
+const REF_CHUNK_BITS = 16;
+const REF_CHUNK = 1 << REF_CHUNK_BITS;
+
+/**
+ * References by record number in arrays of 65,536 slots: growing adds arrays instead of copying
+ * one large array (copying a million slots holds the event loop for tens of milliseconds).
+ */
+class RefChunks {
+  private readonly chunks: unknown[][] = [];
+
+  constructor(capacity: number) {
+    this.grow(capacity);
+  }
+
+  grow(cap: number): void {
+    while (this.chunks.length * REF_CHUNK < cap) this.chunks.push(new Array<unknown>(REF_CHUNK).fill(undefined));
+  }
+
+  get(r: number): unknown {
+    return this.chunks[r >>> REF_CHUNK_BITS][r & (REF_CHUNK - 1)];
+  }
+
+  set(r: number, v: unknown): void {
+    this.chunks[r >>> REF_CHUNK_BITS][r & (REF_CHUNK - 1)] = v;
+  }
+}
+
 export class Column {
   private tags: Uint8Array;
   private nums?: Float64Array;
   private oids?: Buffer;
-  private refs?: unknown[];
+  private refs?: RefChunks;
 
   constructor(capacity: number) {
     this.tags = new Uint8Array(capacity);
@@ -93,21 +124,18 @@ export class Column {
       this.oids.copy(oids);
       this.oids = oids;
     }
-    if (this.refs) for (let i = this.refs.length; i < cap; i++) this.refs.push(undefined);
+    this.refs?.grow(cap);
   }
 
   /** Stores a record's value (undefined: the field is missing). */
   set(r: number, v: unknown): void {
     const t = tagOf(v);
     const prev = this.tags[r];
-    if ((prev === T_STR || prev === T_OTHER) && this.refs) this.refs[r] = undefined;
+    if ((prev === T_STR || prev === T_OTHER) && this.refs) this.refs.set(r, undefined);
     this.tags[r] = t;
     switch (t) {
       case T_NUM:
         this.numbers()[r] = v as number;
-        break;
-      case T_BOOL:
-        this.numbers()[r] = v ? 1 : 0;
         break;
       case T_DATE:
         this.numbers()[r] = (v as Date).getTime();
@@ -119,7 +147,7 @@ export class Column {
       }
       case T_STR:
       case T_OTHER:
-        this.references()[r] = v;
+        this.references().set(r, v);
         break;
       default:
         break;
@@ -132,7 +160,7 @@ export class Column {
    */
   setBson(r: number, buf: Buffer, t: number, off: number): void {
     const prev = this.tags[r];
-    if ((prev === T_STR || prev === T_OTHER) && this.refs) this.refs[r] = undefined;
+    if ((prev === T_STR || prev === T_OTHER) && this.refs) this.refs.set(r, undefined);
     switch (t) {
       case 0x01:
         this.tags[r] = T_NUM;
@@ -144,15 +172,14 @@ export class Column {
         return;
       case 0x02:
         this.tags[r] = T_STR;
-        this.references()[r] = intern(buf.toString('utf8', off + 4, off + 4 + buf.readInt32LE(off) - 1));
+        this.references().set(r, intern(buf.toString('utf8', off + 4, off + 4 + buf.readInt32LE(off) - 1)));
         return;
       case 0x07:
         this.tags[r] = T_OID;
         buf.copy(this.objectIds(), r * 12, off, off + 12);
         return;
       case 0x08:
-        this.tags[r] = T_BOOL;
-        this.numbers()[r] = buf[off] === 1 ? 1 : 0;
+        this.tags[r] = buf[off] === 1 ? T_TRUE : T_BOOL;
         return;
       case 0x09:
         this.tags[r] = T_DATE;
@@ -181,13 +208,15 @@ export class Column {
       case T_NUM:
         return this.nums![r];
       case T_BOOL:
-        return this.nums![r] === 1;
+        return false;
+      case T_TRUE:
+        return true;
       case T_DATE:
         return new Date(this.nums![r]);
       case T_OID:
         return new ObjectId(Buffer.from(this.oids!.subarray(r * 12, r * 12 + 12)));
       default:
-        return this.refs![r];
+        return this.refs!.get(r);
     }
   }
 
@@ -199,7 +228,7 @@ export class Column {
 
   /** Whether the record holds an array (an index over it becomes multikey). */
   holdsArray(r: number): boolean {
-    return this.tags[r] === T_OTHER && Array.isArray(this.refs![r]);
+    return this.tags[r] === T_OTHER && Array.isArray(this.refs!.get(r));
   }
 
   /** Whether the record holds a value of a type kept as is (compared the slow way). */
@@ -215,14 +244,15 @@ export class Column {
       switch (ta) {
         case T_MISSING:
         case T_NULL:
+        case T_BOOL:
+        case T_TRUE:
           return 0;
         case T_NUM:
         case T_DATE:
-        case T_BOOL:
           return cmpNum(this.nums![a], this.nums![b]);
         case T_STR: {
-          const x = this.refs![a] as string;
-          const y = this.refs![b] as string;
+          const x = this.refs!.get(a) as string;
+          const y = this.refs!.get(b) as string;
           return x < y ? -1 : x > y ? 1 : 0;
         }
         case T_OID: {
@@ -237,7 +267,7 @@ export class Column {
           return 0;
         }
         default:
-          return compareValues(this.refs![a], this.refs![b]);
+          return compareValues(this.refs!.get(a), this.refs!.get(b));
       }
     }
     const ra = RANK[ta];
@@ -251,7 +281,7 @@ export class Column {
     const t = this.tags[r];
     if (t === T_NUM && typeof v === 'number') return cmpNum(this.nums![r], v);
     if (t === T_STR && typeof v === 'string') {
-      const x = this.refs![r] as string;
+      const x = this.refs!.get(r) as string;
       return x < v ? -1 : x > v ? 1 : 0;
     }
     if (t === T_DATE && v instanceof Date) return cmpNum(this.nums![r], v.getTime());
@@ -265,9 +295,11 @@ export class Column {
       }
       return 0;
     }
+    if ((t === T_BOOL || t === T_TRUE) && typeof v === 'boolean') return (t === T_TRUE ? 1 : 0) - (v ? 1 : 0);
     if (t !== T_OTHER && t !== T_OID) {
+      const rt = Math.floor(RANK[t]);
       const rv = typeRank(v);
-      if (RANK[t] !== rv) return RANK[t] < rv ? -1 : 1;
+      if (rt !== rv) return rt < rv ? -1 : 1;
     }
     return compareValues(this.key(r), v);
   }
@@ -286,11 +318,12 @@ export class Column {
       case T_NUM:
         return this.nums![r] === v;
       case T_BOOL:
-        return this.nums![r] === (v ? 1 : 0);
+      case T_TRUE:
+        return true;
       case T_DATE:
         return this.nums![r] === (v as Date).getTime();
       case T_STR:
-        return this.refs![r] === v;
+        return this.refs!.get(r) === v;
       case T_OID: {
         const id = (v as ObjectId).id;
         const o = this.oids!;
@@ -306,11 +339,11 @@ export class Column {
   rank(live: Uint32Array, limit: number): Ranks {
     const ranks = new Uint32Array(limit);
     const tags = this.tags;
-    const sizes = new Uint32Array(8);
+    const sizes = new Uint32Array(TAGS);
     for (let i = 0; i < live.length; i++) sizes[tags[live[i]]]++;
     if (sizes[T_OTHER] > 0) return this.rankByComparing(live, ranks);
     const byTag = Array.from(sizes, (n) => new Uint32Array(n));
-    const fill = new Uint32Array(8);
+    const fill = new Uint32Array(TAGS);
     for (let i = 0; i < live.length; i++) {
       const r = live[i];
       const t = tags[r];
@@ -328,10 +361,10 @@ export class Column {
     if (strs.length > 0) {
       const refs = this.refs!;
       const distinct = new Map<string, number>();
-      for (const r of strs) distinct.set(refs[r] as string, 0);
+      for (const r of strs) distinct.set(refs.get(r) as string, 0);
       const sorted = [...distinct.keys()].sort();
       for (let i = 0; i < sorted.length; i++) distinct.set(sorted[i], next + i);
-      for (const r of strs) ranks[r] = distinct.get(refs[r] as string)!;
+      for (const r of strs) ranks[r] = distinct.get(refs.get(r) as string)!;
       next += sorted.length;
     }
     if (sizes[T_OID] > 0) {
@@ -347,7 +380,11 @@ export class Column {
       }
       next++;
     }
-    next = this.rankNumbers(byTag[T_BOOL], ranks, next);
+    for (const t of [T_BOOL, T_TRUE]) {
+      if (sizes[t] === 0) continue;
+      for (const r of byTag[t]) ranks[r] = next;
+      next++;
+    }
     next = this.rankNumbers(byTag[T_DATE], ranks, next);
     return { ranks, max: Math.max(0, next - 1) };
   }
@@ -413,8 +450,8 @@ export class Column {
     return this.oids;
   }
 
-  private references(): unknown[] {
-    if (!this.refs) this.refs = new Array<unknown>(this.tags.length).fill(undefined);
+  private references(): RefChunks {
+    if (!this.refs) this.refs = new RefChunks(this.tags.length);
     return this.refs;
   }
 }
