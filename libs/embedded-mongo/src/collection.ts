@@ -375,7 +375,8 @@ export class Collection {
    */
   rebuildIndexes(): void {
     this.endBulk();
-    const fields = this.columnFields();
+    // The `_id` column and index are already complete (ordered by endBulk, kept by the journal's records).
+    const fields = this.columnFields().filter((f) => f !== '_id');
     this.columns.reserve(this.records.limit);
     const cols = fields.map((f) => this.columns.column(f));
     for (const c of cols) c.reset();
@@ -404,7 +405,7 @@ export class Collection {
     keyed.forEach((idx, i) => idx.load(all[i]));
     const multikey = this.indexes.filter((idx) => idx.columnar && idx.fields.some((f) => arrays.has(f)));
     this.loadColumnIndexes(
-      this.indexes.filter((idx) => idx.columnar && !multikey.includes(idx)),
+      this.indexes.filter((idx) => idx.columnar && idx !== this.idIndex && !multikey.includes(idx)),
       Uint32Array.from(live),
     );
     for (const idx of multikey) idx.toEntries(undefined, live.slice());

@@ -131,6 +131,21 @@ describe('key columns', () => {
     }
   });
 
+  it('ranks a column of many distinct strings (sorted records, no map) in string order', () => {
+    const n = 70_000;
+    const values = Array.from({ length: n + 10 }, (_, i) => (i < n ? `k${(i * 7919) % n}` : `k${i % 5}`));
+    const col = fillColumn(values);
+    const { ranks, max } = rankColumn(col, Uint32Array.from(values.keys()), values.length);
+    const order = [...values.keys()].sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
+    let wrong = 0;
+    for (let i = 1; i < order.length; i++) {
+      const [a, b] = [order[i - 1], order[i]];
+      if (sign(ranks[b] - ranks[a]) !== (values[a] === values[b] ? 0 : 1)) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(max).toBe(n - 1);
+  });
+
   it('reads values straight from BSON bytes the same as from decoded documents', () => {
     const doc = {
       _id: new ObjectId(),

@@ -60,6 +60,8 @@ function tagOf(v: unknown): number {
 }
 
 const REF_CHUNK_BITS = 16;
+/** Beyond this many distinct strings a column is ranked by sorting its records instead of a map. */
+const MAX_MAPPED_STRINGS = 1 << 16;
 const REF_CHUNK = 1 << REF_CHUNK_BITS;
 
 /**
@@ -358,15 +360,7 @@ export class Column {
     }
     next = this.rankNumbers(byTag[T_NUM], ranks, next);
     const strs = byTag[T_STR];
-    if (strs.length > 0) {
-      const refs = this.refs!;
-      const distinct = new Map<string, number>();
-      for (const r of strs) distinct.set(refs.get(r) as string, 0);
-      const sorted = [...distinct.keys()].sort();
-      for (let i = 0; i < sorted.length; i++) distinct.set(sorted[i], next + i);
-      for (const r of strs) ranks[r] = distinct.get(refs.get(r) as string)!;
-      next += sorted.length;
-    }
+    if (strs.length > 0) next = this.rankStrings(strs, ranks, next);
     if (sizes[T_OID] > 0) {
       // Usually already in order (ObjectIds grow with time): the (merge) sort of an array then
       // finds one run and stops.
@@ -387,6 +381,40 @@ export class Column {
     }
     next = this.rankNumbers(byTag[T_DATE], ranks, next);
     return { ranks, max: Math.max(0, next - 1) };
+  }
+
+  /**
+   * Ranks records holding strings from `next` on; returns the next free rank. Few distinct values
+   * (serials, statuses, types) are ranked through a map of them; many (unique keys) by sorting the
+   * records once, which is several times cheaper than a map of a million strings.
+   */
+  private rankStrings(strs: Uint32Array, ranks: Uint32Array, next: number): number {
+    const refs = this.refs!;
+    const distinct = new Map<string, number>();
+    for (const r of strs) {
+      distinct.set(refs.get(r) as string, 0);
+      if (distinct.size > MAX_MAPPED_STRINGS) break;
+    }
+    if (distinct.size <= MAX_MAPPED_STRINGS) {
+      const sorted = [...distinct.keys()].sort();
+      for (let i = 0; i < sorted.length; i++) distinct.set(sorted[i], next + i);
+      for (const r of strs) ranks[r] = distinct.get(refs.get(r) as string)!;
+      return next + sorted.length;
+    }
+    const order = Array.from(strs);
+    order.sort((a, b) => {
+      const x = refs.get(a) as string;
+      const y = refs.get(b) as string;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    let prev: string | undefined;
+    for (let i = 0; i < order.length; i++) {
+      const v = refs.get(order[i]) as string;
+      if (i > 0 && v !== prev) next++;
+      ranks[order[i]] = next;
+      prev = v;
+    }
+    return next + 1;
   }
 
   /** Ranks records holding doubles (numbers, booleans or dates) from `next` on; returns the next free rank. */
