@@ -496,6 +496,33 @@ describe('Collection storage: record numbers, key columns and recovery', () => {
     expect(idx.entries.size).toBe(coll.size);
   });
 
+  it('keeps an index over empty arrays in its columns (one null key each), multikey, at insert and at load', () => {
+    const docs = [{ _id: 1, deps: [] }, { _id: 2, deps: null }, { _id: 3 }, { _id: 4, deps: [] }, { _id: 5, deps: 7 }];
+    const { coll } = newCollection();
+    coll.createIndex(normaliseIndexSpec({ key: { deps: 1 }, name: 'deps_1' }));
+    for (const d of docs) coll.insert(d);
+    const store = new Store();
+    store.beginBulk();
+    for (const d of docs) store.applyPut('db', 'c', encodeDoc(d));
+    store.endBulk();
+    const loaded = store.getCollection('db', 'c')!;
+    loaded.declareIndex(normaliseIndexSpec({ key: { deps: 1 }, name: 'deps_1' }));
+    store.rebuildIndexes();
+    for (const c of [coll, loaded]) {
+      const idx = c.findIndex('deps_1')!;
+      expect(idx.columnar).toBe(true);
+      expect(idx.multikey).toBe(true);
+      expect([...idx.entries].map((e) => e.k)).toEqual([[null], [null], [null], [null], [7]]);
+      expect(c.find({ deps: null }).map((d) => d._id)).toEqual([2, 3]);
+      expect(c.find({ deps: { $size: 0 } }).map((d) => d._id)).toEqual([1, 4]);
+      expect(c.count({ deps: 7 })).toBe(1);
+    }
+    coll.insert({ _id: 6, deps: ['x', 'y'] });
+    expect(coll.findIndex('deps_1')!.columnar).toBe(false);
+    expect(coll.find({ deps: 'y' }).map((d) => d._id)).toEqual([6]);
+    expect(coll.find({ deps: null }).map((d) => d._id)).toEqual([2, 3]);
+  });
+
   it('recovers a snapshot and the journal after it: replaced, removed and repeated documents', () => {
     const store = new Store();
     store.beginBulk();

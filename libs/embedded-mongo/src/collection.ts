@@ -386,11 +386,13 @@ export class Collection {
     const all: IndexEntry[][] = keyed.map(() => []);
     const live: number[] = [];
     const arrays = new Set<string>();
+    const emptyArrays = new Set<string>();
     let r = 0;
     let buf: Buffer = Buffer.alloc(0);
     const fill = (i: number, t: number, off: number): void => {
       cols[i].setBson(r, buf, t, off);
-      if (t === 0x04) arrays.add(fields[i]);
+      // Empty arrays index as null in a column; any other array needs an index with its own keys.
+      if (t === 0x04) (cols[i].holdsEmptyArray(r) ? emptyArrays : arrays).add(fields[i]);
     };
     for (r of this.records.records()) {
       live.push(r);
@@ -409,6 +411,7 @@ export class Collection {
       Uint32Array.from(live),
     );
     for (const idx of multikey) idx.toEntries(undefined, live.slice());
+    for (const idx of this.indexes) if (idx.fields.some((f) => emptyArrays.has(f))) idx.multikey = true;
     this.columnFieldsCache = undefined;
   }
 
@@ -521,7 +524,10 @@ export class Collection {
           if (cols[i].holdsArray(r)) arrays = true;
         }
       }
-      if (!arrays) for (const r of live) if (index.needsEntries(r)) arrays = true;
+      for (const r of live) {
+        if (index.needsEntries(r)) arrays = true;
+        if (index.holdsEmptyArray(r)) index.multikey = true;
+      }
       this.loadColumnIndexes([index], Uint32Array.from(live));
       if (arrays) index.toEntries();
     } else {

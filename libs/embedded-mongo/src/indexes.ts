@@ -303,6 +303,11 @@ export class Index {
     return this.cols !== undefined && this.cols.some((c) => c.holdsArray(r));
   }
 
+  /** Whether record `r` holds an empty array on an indexed field (kept in the columns as null). */
+  holdsEmptyArray(r: number): boolean {
+    return this.cols !== undefined && this.cols.some((c) => c.holdsEmptyArray(r));
+  }
+
   /**
    * Turns a column index into one with `{ k, id }` entries (a document brought an array: the index
    * becomes multikey). Keys come from the columns for the records in the index plus `extra` (one
@@ -492,6 +497,7 @@ export class Index {
     if (this.cols) {
       this.writes++;
       (this.list as RecordList).insert(id);
+      if (!this.multikey && this.holdsEmptyArray(id)) this.multikey = true;
       return;
     }
     const list = this.list as SortedList<IndexEntry>;

@@ -43,8 +43,8 @@ function mixedValues(): unknown[] {
   ];
 }
 
-/** The key a column should answer for a value (a missing field indexes as null). */
-const keyOf = (v: unknown): unknown => (v === undefined ? null : v);
+/** The key a column should answer for a value (a missing field and an empty array index as null). */
+const keyOf = (v: unknown): unknown => (v === undefined || (Array.isArray(v) && v.length === 0) ? null : v);
 
 function sign(n: number): number {
   return n < 0 ? -1 : n > 0 ? 1 : 0;

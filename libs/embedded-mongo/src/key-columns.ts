@@ -21,10 +21,12 @@ const T_OID = 6;
 const T_OTHER = 7;
 
 const T_TRUE = 8;
-const TAGS = 9;
+/** An empty array: indexed as null (the index is multikey, yet one key per document). */
+const T_EMPTY = 9;
+const TAGS = 10;
 
 /** MongoDB comparison rank of each unboxed tag (T_OTHER asks the value; true sorts after false). */
-const RANK = [1, 1, 2, 3, 8, 9, 7, -1, 8.5];
+const RANK = [1, 1, 2, 3, 8, 9, 7, -1, 8.5, 1];
 
 function cmpNum(a: number, b: number): number {
   if (a < b) return -1;
@@ -49,6 +51,7 @@ function tagOf(v: unknown): number {
     case 'object':
       if (v instanceof Date) return T_DATE;
       if ((v as { _bsontype?: string })._bsontype === 'ObjectId') return T_OID;
+      if (Array.isArray(v) && v.length === 0) return T_EMPTY;
       return T_OTHER;
     case 'bigint':
     case 'function':
@@ -190,6 +193,14 @@ export class Column {
       case 0x0a:
         this.tags[r] = T_NULL;
         return;
+      case 0x04:
+        // An empty array is five bytes (its length and the terminator).
+        if (buf.readInt32LE(off) === 5) {
+          this.tags[r] = T_EMPTY;
+          return;
+        }
+        this.set(r, decodeElement(buf, t, off));
+        return;
       default:
         this.set(r, decodeElement(buf, t, off));
     }
@@ -217,15 +228,23 @@ export class Column {
         return new Date(this.nums![r]);
       case T_OID:
         return new ObjectId(Buffer.from(this.oids!.subarray(r * 12, r * 12 + 12)));
+      case T_EMPTY:
+        return [];
       default:
         return this.refs!.get(r);
     }
   }
 
-  /** The value as an index key holds it (a missing field indexes as null). */
+  /** The value as an index key holds it (a missing field and an empty array index as null). */
   key(r: number): unknown {
+    if (this.tags[r] === T_EMPTY) return null;
     const v = this.get(r);
     return v === undefined ? null : v;
+  }
+
+  /** Whether the record holds an empty array (an index over it is multikey). */
+  holdsEmptyArray(r: number): boolean {
+    return this.tags[r] === T_EMPTY;
   }
 
   /** Whether the record holds an array (an index over it becomes multikey). */
@@ -248,6 +267,7 @@ export class Column {
         case T_NULL:
         case T_BOOL:
         case T_TRUE:
+        case T_EMPTY:
           return 0;
         case T_NUM:
         case T_DATE:
@@ -321,6 +341,7 @@ export class Column {
         return this.nums![r] === v;
       case T_BOOL:
       case T_TRUE:
+      case T_EMPTY:
         return true;
       case T_DATE:
         return this.nums![r] === (v as Date).getTime();
@@ -352,10 +373,9 @@ export class Column {
       byTag[t][fill[t]++] = r;
     }
     let next = 0;
-    // Null and missing (rank 1), numbers (2), strings (3), ObjectIds (7), booleans (8), dates (9).
-    if (sizes[T_MISSING] + sizes[T_NULL] > 0) {
-      for (const r of byTag[T_MISSING]) ranks[r] = next;
-      for (const r of byTag[T_NULL]) ranks[r] = next;
+    // Null, missing and empty arrays (rank 1), numbers (2), strings (3), ObjectIds (7), booleans (8), dates (9).
+    if (sizes[T_MISSING] + sizes[T_NULL] + sizes[T_EMPTY] > 0) {
+      for (const t of [T_MISSING, T_NULL, T_EMPTY]) for (const r of byTag[t]) ranks[r] = next;
       next++;
     }
     next = this.rankNumbers(byTag[T_NUM], ranks, next);
