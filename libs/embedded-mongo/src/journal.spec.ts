@@ -3,7 +3,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { start } from './index';
-import { encodeRecord, openJournal } from './journal';
+import { decodeRecords, encodeRecord, openJournal } from './journal';
+import { decodeDoc, encodeDoc } from './raw-doc';
 import { launch } from './launcher';
 import { Store } from './store';
 
@@ -154,6 +155,29 @@ describe('journal and snapshot', () => {
     const reopened = await openJournal(dir, again, () => undefined);
     expect(again.getCollection('app', 'c')!.size).toBe(201);
     await reopened.close();
+  });
+
+  it('frames stored bytes as put records and reads them back as bytes, whatever the names', () => {
+    const names: Array<[string, string]> = [
+      ['app', 'c'],
+      ['app', 'c'],
+      ['app', 'other'],
+      ['bäse', 'c'],
+      ['app', 'c'],
+    ];
+    const recs = names.map(([db, c], i) => encodeRecord({ op: 'put', db, c, raw: encodeDoc({ _id: i, db, c }) }));
+    recs.push(encodeRecord({ op: 'del', db: 'app', c: 'c', id: 1 }));
+    const puts: unknown[] = [];
+    const others: unknown[] = [];
+    const all = Buffer.concat(recs);
+    const end = decodeRecords(
+      all,
+      (e) => others.push(e),
+      (db, c, d) => puts.push([db, c, decodeDoc(d)]),
+    );
+    expect(end).toBe(all.length);
+    expect(puts).toEqual(names.map(([db, c], i) => [db, c, { _id: i, db, c }]));
+    expect(others).toEqual([{ op: 'del', db: 'app', c: 'c', id: 1 }]);
   });
 
   it('writes a snapshot in pieces, letting timers and writes run while it compacts', async () => {

@@ -233,37 +233,48 @@ export function readId(buf: Buffer): unknown {
   return top ? top._id : decodeDoc(buf)._id;
 }
 
-function cstring(s: string): Buffer {
-  return Buffer.from(s + '\0', 'utf8');
+/** Bytes of a BSON string element `name: value` (type, name, length, value, terminator). */
+function stringElementLength(name: string, value: string): number {
+  return 1 + Buffer.byteLength(name) + 1 + 4 + Buffer.byteLength(value) + 1;
 }
 
-function stringElement(name: string, value: string): Buffer {
-  const v = Buffer.from(value, 'utf8');
-  const head = Buffer.allocUnsafe(1);
-  head[0] = 0x02;
-  const len = Buffer.allocUnsafe(4);
-  len.writeInt32LE(v.length + 1, 0);
-  return Buffer.concat([head, cstring(name), len, v, Buffer.from([0])]);
+function writeStringElement(out: Buffer, off: number, name: string, value: string): number {
+  out[off++] = 0x02;
+  off += out.write(name, off, 'utf8');
+  out[off++] = 0;
+  const len = out.write(value, off + 4, 'utf8');
+  out.writeInt32LE(len + 1, off);
+  off += 4 + len;
+  out[off++] = 0;
+  return off;
 }
 
-/** The BSON of `{ op: 'put', db, c, d }` with `d` copied from stored bytes (no re-encoding). */
-export function encodePutEntry(db: string, c: string, doc: Buffer): Buffer {
-  const parts = [
-    stringElement('op', 'put'),
-    stringElement('db', db),
-    stringElement('c', c),
-    Buffer.from([0x03]),
-    cstring('d'),
-    doc,
-  ];
-  const bodyLen = parts.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafe(4 + bodyLen + 1);
-  out.writeInt32LE(out.length, 0);
-  let off = 4;
-  for (const p of parts) {
-    p.copy(out, off);
-    off += p.length;
-  }
+/**
+ * The BSON of `{ op: 'put', db, c, d }` with `d` copied from stored bytes (no re-encoding), written
+ * into one buffer at `headroom` bytes from its start (room for a record header).
+ */
+export function encodePutEntry(db: string, c: string, doc: Uint8Array, headroom = 0): Buffer {
+  const bodyLen =
+    4 +
+    stringElementLength('op', 'put') +
+    stringElementLength('db', db) +
+    stringElementLength('c', c) +
+    1 +
+    2 +
+    doc.length +
+    1;
+  const out = Buffer.allocUnsafe(headroom + bodyLen);
+  let off = headroom;
+  out.writeInt32LE(bodyLen, off);
+  off += 4;
+  off = writeStringElement(out, off, 'op', 'put');
+  off = writeStringElement(out, off, 'db', db);
+  off = writeStringElement(out, off, 'c', c);
+  out[off++] = 0x03;
+  out[off++] = 0x64; // 'd'
+  out[off++] = 0;
+  out.set(doc, off);
+  off += doc.length;
   out[off] = 0;
   return out;
 }
@@ -276,27 +287,43 @@ export function encodePutEntry(db: string, c: string, doc: Buffer): Buffer {
 export function parsePutEntry(body: Buffer): { db: string; c: string; d: Buffer } | undefined {
   let off = 4;
   const end = body.length - 1;
-  let op: string | undefined;
+  let op = false;
   let db: string | undefined;
   let c: string | undefined;
   let d: Buffer | undefined;
   while (off < end) {
     const t = body[off];
     const nameEnd = cstringEnd(body, off + 1);
-    const name = body.toString('utf8', off + 1, nameEnd);
+    const nameLen = nameEnd - off - 1;
+    const n0 = body[off + 1];
+    const n1 = nameLen === 2 ? body[off + 2] : 0;
     const vOff = nameEnd + 1;
     const len = valueLength(body, t, vOff);
-    if (t === 0x02 && (name === 'op' || name === 'db' || name === 'c')) {
-      const s = body.toString('utf8', vOff + 4, vOff + len - 1);
-      if (name === 'op') {
-        if (s !== 'put') return undefined;
-        op = s;
-      } else if (name === 'db') db = s;
-      else c = s;
-    } else if (t === 0x03 && name === 'd') {
+    if (t === 0x02 && nameLen === 2 && n0 === 0x6f && n1 === 0x70) {
+      // op: only 'put' is read here.
+      if (len !== 8 || body[vOff + 4] !== 0x70 || body[vOff + 5] !== 0x75 || body[vOff + 6] !== 0x74) return undefined;
+      op = true;
+    } else if (t === 0x02 && nameLen === 2 && n0 === 0x64 && n1 === 0x62) {
+      db = cachedString(body, vOff + 4, vOff + len - 1, 0);
+    } else if (t === 0x02 && nameLen === 1 && n0 === 0x63) {
+      c = cachedString(body, vOff + 4, vOff + len - 1, 1);
+    } else if (t === 0x03 && nameLen === 1 && n0 === 0x64) {
       d = body.subarray(vOff, vOff + len);
     } else return undefined;
     off = vOff + len;
   }
   return op && db !== undefined && c !== undefined && d ? { db, c, d } : undefined;
+}
+
+/** The last database and collection names read (a snapshot repeats them a million times). */
+const lastNames: Array<{ bytes: Buffer; value: string } | undefined> = [undefined, undefined];
+
+function cachedString(buf: Buffer, from: number, to: number, slot: number): string {
+  const last = lastNames[slot];
+  if (last && last.bytes.length === to - from && buf.compare(last.bytes, 0, last.bytes.length, from, to) === 0) {
+    return last.value;
+  }
+  const value = buf.toString('utf8', from, to);
+  lastNames[slot] = { bytes: Buffer.from(buf.subarray(from, to)), value };
+  return value;
 }
