@@ -79,6 +79,16 @@ class RefChunks {
   }
 
   grow(cap: number): void {
+    // Below one chunk, the first array grows to the capacity (small collections stay small).
+    const first = this.chunks[0];
+    if (cap <= REF_CHUNK) {
+      if (first && first.length >= cap) return;
+      const next = new Array<unknown>(cap).fill(undefined);
+      if (first) for (let i = 0; i < first.length; i++) next[i] = first[i];
+      this.chunks[0] = next;
+      return;
+    }
+    if (first && first.length < REF_CHUNK) this.grow(REF_CHUNK);
     while (this.chunks.length * REF_CHUNK < cap) this.chunks.push(new Array<unknown>(REF_CHUNK).fill(undefined));
   }
 

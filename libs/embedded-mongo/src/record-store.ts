@@ -15,6 +15,8 @@
 
 /** Slab size: documents are appended into slabs of this many bytes (larger documents get their own). */
 export const SLAB_BYTES = 1 << 20;
+/** A collection's first slab; each next one doubles up to SLAB_BYTES (small collections stay small). */
+const FIRST_SLAB_BYTES = 16 << 10;
 const RECLAIM_RATIO = 0.25;
 const NONE = 0xffffffff;
 
@@ -24,6 +26,7 @@ export class RecordStore {
   private live: number[] = [];
   private current = -1;
   private used = 0;
+  private nextSlabBytes = FIRST_SLAB_BYTES;
   private slabOf = new Uint32Array(1024).fill(NONE);
   private offset = new Uint32Array(1024);
   private length = new Uint32Array(1024);
@@ -133,8 +136,9 @@ export class RecordStore {
       s = this.newSlab(len);
       off = 0;
     } else {
-      if (this.current < 0 || this.used + len > SLAB_BYTES) {
-        this.current = this.newSlab(SLAB_BYTES);
+      if (this.current < 0 || this.used + len > this.slabs[this.current]!.length) {
+        this.current = this.newSlab(Math.max(this.nextSlabBytes, len));
+        this.nextSlabBytes = Math.min(SLAB_BYTES, this.nextSlabBytes * 2);
         this.used = 0;
       }
       s = this.current;
