@@ -314,7 +314,7 @@ describe('Devices API (e2e)', () => {
         admin: 1,
         record: '99887766',
       });
-      await t.app.get(StoredUsersService).setAlias('COPY-1', 7, 'HR-7');
+      await t.app.get(StoredUsersService).upsertUser('COPY-1', { enrollid: 7, aliasid: 'HR-7' });
       const res = await get('/api/devices/COPY-1/stored-users');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ success: true, total: 1, page: 1 });

@@ -102,6 +102,33 @@ describe('FingerprintsService.storeTerminalPunches (service level, real database
     expect(await logs().countDocuments({ device_sn: 'ST-4' })).toBe(0);
   });
 
+  it('with skipInvalid stores the valid records and names the others, with why', async () => {
+    const res = await service.storeTerminalPunches(
+      {
+        sn: 'ST-4B',
+        timeZone: 'UTC',
+        source: 'sendlog',
+        records: [
+          { enrollid: 5, time: '2025-11-08 11:00:00', raw: {} },
+          { enrollid: 5, time: '2025-13-40 99:00:00', raw: {} },
+          { enrollid: -2, time: '2025-11-08 11:00:01', raw: {} },
+          { enrollid: 6, time: '2025-11-08 11:00:02', imageId: 'not-an-id', raw: {} },
+          { enrollid: 6, time: '2025-11-08 11:00:03', raw: {} },
+        ],
+      },
+      { skipInvalid: true },
+    );
+    expect(res.invalid).toEqual([
+      { index: 1, reason: 'invalid time "2025-13-40 99:00:00"' },
+      { index: 2, reason: 'invalid enrollid -2' },
+      { index: 3, reason: 'invalid imageId "not-an-id"' },
+    ]);
+    expect(res).toMatchObject({ stored: 2, duplicates: 0 });
+    const stored = await logs().find({ device_sn: 'ST-4B' }).sort({ time: 1 }).toArray();
+    expect(res.ids).toEqual(stored.map((d) => String(d._id)));
+    expect(stored.map((d) => d.raw_time)).toEqual(['2025-11-08 11:00:00', '2025-11-08 11:00:03']);
+  });
+
   it('stores photos apart, once per content', async () => {
     const images = t.app.get(PunchImagesService);
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
@@ -128,16 +155,21 @@ describe('FingerprintsService.storeTerminalPunches (service level, real database
     // A's lease runs out (its instance died); B takes over and delivers.
     const later = new Date(lease.getTime() + 1);
     expect(await repo.claim(ids, 'B', later, new Date(later.getTime() + 30_000))).toHaveLength(1);
-    expect(await repo.markDelivered(ids, 'B', { success: true }, later)).toBe(1);
+    const id: [string] = [ids[0]];
+    const delivered = { kind: 'delivered' as const, ids: id, response: { success: true }, at: later };
+    expect(await repo.recordResultOf({ ...delivered, token: 'B' })).not.toBeNull();
     // A comes back with a failure: nothing changes.
-    const failed = await repo.markFailed(ids, 'A', {
+    const failed = await repo.recordResultOf({
+      kind: 'failed',
+      ids: id,
+      token: 'A',
       error: 'late failure',
       response: null,
       at: later,
       nextAttemptAt: later,
     });
-    expect(failed).toBe(0);
-    expect(await repo.markDelivered(ids, 'A', { success: true }, later)).toBe(0);
+    expect(failed).toBeNull();
+    expect(await repo.recordResultOf({ ...delivered, token: 'A' })).toBeNull();
     const doc = await logs().findOne({ _id: new Types.ObjectId(ids[0]) });
     expect(doc).toMatchObject({
       is_send: true,

@@ -97,8 +97,8 @@ describe('Forwarding: one Idempotency-Key per set of records (e2e, real HR endpo
       hr.onCommit = () => {
         hr.onCommit = undefined;
         const dead = () => Promise.reject(new Error('instance killed'));
-        jest.spyOn(repoA, 'markDelivered').mockImplementation(dead);
-        jest.spyOn(repoA, 'markFailed').mockImplementation(dead);
+        jest.spyOn(repoA, 'recordResults').mockImplementation(dead);
+        jest.spyOn(repoA, 'recordResultOf').mockImplementation(dead);
         jest.spyOn(repoA, 'claim').mockImplementation(dead);
         jest.spyOn(repoA, 'claimBatch').mockImplementation(dead);
         killed = a.close({ keepDatabase: true });

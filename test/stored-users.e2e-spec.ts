@@ -50,14 +50,12 @@ describe('StoredUsersService (e2e, embedded database)', () => {
     expect(await t.connection.collection('deviceusers').countDocuments({ sn: 'DU-2' })).toBe(1);
   });
 
-  it('aliasid lives only here: set, kept by later writes, removed with null', async () => {
+  it('aliasid lives only here: set as add-user sets it, kept by later writes', async () => {
     await users.upsertUser('DU-3', { enrollid: 9, name: 'Huda' });
-    await users.setAlias('DU-3', 9, 'HR-9');
+    await users.upsertUser('DU-3', { enrollid: 9, aliasid: 'HR-9' });
     await users.upsertCredential('DU-3', { enrollid: 9, name: 'Huda M.', backupnum: 0, record: 'X' });
     expect(await users.find('DU-3', 9)).toMatchObject({ name: 'Huda M.', aliasid: 'HR-9' });
-    await users.setAlias('DU-3', 9, null);
-    expect((await users.find('DU-3', 9))!.aliasid).toBeUndefined();
-    await users.setAlias('DU-3', 10, 'HR-10');
+    await users.upsertUser('DU-3', { enrollid: 10, aliasid: 'HR-10' });
     expect(await users.find('DU-3', 10)).toMatchObject({ enrollid: 10, aliasid: 'HR-10', credentials: [] });
   });
 
@@ -78,7 +76,7 @@ describe('StoredUsersService (e2e, embedded database)', () => {
     await users.upsertCredential('DU-5', { enrollid: 1, name: 'A', backupnum: 0, record: 'FP1' });
     await users.upsertCredential('DU-5', { enrollid: 1, backupnum: 1, record: 'FP2' });
     await users.upsertCredential('DU-5', { enrollid: 2, name: 'B', backupnum: 0, record: 'FP3' });
-    await users.setAlias('DU-5', 2, 'HR-2');
+    await users.upsertUser('DU-5', { enrollid: 2, aliasid: 'HR-2' });
 
     // The terminal lost user 2 and finger 1 of user 1, and has a new user 3.
     await users.replaceRoster('DU-5', [

@@ -64,7 +64,7 @@ describe('device users (e2e)', () => {
       const expectedRows = credentialRows(vt.users.values());
       expect(expectedRows.length).toBeGreaterThan(40);
       expect(new Set(expectedRows.map((r) => r.backupnum))).toEqual(new Set([0, 1, 3, 10, 11, 50]));
-      await t.app.get(StoredUsersService).setAlias('LIST0001', 500, 'HR-500');
+      await t.app.get(StoredUsersService).upsertUser('LIST0001', { enrollid: 500, aliasid: 'HR-500' });
 
       const started = Date.now();
       const res = await auth(api().get('/api/device/LIST0001/users')).expect(200);

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DevicesService, StoredUsersService } from '../devices';
-import { deviceTimeout, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  deviceTimeout,
+  OperationStatus,
+  OperationsService,
+  unreadCredentials,
+  userListResultOf,
+  type OperationView,
+} from '../operations';
 import { rosterFromCopy, type Roster } from './roster-compare';
 
 export type RosterReadStatus = 'read' | 'offline' | 'failed' | 'timeout';
@@ -12,16 +19,6 @@ export interface RosterRead {
   error?: string;
   /** `enrollid:backupnum` of credentials whose record could not be read */
   unread: Set<string>;
-}
-
-function unreadOf(op: OperationView): Set<string> {
-  const failed = op.response?.infoFailed;
-  const out = new Set<string>();
-  if (!Array.isArray(failed)) return out;
-  for (const f of failed as { enrollid?: unknown; backupnum?: unknown }[]) {
-    if (typeof f?.enrollid === 'number' && typeof f.backupnum === 'number') out.add(`${f.enrollid}:${f.backupnum}`);
-  }
-  return out;
 }
 
 /**
@@ -67,7 +64,7 @@ export class RosterReaderService {
         if (done.status !== OperationStatus.Success) {
           return { sn, status: 'failed', opId: op._id, error: done.lastError ?? done.status, unread: new Set() };
         }
-        return { sn, status: 'read', opId: op._id, unread: unreadOf(done) };
+        return { sn, status: 'read', opId: op._id, unread: new Set(unreadCredentials(userListResultOf(done)).keys()) };
       }),
     );
   }

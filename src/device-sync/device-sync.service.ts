@@ -5,7 +5,7 @@ import { normaliseCredentialRecord, toInt } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
 import { diffRosters, rosterDigest, rosterFromCopy, RosterReaderService, type RosterRead } from '../device-groups';
-import { OperationStatus, OperationsService, type OperationView } from '../operations';
+import { credentialKey, OperationStatus, OperationsService, type OperationView } from '../operations';
 import { DeviceSyncRepository, SyncPlanRecord } from './device-sync.repository';
 import type { ApplySyncDto, PlanSyncDto } from './dto/device-sync.dto';
 import type { SyncItem } from './schemas/sync-item.schema';
@@ -181,7 +181,7 @@ export class DeviceSyncService {
     let unpushable = 0;
     for (const backupnum of slots) {
       const cred = user.credentials.find((c) => c.backupnum === backupnum);
-      if (!cred || cred.record == null || unread?.has(`${user.enrollid}:${backupnum}`)) {
+      if (!cred || cred.record == null || unread?.has(credentialKey(user.enrollid, backupnum))) {
         unpushable++;
         continue;
       }

@@ -4,7 +4,6 @@ import { type LogRecord, parseTerminalTime, type RejectedLogRecord, toInt } from
 import { devicesConfig } from '../config/devices.config';
 import {
   FingerprintsService,
-  InvalidPunchError,
   decodeBase64Image,
   PunchImagesService,
   type TerminalPunchInput,
@@ -90,23 +89,21 @@ export class TerminalLogsService {
     const rejected: NewRejectedRecord[] = rejectedAtParse.map((r) =>
       this.rejectedOf(ctx, withoutImage(r.raw), r.reason),
     );
-    let punches: { index: number; rec: LogRecord; at: Date }[] = [];
+    const punches: { index: number; rec: LogRecord; at: Date | null }[] = [];
     const doors: NewDoorEvent[] = [];
     const suspectAfter = Date.now() + this.cfg.maxFutureSkewMs;
     let latest: Date | undefined;
     records.forEach((rec, index) => {
+      // Read once here (the costly part of ingest): the store, door events and the terminal's clock use it.
       const at = parseTerminalTime(rec.time, ctx.timeZone);
-      if (!at) {
-        rejected.push(this.rejectedOf(ctx, rec.raw, `time ${JSON.stringify(rec.time)} is not a valid time`));
-        return;
-      }
-      if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid < 0) {
-        rejected.push(this.rejectedOf(ctx, rec.raw, `enrollid ${JSON.stringify(rec.enrollid)} is not valid`));
-        return;
-      }
-      if (!latest || at.getTime() > latest.getTime()) latest = at;
+      if (at && (!latest || at.getTime() > latest.getTime())) latest = at;
+      // Punches are validated by the fingerprints store, which names those it cannot take.
       if (rec.enrollid !== 0) {
         punches.push({ index, rec, at });
+        return;
+      }
+      if (!at) {
+        rejected.push(this.rejectedOf(ctx, rec.raw, `time ${JSON.stringify(rec.time)} is not a valid time`));
         return;
       }
       const event = rec.event ?? 0;
@@ -126,35 +123,31 @@ export class TerminalLogsService {
       });
     });
 
-    const photos = await this.storePhotos(punches, ctx.sn);
-    let punchIds: string[] = [];
-    let punchCounts = { stored: 0, duplicates: 0 };
-    let clockSuspect = 0;
-    // The fingerprints store refuses a frame naming the record it cannot take: that record is kept
-    // as rejected and the rest stored, so one record never blocks the others.
-    while (punches.length > 0) {
-      const input = punches.map(({ rec, at, index }) =>
-        toPunchInput(rec, at, photos.ids.get(index), logindexOf(rec, ctx), at.getTime() > suspectAfter),
-      );
-      try {
-        const res = await this.fingerprints.storeTerminalPunches({
-          sn: ctx.sn,
-          ...(ctx.deviceName ? { deviceName: ctx.deviceName } : {}),
-          timeZone: ctx.timeZone,
-          source: ctx.source,
-          records: input,
-        });
-        punchIds = res.ids;
-        punchCounts = { stored: res.stored, duplicates: res.duplicates };
-        clockSuspect = input.filter((p) => p.clockSuspect).length;
-        break;
-      } catch (err) {
-        const bad = err instanceof InvalidPunchError ? punches[err.index] : undefined;
-        if (!bad || !(err instanceof InvalidPunchError)) throw err;
-        rejected.push(this.rejectedOf(ctx, bad.rec.raw, err.reason));
-        punches = punches.filter((p) => p !== bad);
-      }
-    }
+    // No photo is kept for a punch whose time cannot be read: the store will refuse it.
+    const photos = await this.storePhotos(
+      punches.filter((p) => p.at !== null),
+      ctx.sn,
+    );
+    const input = punches.map(({ rec, at, index }) =>
+      toPunchInput(rec, at, photos.ids.get(index), logindexOf(rec, ctx), at !== null && at.getTime() > suspectAfter),
+    );
+    const res =
+      punches.length > 0
+        ? await this.fingerprints.storeTerminalPunches(
+            {
+              sn: ctx.sn,
+              ...(ctx.deviceName ? { deviceName: ctx.deviceName } : {}),
+              timeZone: ctx.timeZone,
+              source: ctx.source,
+              records: input,
+            },
+            { skipInvalid: true },
+          )
+        : { stored: 0, duplicates: 0, ids: [], invalid: [] };
+    // A record the store cannot take is kept as rejected and the rest stored: one never blocks the others.
+    const invalid = new Set(res.invalid.map((i) => i.index));
+    for (const { index, reason } of res.invalid) rejected.push(this.rejectedOf(ctx, punches[index].rec.raw, reason));
+    const clockSuspect = input.filter((p, i) => p.clockSuspect && !invalid.has(i)).length;
     const doorCounts =
       doors.length > 0 ? await this.doorEvents.insertDeduplicated(doors) : { stored: 0, duplicates: 0 };
     if (rejected.length > 0) {
@@ -165,8 +158,8 @@ export class TerminalLogsService {
       );
     }
     return {
-      punchIds,
-      punches: punchCounts,
+      punchIds: res.ids,
+      punches: { stored: res.stored, duplicates: res.duplicates },
       doorEvents: doorCounts,
       photosDropped: photos.dropped,
       rejected: rejected.length,
@@ -206,12 +199,13 @@ function logindexOf(rec: LogRecord, ctx: IngestContext): number | undefined {
 
 function toPunchInput(
   rec: LogRecord,
-  instant: Date,
+  instant: Date | null,
   imageId: string | undefined,
   logindex: number | undefined,
   clockSuspect: boolean,
 ): TerminalPunchInput {
-  const input: TerminalPunchInput = { enrollid: rec.enrollid, time: rec.time, instant, raw: rec.raw };
+  const input: TerminalPunchInput = { enrollid: rec.enrollid, time: rec.time, raw: rec.raw };
+  if (instant) input.instant = instant;
   if (clockSuspect) input.clockSuspect = true;
   if (rec.mode !== undefined) input.mode = rec.mode;
   if (rec.inout !== undefined) input.inout = rec.inout;

@@ -6,6 +6,22 @@ const deferred = () => {
   return { promise, resolve };
 };
 
+/** Every slot is free: `limit` runs all start at once, none waits. */
+async function expectFree(gate: FifoGate, limit: number): Promise<void> {
+  const blocker = deferred();
+  let started = 0;
+  const runs = Array.from({ length: limit }, () =>
+    gate.run(async () => {
+      started++;
+      await blocker.promise;
+    }),
+  );
+  await new Promise((r) => setImmediate(r));
+  expect([started, gate.queued]).toEqual([limit, 0]);
+  blocker.resolve();
+  await Promise.all(runs);
+}
+
 describe('FifoGate', () => {
   it('runs at most `limit` at once and the rest in arrival order', async () => {
     const gate = new FifoGate(2);
@@ -25,19 +41,19 @@ describe('FifoGate', () => {
     await runs[1];
     await new Promise((r) => setImmediate(r));
     expect(started).toEqual([0, 1, 2]);
-    expect(gate.running).toBe(2);
+    expect(gate.queued).toBe(1);
     blockers[0].resolve();
     blockers[2].resolve();
     blockers[3].resolve();
     await expect(Promise.all(runs)).resolves.toEqual([0, 1, 2, 3]);
-    expect(gate.running).toBe(0);
+    await expectFree(gate, 2);
   });
 
   it('frees the slot when the work throws', async () => {
     const gate = new FifoGate(1);
     await expect(gate.run(() => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
     await expect(gate.run(() => Promise.resolve('next'))).resolves.toBe('next');
-    expect(gate.running).toBe(0);
+    await expectFree(gate, 1);
   });
 
   it('refuses a limit below one', () => {

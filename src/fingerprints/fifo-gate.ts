@@ -18,10 +18,6 @@ export class FifoGate {
     return this.waiting.length;
   }
 
-  get running(): number {
-    return this.active;
-  }
-
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

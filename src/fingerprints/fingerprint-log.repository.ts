@@ -5,7 +5,34 @@ import { FINGERPRINT_LOG_MODEL, FingerPrintLog, PunchDeviceType } from './schema
 import { DUPLICATE_KEY } from '@app/common';
 
 export type FingerPrintLogRecord = FingerPrintLog;
-export type NewFingerPrintLog = Omit<FingerPrintLog, 'createdAt' | 'updatedAt'>;
+
+/** A punch's forwarding state: written by this repository only (services store punches, the outbox moves them). */
+type OutboxState = Pick<
+  FingerPrintLog,
+  | 'is_send'
+  | 'send_failed'
+  | 'forwardedAt'
+  | 'forwardResponse'
+  | 'last_attempt_error'
+  | 'last_attempt_at'
+  | 'forward_attempts'
+  | 'forward_pending'
+  | 'forward_isolated'
+  | 'forward_rejections'
+  | 'forward_key'
+  | 'next_attempt_at'
+  | 'claim_token'
+  | 'lease_until'
+>;
+/** A punch as a service hands it over to be stored: everything but its forwarding state. */
+export type NewFingerPrintLog = Omit<FingerPrintLog, 'createdAt' | 'updatedAt' | keyof OutboxState>;
+
+/** The attempt that holds a punch from the moment it is stored, and the key of the batch it goes in. */
+export interface OutboxClaim {
+  token: string;
+  leaseUntil: Date;
+  key: string;
+}
 
 /** What forwarding needs of a punch. */
 export interface OutboxPunch {
@@ -85,6 +112,48 @@ function writeErrorsOf(err: unknown): WriteErrorLike[] | null {
 
 type OutboxRow = Omit<OutboxPunch, '_id'> & { _id: Types.ObjectId };
 const toOutboxPunch = (row: OutboxRow): OutboxPunch => ({ ...row, _id: row._id.toHexString() });
+
+/** What forwarding needs of a stored punch (the fields the outbox reads from the database). */
+export function outboxPunchOf(row: FingerPrintLogRecord): OutboxPunch {
+  return {
+    _id: row._id.toHexString(),
+    enrollid: row.enrollid,
+    event: row.event,
+    time: row.time,
+    device_type: row.device_type,
+    device_sn: row.device_sn,
+    local_time: row.local_time,
+    forward_attempts: row.forward_attempts,
+    forward_pending: row.forward_pending,
+    forward_isolated: row.forward_isolated,
+    forward_rejections: row.forward_rejections,
+    forward_key: row.forward_key,
+    last_attempt_at: row.last_attempt_at,
+    next_attempt_at: row.next_attempt_at,
+    lease_until: row.lease_until,
+    claim_token: row.claim_token,
+  };
+}
+
+/** A new punch waits to be forwarded, due now; with a claim it is already held by that attempt. */
+function newOutboxState(now: Date, claim?: OutboxClaim): OutboxState {
+  return {
+    is_send: false,
+    send_failed: false,
+    forwardedAt: null,
+    forwardResponse: null,
+    last_attempt_error: null,
+    last_attempt_at: null,
+    forward_attempts: 0,
+    forward_pending: true,
+    forward_isolated: false,
+    forward_rejections: 0,
+    forward_key: claim?.key ?? null,
+    next_attempt_at: now,
+    claim_token: claim?.token ?? null,
+    lease_until: claim?.leaseUntil ?? UNCLAIMED,
+  };
+}
 const objectIds = (ids: string[]): Types.ObjectId[] => ids.map((id) => new Types.ObjectId(id));
 
 @Injectable()
@@ -99,7 +168,8 @@ export class FingerPrintLogRepository {
     const duplicateIndexes = new Set<number>();
     if (docs.length === 0) return { duplicateIndexes };
     const now = new Date();
-    const rows = docs.map((d) => ({ ...d, createdAt: now, updatedAt: now }));
+    const state = newOutboxState(now);
+    const rows = docs.map((d) => ({ ...d, ...state, createdAt: now, updatedAt: now }));
     try {
       await this.model.collection.insertMany(rows, { ordered: false });
     } catch (err) {
@@ -115,9 +185,15 @@ export class FingerPrintLogRepository {
     return { duplicateIndexes };
   }
 
-  async insertOne(doc: NewFingerPrintLog): Promise<void> {
+  /**
+   * Stores one punch waiting to be forwarded; with `claim`, held by that attempt under its batch key
+   * from the start (one write), so no other attempt sends it first. Returns the row as stored.
+   */
+  async insertPunch(doc: NewFingerPrintLog, claim?: OutboxClaim): Promise<FingerPrintLogRecord> {
     const now = new Date();
-    await this.model.collection.insertOne({ ...doc, createdAt: now, updatedAt: now });
+    const row: FingerPrintLogRecord = { ...doc, ...newOutboxState(now, claim), createdAt: now, updatedAt: now };
+    await this.model.collection.insertOne({ ...row });
+    return row;
   }
 
   async idsByDedupeKeys(keys: string[]): Promise<Map<string, string>> {
@@ -264,12 +340,6 @@ export class FingerPrintLogRepository {
     );
   }
 
-  /** Only punches still held by `token`: a late answer never overwrites another attempt's result. */
-  async markDelivered(ids: string[], token: string, response: unknown, at: Date): Promise<number> {
-    const { filter, update } = deliveredUpdate(ids, token, response, at);
-    return (await this.model.updateMany(filter, update)).modifiedCount;
-  }
-
   /**
    * PUNCH_RETENTION_DAYS: removes up to `limit` delivered punches (sent, not failed, not pending)
    * whose time is before `cutoff`, through the (device_type, is_send, send_failed, time) index.
@@ -287,9 +357,19 @@ export class FingerPrintLogRepository {
     return res.deletedCount;
   }
 
-  async markFailed(ids: string[], token: string, failure: ForwardFailure): Promise<number> {
-    const { filter, update } = failedUpdate(ids, token, failure);
-    return (await this.model.updateMany(filter, update)).modifiedCount;
+  /**
+   * The result of one punch's attempt, and the punch as that write left it; null when `token` no
+   * longer held it (the write changed nothing).
+   */
+  async recordResultOf(record: ForwardOutcomeRecord & { ids: [string] }): Promise<FingerPrintLogRecord | null> {
+    const { filter, update } =
+      record.kind === 'delivered'
+        ? deliveredUpdate(record.ids, record.token, record.response, record.at)
+        : failedUpdate(record.ids, record.token, record);
+    return this.model
+      .findOneAndUpdate(filter, update, { returnDocument: 'after', projection: LIST_EXCLUDED })
+      .lean<FingerPrintLogRecord>()
+      .exec();
   }
 
   /** The results of many batches in one write (the outbox's bulk round). */

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ApiError, clampLimit, clampPage, totalPages } from '@app/common';
 import { Types } from 'mongoose';
-import { randomUUID } from 'node:crypto';
 import { forwardingConfig } from '../config/forwarding.config';
 import { EmployeesService } from '../employees';
 import type { EmployeeView } from '../employees';
@@ -19,6 +18,7 @@ import { ForwardOutboxService, RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
 import {
   appDedupeKey,
+  InvalidPunch,
   InvalidPunchError,
   optionalInt,
   optionalNumber,
@@ -60,8 +60,10 @@ export interface StoreTerminalPunchesInput {
 export interface StoreTerminalPunchesResult {
   stored: number;
   duplicates: number;
-  /** Id of every record, in input order, whether new or stored before. */
+  /** Id of every valid record, in input order, whether new or stored before. */
   ids: string[];
+  /** With `skipInvalid`: the records not stored (position in `records`), with why. */
+  invalid: InvalidPunch[];
 }
 
 export const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
@@ -97,19 +99,31 @@ export class FingerprintsService {
 
   /**
    * Stores a terminal frame's punches durably (resolves only once written) and deduplicated, then
-   * wakes the outbox. Rejects the whole frame, storing nothing, when one record is invalid
-   * (InvalidPunchError); throws on a database failure.
+   * wakes the outbox. This is where terminal punches are validated: one invalid record refuses the
+   * whole frame, storing nothing (InvalidPunchError), or with `skipInvalid` the others are stored
+   * and the invalid ones returned with why. Throws on a database failure.
    */
-  async storeTerminalPunches(input: StoreTerminalPunchesInput): Promise<StoreTerminalPunchesResult> {
+  async storeTerminalPunches(
+    input: StoreTerminalPunchesInput,
+    opts: { skipInvalid?: boolean } = {},
+  ): Promise<StoreTerminalPunchesResult> {
     // Validated before waiting for a turn: a bad frame is refused at once.
-    const docs = input.records.map((rec, index) => this.toTerminalDocument(input, rec, index));
-    return this.storeGate.run(() => this.storeDocuments(input, docs));
+    const docs: NewFingerPrintLog[] = [];
+    const invalid: InvalidPunch[] = [];
+    input.records.forEach((rec, index) => {
+      const doc = this.toTerminalDocument(input, rec);
+      if (typeof doc !== 'string') docs.push(doc);
+      else if (opts.skipInvalid) invalid.push({ index, reason: doc });
+      else throw new InvalidPunchError(index, doc);
+    });
+    if (docs.length === 0) return { stored: 0, duplicates: 0, ids: [], invalid };
+    return { ...(await this.storeGate.run(() => this.storeDocuments(input, docs))), invalid };
   }
 
   private async storeDocuments(
     input: StoreTerminalPunchesInput,
     docs: NewFingerPrintLog[],
-  ): Promise<StoreTerminalPunchesResult> {
+  ): Promise<Omit<StoreTerminalPunchesResult, 'invalid'>> {
     await this.assignEmployees(docs);
     const { duplicateIndexes } = await this.logs.insertManyDeduplicated(docs);
     const ids = docs.map((d) => d._id.toHexString());
@@ -147,13 +161,11 @@ export class FingerprintsService {
   ): Promise<{ success: true; message: string; data: FingerPrintLogResponse; forwarded: boolean }> {
     const imageId = dto.image !== undefined ? await this.images.storeDataUrl(dto.image) : null;
     const _id = new Types.ObjectId();
-    const now = new Date();
-    const token = randomUUID();
-    const doc: NewFingerPrintLog = {
+    const { punch, forwarded } = await this.outbox.storeAndForward({
       _id,
       enrollid: employee.enroll_id,
       event: dto.event,
-      time: now,
+      time: new Date(),
       device_sn: dto.device_sn || 'App',
       device_name: dto.device_name ?? null,
       device_type: PunchDeviceType.MobileApp,
@@ -173,35 +185,9 @@ export class FingerprintsService {
       source: 'app',
       raw: null,
       dedupe_key: appDedupeKey(_id.toHexString()),
-      ...pendingForwardState(now),
-      claim_token: token,
-      lease_until: new Date(now.getTime() + this.cfg.leaseMs),
-    };
-    await this.logs.insertOne(doc);
+    });
     countPunches('app', { stored: 1 });
-    const forwarded = await this.outbox.forwardClaimed(
-      [
-        {
-          _id: _id.toHexString(),
-          enrollid: doc.enrollid,
-          event: doc.event,
-          time: doc.time,
-          device_type: doc.device_type,
-          device_sn: doc.device_sn,
-          local_time: null,
-          forward_attempts: 0,
-          forward_pending: true,
-          forward_isolated: false,
-          forward_rejections: 0,
-          next_attempt_at: now,
-          lease_until: doc.lease_until,
-        },
-      ],
-      token,
-    );
-    const stored = await this.logs.findById(_id.toHexString());
-    if (!stored) throw new Error(`app punch ${_id.toHexString()} vanished after it was stored`);
-    return { success: true, message: APP_PUNCH_MESSAGE, data: toFingerPrintLogResponse(stored), forwarded };
+    return { success: true, message: APP_PUNCH_MESSAGE, data: toFingerPrintLogResponse(punch), forwarded };
   }
 
   /** The employee's own punches: from the app, and from terminals under the employee's enroll id. */
@@ -321,18 +307,15 @@ export class FingerprintsService {
     }
   }
 
-  private toTerminalDocument(
-    input: StoreTerminalPunchesInput,
-    rec: TerminalPunchInput,
-    index: number,
-  ): NewFingerPrintLog {
-    if (!Number.isInteger(rec.enrollid) || rec.enrollid <= 0) {
-      throw new InvalidPunchError(index, `invalid enrollid ${JSON.stringify(rec.enrollid)}`);
+  /** The punch to store, or why the record cannot be one. */
+  private toTerminalDocument(input: StoreTerminalPunchesInput, rec: TerminalPunchInput): NewFingerPrintLog | string {
+    if (!Number.isSafeInteger(rec.enrollid) || rec.enrollid <= 0) {
+      return `invalid enrollid ${JSON.stringify(rec.enrollid)}`;
     }
     const time = readPunchTime(rec.time, input.timeZone, rec.instant);
-    if (!time) throw new InvalidPunchError(index, `invalid time ${JSON.stringify(rec.time)}`);
+    if (!time) return `invalid time ${JSON.stringify(rec.time)}`;
     if (rec.imageId !== undefined && !Types.ObjectId.isValid(rec.imageId)) {
-      throw new InvalidPunchError(index, `invalid imageId ${JSON.stringify(rec.imageId)}`);
+      return `invalid imageId ${JSON.stringify(rec.imageId)}`;
     }
     const enrollid = String(rec.enrollid);
     const mode = optionalInt(rec.mode);
@@ -364,9 +347,6 @@ export class FingerprintsService {
       source: input.source satisfies PunchSource,
       raw: sanitizeRaw(rec.raw),
       dedupe_key: terminalDedupeKey({ sn: input.sn, enrollid, instant: time.instant, mode, inout, event }),
-      ...pendingForwardState(new Date()),
-      claim_token: null,
-      lease_until: new Date(0),
     };
   }
 }
@@ -376,23 +356,6 @@ function deviceUserName(name: unknown): string | null {
   if (typeof name !== 'string') return null;
   const trimmed = name.trim().slice(0, 100);
   return trimmed.length > 0 ? trimmed : null;
-}
-
-function pendingForwardState(now: Date) {
-  return {
-    is_send: false,
-    send_failed: false,
-    forwardedAt: null,
-    forwardResponse: null,
-    last_attempt_error: null,
-    last_attempt_at: null,
-    forward_attempts: 0,
-    forward_pending: true,
-    forward_isolated: false,
-    forward_rejections: 0,
-    forward_key: null,
-    next_attempt_at: now,
-  };
 }
 
 function parseBool(value: string | undefined): boolean | undefined {

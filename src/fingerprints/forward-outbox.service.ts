@@ -16,9 +16,12 @@ import { FifoGate } from './fifo-gate';
 import { countForwardAttempt } from '../metrics/hooks';
 import { forwardRetryDelayMs } from './forward-backoff';
 import {
+  FingerPrintLogRecord,
   FingerPrintLogRepository,
   ForwardOutcomeRecord,
+  NewFingerPrintLog,
   OutboxPunch,
+  outboxPunchOf,
   OutboxStream,
 } from './fingerprint-log.repository';
 import { PunchDeviceType } from './schemas/fingerprint-log.schema';
@@ -152,10 +155,33 @@ export class ForwardOutboxService implements OnModuleDestroy {
     return this.running;
   }
 
-  /** Punches just stored and already claimed by `token` (the app route): one attempt now. */
-  async forwardClaimed(punches: OutboxPunch[], token: string): Promise<boolean> {
-    const outcomes = await this.sendHeld(punches, token, { ignoreBackoff: true });
-    return outcomes.length > 0 && outcomes.every((o) => o.result?.ok === true);
+  /**
+   * The app route: the punch is stored already claimed by this attempt, under the key of its own
+   * batch (one write), so no drain can send it meanwhile; then one attempt now. It stays stored
+   * whatever the outcome. Returns the punch as this attempt left it.
+   */
+  async storeAndForward(doc: NewFingerPrintLog): Promise<{ punch: FingerPrintLogRecord; forwarded: boolean }> {
+    if (!this.forwarding.isConfigured(targetFor(doc.device_type))) {
+      return { punch: await this.logs.insertPunch(doc), forwarded: false };
+    }
+    const now = new Date();
+    const token = randomUUID();
+    const key = newBatchKey();
+    const stored = await this.logs.insertPunch(doc, { token, key, leaseUntil: this.leaseFrom(now) });
+    const punch = outboxPunchOf(stored);
+    const result = await this.send([punch], key);
+    let after: FingerPrintLogRecord | null | undefined;
+    try {
+      after = await this.logs.recordResultOf({ ...this.outcomeRecord([punch], token, result), ids: [punch._id] });
+    } catch (err) {
+      // The claim's lease runs out and the outbox sends it again under the same key; nothing is lost.
+      this.logger.error(`Could not record the forward result of punch ${punch._id}: ${(err as Error).message}`);
+    } finally {
+      this.notifySettled();
+    }
+    // null: the claim ran out during the request and another attempt holds the punch now.
+    if (after === null) after = await this.logs.findById(punch._id);
+    return { punch: after ?? stored, forwarded: result.ok };
   }
 
   /**

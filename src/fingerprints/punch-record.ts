@@ -1,7 +1,13 @@
 import { formatTerminalTime, normaliseWallClockText, parseTerminalTime } from '@app/device-protocol';
 
-/** A record the store cannot take, named by index: the caller keeps it as rejected and stores the rest. */
-export class InvalidPunchError extends Error {
+/** A record of a frame the store cannot take: its position in the frame, and why. */
+export interface InvalidPunch {
+  index: number;
+  reason: string;
+}
+
+/** A frame refused because of one record, named by index; nothing of the frame was stored. */
+export class InvalidPunchError extends Error implements InvalidPunch {
   constructor(
     readonly index: number,
     readonly reason: string,

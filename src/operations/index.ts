@@ -14,3 +14,11 @@ export { DEPENDENCY_FAILED } from './operation-dependencies';
 export { OperationDrainService } from './operation-drain.service';
 export { QueueStatsService, type QueueStats } from './queue-stats.service';
 export { ParentReconciler } from './parent-reconciler';
+export type { RosterRow } from './operation-ports';
+export {
+  credentialKey,
+  unreadCredentials,
+  userListResultOf,
+  type UserListInfoFailure,
+  type UserListResult,
+} from './executors/user-list.result';

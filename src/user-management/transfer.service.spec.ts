@@ -9,8 +9,6 @@ class FakeOperations {
   children = new Map<string, { _id: string; status: OperationStatus }[]>();
   updates: { id: string; update: Record<string, unknown> }[] = [];
 
-  findOpenParents = async () => [...this.parents.values()].filter((p) => p.status === OperationStatus.Pending);
-  findById = async (id: string) => this.parents.get(id) ?? null;
   findChildStatuses = async (id: string) => this.children.get(id) ?? [];
   updateParent = async (
     id: string,
@@ -63,6 +61,8 @@ const results: TransferUserResult[] = [
 describe('TransferService.reconcile', () => {
   let ops: FakeOperations;
   let service: TransferService;
+  /** What TransferReconciler does with an open parent it found: reconcile it as stored now. */
+  const reconcile = (id: string) => service.reconcile(ops.parents.get(id)!);
 
   beforeEach(() => {
     ops = new FakeOperations();
@@ -76,13 +76,13 @@ describe('TransferService.reconcile', () => {
 
   it('leaves a transfer whose source is still being read', async () => {
     ops.parents.set('a', parent('a', 10));
-    expect(await service.reconcileOpen()).toBe(0);
+    expect(await reconcile('a')).toBe(false);
     expect(ops.updates).toEqual([]);
   });
 
   it('fails a transfer whose request died before planning', async () => {
     ops.parents.set('a', parent('a', WAIT_MS * 2 + 61_000));
-    expect(await service.reconcileOpen()).toBe(1);
+    expect(await reconcile('a')).toBe(true);
     expect(ops.parents.get('a')).toMatchObject({
       status: 'failed',
       lastError: 'transfer interrupted while reading the source; nothing was pushed or deleted',
@@ -95,7 +95,7 @@ describe('TransferService.reconcile', () => {
       { _id: 'p1', status: OperationStatus.Success },
       { _id: 'd1', status: OperationStatus.Sent },
     ]);
-    expect(await service.reconcileById('a')).toBe(false);
+    expect(await reconcile('a')).toBe(false);
     expect(ops.parents.get('a')!.status).toBe('pending');
     const progress = ops.parents.get('a')!.response as {
       results: TransferUserResult[];
@@ -106,14 +106,14 @@ describe('TransferService.reconcile', () => {
 
     // Nothing changed: nothing written.
     const writes = ops.updates.length;
-    await service.reconcileById('a');
+    await reconcile('a');
     expect(ops.updates).toHaveLength(writes);
 
     ops.children.set('a', [
       { _id: 'p1', status: OperationStatus.Success },
       { _id: 'd1', status: OperationStatus.Success },
     ]);
-    expect(await service.reconcileById('a')).toBe(true);
+    expect(await reconcile('a')).toBe(true);
     expect(ops.parents.get('a')).toMatchObject({
       status: 'success',
       response: { summary: { finished: true, ok: true, usersMoved: 1 } },
@@ -126,16 +126,16 @@ describe('TransferService.reconcile', () => {
       { _id: 'p1', status: OperationStatus.Failed },
       { _id: 'd1', status: OperationStatus.Canceled },
     ]);
-    expect(await service.reconcileById('a')).toBe(true);
+    expect(await reconcile('a')).toBe(true);
     expect(ops.parents.get('a')).toMatchObject({
       status: 'failed',
       lastError: '1 push(es) to the target failed; 1 user(s) kept on the source',
     });
   });
 
-  it('ignores ids that are not open transfers', async () => {
-    expect(await service.reconcileById('nope')).toBe(false);
-    ops.parents.set('b', { ...parent('b', 10), type: 'getuserlist' });
-    expect(await service.reconcileById('b')).toBe(false);
+  it('leaves a transfer that already finished', async () => {
+    ops.parents.set('b', { ...parent('b', WAIT_MS * 2 + 61_000), status: OperationStatus.Success });
+    expect(await reconcile('b')).toBe(false);
+    expect(ops.updates).toEqual([]);
   });
 });

@@ -4,7 +4,16 @@ import { ApiError, describeError } from '@app/common';
 import { BACKUPNUM, isCredentialSlot } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
-import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  credentialKey,
+  deviceOffline,
+  OperationStatus,
+  OperationsService,
+  unreadCredentials,
+  userListResultOf,
+  type OperationView,
+  type RosterRow,
+} from '../operations';
 import { commandFailed } from './device-command-errors';
 import type { TransferUsersDto } from './dto/transfer-users.dto';
 import { FetchedCredential, FetchedUser, planTransfer, PlannedUser, selectRosterUsers } from './transfer-planner';
@@ -16,7 +25,6 @@ import {
   TransferSummary,
   TransferUserResult,
 } from './transfer-progress';
-import { credentialKey, readInfoFailures, readRosterRows, RosterRow } from './user-records';
 
 export const TRANSFER_TYPE = 'transfer';
 export interface TransferAnswer {
@@ -96,29 +104,10 @@ export class TransferService {
   }
 
   /**
-   * Brings open transfers up to date: refreshes each step from its operation, and finishes the
-   * parent once every child finished. Transfers interrupted before they were planned are failed.
+   * Brings one transfer up to date (TransferReconciler calls it): refreshes each step from its
+   * operation and finishes the parent once every child finished; a transfer interrupted before it
+   * was planned is failed. Returns true when the parent was finished.
    */
-  async reconcileOpen(limit = 50): Promise<number> {
-    const parents = await this.operations.findOpenParents(TRANSFER_TYPE, limit);
-    let finished = 0;
-    for (const parent of parents) {
-      try {
-        if (await this.reconcile(parent)) finished++;
-      } catch (err) {
-        this.logger.warn(`Transfer ${parent._id} not reconciled: ${String(err)}`);
-      }
-    }
-    return finished;
-  }
-
-  /** Reconciles one transfer by id (a child of it finished). */
-  async reconcileById(parentId: string): Promise<boolean> {
-    const parent = await this.operations.findById(parentId);
-    return parent !== null && parent.type === TRANSFER_TYPE ? this.reconcile(parent) : false;
-  }
-
-  /** Returns true when the parent was finished. */
   async reconcile(parent: OperationView): Promise<boolean> {
     if (parent.status !== OperationStatus.Pending) return false;
     const progress = parent.response as Partial<TransferProgress> | undefined;
@@ -182,11 +171,11 @@ export class TransferService {
       { ...opts, waitMs: Math.max(1, deadline - Date.now()) },
     );
     if (list.status !== OperationStatus.Success) throw commandFailed(list, `Reading the users of ${sn}`);
-    const rows = readRosterRows(list.response) ?? [];
-    const selected = selectRosterUsers(rows, enrollIds);
+    const result = userListResultOf(list);
+    const selected = selectRosterUsers(result?.rows ?? [], enrollIds);
     const failures =
       enrollIds === undefined
-        ? readInfoFailures(list.response)
+        ? unreadCredentials(result)
         : await this.fetchCredentials(parentId, sn, selected, deadline, requestedBy);
     const stored = new Map((await this.deviceUsers.findBySn(sn)).map((u) => [u.enrollid, u]));
     return [...selected].map(([enrollid, userRows]) =>

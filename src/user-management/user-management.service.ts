@@ -2,10 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { ADDUSER_FLAG_AUTO, BACKUPNUM } from '@app/device-protocol';
 import { ApiError } from '@app/common';
 import { DevicesService, StoredUsersService } from '../devices';
-import { deviceOffline, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  deviceOffline,
+  OperationStatus,
+  OperationsService,
+  unreadCredentials,
+  userListResultOf,
+  type OperationView,
+} from '../operations';
 import { commandFailed, replyReason } from './device-command-errors';
 import type { AddUserDto } from './dto/add-user.dto';
-import { readInfoFailures, readRosterRows, toUserRecords, UserRecord } from './user-records';
+import { toUserRecords, UserRecord } from './user-records';
 
 /** `adduser` refused because the enroll id is taken (reference §4, #35). */
 const REASON_ID_EXISTS = 2;
@@ -60,7 +67,8 @@ export class UserManagementService {
     );
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);
     const stored = await this.deviceUsers.findBySn(sn);
-    const records = toUserRecords(readRosterRows(op.response), stored, templates, readInfoFailures(op.response));
+    const result = userListResultOf(op);
+    const records = toUserRecords(result?.rows, stored, templates, unreadCredentials(result));
     return { success: true, records, raw: op.response ?? {} };
   }
 

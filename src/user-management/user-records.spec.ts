@@ -1,29 +1,4 @@
-import { readInfoFailures, readRosterRows, StoredUser, toUserRecords } from './user-records';
-
-describe('readRosterRows', () => {
-  it('reads rows leniently and skips broken ones', () => {
-    expect(
-      readRosterRows({
-        ret: 'getuserlist',
-        rows: [
-          { enrollid: '7', backupnum: 0, admin: '1' },
-          { enrollid: 8, backupnum: 50, name: 'Sally' },
-          { enrollid: 'x', backupnum: 0 },
-          { backupnum: 1 },
-          null,
-        ],
-      }),
-    ).toEqual([
-      { enrollid: 7, backupnum: 0, admin: 1 },
-      { enrollid: 8, backupnum: 50, name: 'Sally' },
-    ]);
-  });
-
-  it('is undefined without a row list', () => {
-    expect(readRosterRows(undefined)).toBeUndefined();
-    expect(readRosterRows({ ret: 'getuserlist', count: 0 })).toBeUndefined();
-  });
-});
+import { StoredUser, toUserRecords } from './user-records';
 
 describe('toUserRecords', () => {
   const stored: StoredUser[] = [
@@ -72,15 +47,11 @@ describe('toUserRecords', () => {
 });
 
 describe('credentials that could not be read', () => {
-  it('reads infoFailed and leaves the stale record out', () => {
-    const unread = readInfoFailures({
-      infoFailed: [{ enrollid: 1, backupnum: 0, error: 'device_error: reason 1' }, { enrollid: 'x' }, 7],
-    });
-    expect([...unread]).toEqual([['1:0', 'device_error: reason 1']]);
+  it('leaves the stale record out', () => {
+    const unread = new Map([['1:0', 'device_error: reason 1']]);
     const stored: StoredUser[] = [{ enrollid: 1, name: 'A', credentials: [{ backupnum: 0, record: 'old' }] }];
     expect(toUserRecords([{ enrollid: 1, backupnum: 0 }], stored, true, unread)).toEqual([
       { enrollid: 1, name: 'A', backupnum: 0, admin: 0 },
     ]);
-    expect(readInfoFailures({})).toEqual(new Map());
   });
 });

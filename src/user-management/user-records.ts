@@ -1,4 +1,5 @@
 /** Shapes the contract's `records` of GET /api/device/:sn/users from the roster and the server's copy. */
+import { credentialKey, type RosterRow } from '../operations';
 
 export interface StoredCredential {
   backupnum: number;
@@ -13,14 +14,6 @@ export interface StoredUser {
   credentials?: StoredCredential[];
 }
 
-/** One (enrollid, backupnum) row of the terminal's user list. */
-export interface RosterRow {
-  enrollid: number;
-  backupnum: number;
-  admin?: number;
-  name?: string;
-}
-
 export interface UserRecord {
   enrollid: number;
   name?: string;
@@ -28,55 +21,6 @@ export interface UserRecord {
   backupnum: number;
   admin: number;
   record?: string | number;
-}
-
-function toInt(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value.trim());
-  return undefined;
-}
-
-/**
- * The rows of a `getuserlist` operation's response, read leniently (terminals send `admin` and
- * `enrollid` as strings on some firmware). Undefined when the response carries no row list.
- */
-export function readRosterRows(response: unknown): RosterRow[] | undefined {
-  if (typeof response !== 'object' || response === null) return undefined;
-  const rows = (response as { rows?: unknown }).rows;
-  if (!Array.isArray(rows)) return undefined;
-  const out: RosterRow[] = [];
-  for (const row of rows as unknown[]) {
-    if (typeof row !== 'object' || row === null) continue;
-    const r = row as Record<string, unknown>;
-    const enrollid = toInt(r.enrollid);
-    const backupnum = toInt(r.backupnum);
-    if (enrollid === undefined || backupnum === undefined) continue;
-    const admin = toInt(r.admin);
-    const name = typeof r.name === 'string' && r.name.length > 0 ? r.name : undefined;
-    out.push({ enrollid, backupnum, ...(admin !== undefined && { admin }), ...(name !== undefined && { name }) });
-  }
-  return out;
-}
-
-/** `enrollid:backupnum` keys of the credentials a getuserlist read could not fetch (`infoFailed`). */
-export function readInfoFailures(response: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (typeof response !== 'object' || response === null) return out;
-  const failed = (response as { infoFailed?: unknown }).infoFailed;
-  if (!Array.isArray(failed)) return out;
-  for (const item of failed as unknown[]) {
-    if (typeof item !== 'object' || item === null) continue;
-    const f = item as Record<string, unknown>;
-    const enrollid = toInt(f.enrollid);
-    const backupnum = toInt(f.backupnum);
-    if (enrollid === undefined || backupnum === undefined) continue;
-    out.set(credentialKey(enrollid, backupnum), typeof f.error === 'string' ? f.error : 'not read');
-  }
-  return out;
-}
-
-export function credentialKey(enrollid: number, backupnum: number): string {
-  return `${enrollid}:${backupnum}`;
 }
 
 function rowsFromStore(stored: StoredUser[]): RosterRow[] {

@@ -133,15 +133,6 @@ export class StoredUsersService {
     await this.repo.upsert(sn, enrollid, { enabled });
   }
 
-  /** `aliasid` exists only on the server; null removes it. */
-  async setAlias(sn: string, enrollid: number, aliasid: string | null): Promise<void> {
-    if (aliasid === null) {
-      await this.repo.update(sn, enrollid, {}, ['aliasid']);
-      return;
-    }
-    await this.repo.upsert(sn, enrollid, { aliasid });
-  }
-
   async find(sn: string, enrollid: number): Promise<DeviceUserView | null> {
     const doc = await this.repo.find(sn, enrollid);
     return doc ? toView(doc) : null;

@@ -10,6 +10,7 @@ import {
   OperationExecutor,
   OperationSpec,
 } from './operation-executor';
+import { credentialKey, toUserListResponse, UserListInfoFailure, UserListResult } from './user-list.result';
 
 /** A terminal answering full pages forever must not keep an operation alive forever (40 rows a page). */
 export const MAX_USER_LIST_PAGES = 2_500;
@@ -22,16 +23,11 @@ function readTemplatesFlag(payload: Json): boolean {
   return toBool(payload.templates ?? payload[LEGACY_TEMPLATES_KEY]) === true;
 }
 
-interface InfoFailure {
-  enrollid: number;
-  backupnum: number;
-  error: string;
-}
-
 /**
  * `getuserlist`: every page (stn:true, then stn:false until a short page), then with
  * `templates` one `getuserinfo` per row, one at a time, each credential written to the server's
- * copy as it arrives. A complete read replaces the server's roster of the terminal.
+ * copy as it arrives. A complete read replaces the server's roster of the terminal. Its response is
+ * a `UserListResult` (read back with `userListResultOf`).
  */
 @Injectable()
 export class UserListExecutor implements OperationExecutor {
@@ -70,7 +66,7 @@ export class UserListExecutor implements OperationExecutor {
       pages++;
       const packet = parsed.value.data;
       for (const row of packet.records) {
-        rows.set(`${row.enrollid}:${row.backupnum}`, {
+        rows.set(credentialKey(row.enrollid, row.backupnum), {
           enrollid: row.enrollid,
           backupnum: row.backupnum,
           ...(row.admin !== undefined ? { admin: row.admin } : {}),
@@ -87,7 +83,7 @@ export class UserListExecutor implements OperationExecutor {
     }
 
     const templates = readTemplatesFlag(ctx.op.payload);
-    const failures: InfoFailure[] = [];
+    const failures: UserListInfoFailure[] = [];
     let fetched = 0;
     if (templates) {
       for (const row of rows.values()) {
@@ -99,16 +95,19 @@ export class UserListExecutor implements OperationExecutor {
     const roster = [...rows.values()];
     await this.users.replaceRoster(ctx.sn, roster);
 
-    const response: Json = { ret: 'getuserlist', result: true, count: roster.length, pages, rows: roster };
-    if (templates) {
-      response.infoFetched = fetched;
-      response.infoFailed = failures;
-    }
-    return { status: 'success', response };
+    const result: UserListResult = {
+      ret: 'getuserlist',
+      result: true,
+      count: roster.length,
+      pages,
+      rows: roster,
+      ...(templates && { infoFetched: fetched, infoFailed: failures }),
+    };
+    return { status: 'success', response: toUserListResponse(result) };
   }
 
   /** Reads one credential; a terminal refusing one row does not fail the whole read. */
-  private async fetchInfo(ctx: ExecutionContext, row: RosterRow): Promise<InfoFailure | undefined> {
+  private async fetchInfo(ctx: ExecutionContext, row: RosterRow): Promise<UserListInfoFailure | undefined> {
     const key = { enrollid: row.enrollid, backupnum: row.backupnum };
     if (!isCredentialSlot(row.backupnum)) return { ...key, error: 'not a credential slot' };
     const timeout = isBulkyCredential(row.backupnum) ? ctx.pageTimeoutMs : ctx.replyTimeoutMs;
