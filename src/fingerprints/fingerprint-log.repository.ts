@@ -95,6 +95,8 @@ const OUTBOX_FIELDS = {
   lease_until: 1,
   claim_token: 1,
 } as const;
+/** Listings: newest first (the listing indexes end with these fields, in this order). */
+export const LIST_SORT = { time: -1, _id: -1 } as const;
 /** Listings never carry the raw record nor anything of the claim machinery. */
 const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0, forward_key: 0 } as const;
 
@@ -506,7 +508,7 @@ export class FingerPrintLogRepository {
   private page(filter: QueryFilter<FingerPrintLog>, skip: number, limit: number): Promise<FingerPrintLogRecord[]> {
     return this.model
       .find(filter, LIST_EXCLUDED)
-      .sort({ time: -1, _id: -1 })
+      .sort(LIST_SORT)
       .skip(skip)
       .limit(limit)
       .lean<FingerPrintLogRecord[]>()
@@ -527,7 +529,7 @@ function newestFirst(a: FingerPrintLogRecord, b: FingerPrintLogRecord): number {
 }
 
 /** The filters a listing reads: one, or one per stream of an employee's own punches. */
-function branchFilters(c: LogListCriteria): QueryFilter<FingerPrintLog>[] {
+export function branchFilters(c: LogListCriteria): QueryFilter<FingerPrintLog>[] {
   const base = toFilter(c);
   if (!c.ownedBy) return [base];
   const out: QueryFilter<FingerPrintLog>[] = [];

@@ -1,4 +1,5 @@
 import { ProtocolError } from './protocol-error';
+import { zoneOffsetMs } from './zone-offsets';
 
 export interface WallClock {
   year: number;
@@ -66,9 +67,13 @@ function wallAsUtcMs(w: WallClock): number {
   return d.getTime();
 }
 
+function readOffsetMs(whole: number, timeZone: string): number {
+  return wallAsUtcMs(wallClockAt(whole, timeZone)) - whole;
+}
+
 function offsetMsAt(instantMs: number, timeZone: string): number {
   const whole = Math.floor(instantMs / 1000) * 1000;
-  return wallAsUtcMs(wallClockAt(whole, timeZone)) - whole;
+  return zoneOffsetMs(whole, timeZone, (ms) => readOffsetMs(ms, timeZone));
 }
 
 const DAY_MS = 86_400_000;

@@ -561,3 +561,46 @@ describe('Collection storage: record numbers, key columns and recovery', () => {
     expect(est).toBeLessThan(coll.storageBytes + 1000 * 200 + 1024 * 1024);
   });
 });
+
+describe('Collection planning between indexes that serve a filter equally', () => {
+  const { coll } = newCollection();
+  const all: Array<Record<string, unknown>> = [];
+  beforeAll(() => {
+    // Declared first: the terminal index, whose prefix holds a quarter of the rows.
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, sn: 1, time: -1, _id: -1 }, name: 'kind_sn_time' }));
+    coll.createIndex(normaliseIndexSpec({ key: { kind: 1, user: 1, time: -1, _id: -1 }, name: 'kind_user_time' }));
+    for (let i = 0; i < 8000; i++) {
+      const doc = { _id: i, kind: 'terminal', sn: `SN${i % 4}`, user: `u${i % 400}`, time: new Date(1e12 + i * 1000) };
+      all.push(doc);
+      coll.insert(doc);
+    }
+  });
+
+  it('walks the index whose equality prefix holds fewer entries, and still answers exactly', () => {
+    const filter = { kind: 'terminal', sn: 'SN1', user: 'u5' };
+    const sort = parseSort({ time: -1, _id: -1 });
+    expect(coll.explain(filter, sort)).toMatchObject({ index: 'kind_user_time', sorted: true });
+    const want = all.filter((d) => d.sn === 'SN1' && d.user === 'u5');
+    const before = coll.examined;
+    expect(coll.count(filter)).toBe(want.length);
+    const page = coll.findSorted(filter, sort, 0, 5);
+    // Only the person's 20 rows are read (for the count), then the page: never the terminal's 2,000.
+    expect(coll.examined - before).toBeLessThanOrEqual(20 + 5);
+    expect(page.map((d) => d._id)).toEqual(
+      want
+        .map((d) => d._id as number)
+        .sort((a, b) => b - a)
+        .slice(0, 5),
+    );
+  });
+
+  it('counts a few equality values per prefix, and keeps the declared order past that', () => {
+    const sort = parseSort({ time: -1, _id: -1 });
+    const few = { kind: 'terminal', sn: 'SN1', user: { $in: ['u1', 'u5', 'u9', 'u13'] } };
+    expect(coll.explain(few, sort).index).toBe('kind_user_time');
+    const many = { kind: 'terminal', sn: 'SN1', user: { $in: Array.from({ length: 40 }, (_, i) => `u${i}`) } };
+    expect(coll.explain(many, sort).index).toBe('kind_sn_time');
+    expect(coll.count(many)).toBe(all.filter((d) => d.sn === 'SN1' && Number(String(d.user).slice(1)) < 40).length);
+    expect(coll.explain({ kind: 'terminal', sn: 'SN1' }, sort).index).toBe('kind_sn_time');
+  });
+});

@@ -887,7 +887,9 @@ export class Collection {
         if (combos <= MAX_MERGED_PREFIXES) ordered = sortDir;
       }
       const score = eqCount * 4 + (range ? 2 : 0) + (ordered !== 0 ? 1 : 0);
-      if (score > 0 && (!best || score > best.score)) best = { idx, eqCount, range, ordered, score };
+      if (score <= 0 || (best && score < best.score)) continue;
+      const candidate: Candidate = { idx, eqCount, range, ordered, score };
+      if (!best || score > best.score || fewerEntries(candidate, best, preds)) best = candidate;
     }
     if (best) {
       const { idx } = best;
@@ -938,6 +940,33 @@ interface Candidate {
   range: boolean;
   ordered: number;
   score: number;
+  /** Entries under the equality prefixes (read from index positions when two candidates tie). */
+  entries?: number;
+}
+
+const MAX_ESTIMATED_PREFIXES = 16;
+
+/** Entries of a candidate's equality prefixes, counted from index positions (no entry is visited). */
+function prefixEntries(c: Candidate, preds: Map<string, Pred>): number {
+  if (c.entries !== undefined) return c.entries;
+  let prefixes: unknown[][] = [[]];
+  for (const f of c.idx.fields.slice(0, c.eqCount)) {
+    const vals = preds.get(f)!.eq!;
+    if (prefixes.length * vals.length > MAX_ESTIMATED_PREFIXES) return (c.entries = c.idx.entries.size);
+    prefixes = prefixes.flatMap((p) => vals.map((v) => [...p, v]));
+  }
+  let n = 0;
+  for (const p of prefixes) n += c.idx.entries.countBetween(c.idx.lowerBound(p), c.idx.upperBound(p));
+  return (c.entries = n);
+}
+
+/**
+ * Between two indexes that serve a filter equally well (same equality prefix length, range and
+ * order), the one whose prefix holds fewer entries: `{ sn, enrollid }` walks one person's punches
+ * rather than a whole terminal's. MongoDB's planner makes the same choice by trial.
+ */
+function fewerEntries(a: Candidate, b: Candidate, preds: Map<string, Pred>): boolean {
+  return a.score === b.score && prefixEntries(a, preds) < prefixEntries(b, preds);
 }
 
 /** `exact`: the candidates are precisely the matches (no filter test needed). */

@@ -18,6 +18,7 @@ import {
   toNumber,
   valueKey,
 } from './values';
+import { simpleProjector } from './projection';
 
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
 export const MAX_MESSAGE_SIZE = 48_000_000;
@@ -64,6 +65,8 @@ function collName(cmd: Doc, key: string, db: string): string {
 
 function projector(projection: Doc | undefined): ((docs: Doc[]) => Doc[]) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
+  const simple = simpleProjector(projection);
+  if (simple) return simple;
   const q = new Query({}, ENGINE_OPTIONS);
   // Validate eagerly so a bad projection fails the command, not a later getMore.
   try {
