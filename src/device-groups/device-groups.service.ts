@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiError } from '@app/common';
 import { deviceGroupsConfig } from '../config/device-groups.config';
 import { DevicesService, StoredUsersService } from '../devices';
-import { OperationStatus, OperationsService } from '../operations';
+import { OperationQueriesService, OperationStatus } from '../operations';
 import { DeviceGroupRecord, DeviceGroupsRepository } from './device-groups.repository';
 import type { CreateDeviceGroupDto, UpdateDeviceGroupDto } from './dto/device-group.dto';
 import type { StoredDrift } from './schemas/device-group.schema';
@@ -54,7 +54,7 @@ export class DeviceGroupsService {
     private readonly repo: DeviceGroupsRepository,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
-    private readonly operations: OperationsService,
+    private readonly operationQueries: OperationQueriesService,
     @Inject(deviceGroupsConfig.KEY) private readonly cfg: ConfigType<typeof deviceGroupsConfig>,
   ) {}
 
@@ -133,7 +133,7 @@ export class DeviceGroupsService {
     const [device, users, stats] = await Promise.all([
       this.devices.findBySn(sn),
       this.deviceUsers.countOnDevice(sn),
-      this.operations.stats({ sn, status: OperationStatus.Pending }),
+      this.operationQueries.stats({ sn, status: OperationStatus.Pending }),
     ]);
     const d = drift?.members.find((m) => m.sn === sn);
     return {

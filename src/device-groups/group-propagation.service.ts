@@ -9,7 +9,9 @@ import {
 import {
   OperationEvents,
   OperationStatus,
+  OperationQueriesService,
   OperationsService,
+  ParentOperationsService,
   type OperationEventMap,
   type OperationRecord,
   type OperationView,
@@ -75,6 +77,8 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
   constructor(
     private readonly repo: DeviceGroupsRepository,
     private readonly operations: OperationsService,
+    private readonly parents: ParentOperationsService,
+    private readonly queries: OperationQueriesService,
     private readonly deviceUsers: StoredUsersService,
     private readonly registry: DeviceConnectionRegistry,
     private readonly events: OperationEvents,
@@ -167,15 +171,15 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
 
   /** The source answered the read: push what it holds (the server's copy was refreshed by the read). */
   async continueAfterFetch(parentId: string): Promise<void> {
-    const parent = await this.operations.findById(parentId);
+    const parent = await this.parents.findParent(parentId);
     if (!parent || parent.type !== PROPAGATION_TYPE || parent.status !== OperationStatus.Pending) return;
     const progress = parent.response as PropagationProgress | undefined;
     if (!progress || progress.stage !== 'fetch') return;
-    const [step] = await this.operations.findChildStatuses(parentId);
-    const fetch = step ? await this.operations.findById(step._id) : null;
+    const [step] = await this.parents.findChildStatuses(parentId);
+    const fetch = step ? await this.queries.findById(step._id) : null;
     if (!fetch || fetch.status === OperationStatus.Pending || fetch.status === OperationStatus.Sent) return;
     if (fetch.status !== OperationStatus.Success) {
-      await this.operations.updateParent(parentId, {
+      await this.parents.updateParent(parentId, {
         response: { ...progress, finished: true },
         status: 'failed',
         lastError: `the credential could not be read from ${progress.sourceSn}: ${fetch.lastError ?? fetch.status}`,
@@ -186,7 +190,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     const user = await this.deviceUsers.find(progress.sourceSn, progress.enrollid);
     const cred = user?.credentials.find((c) => c.backupnum === backupnum);
     if (!user || cred?.record === undefined || cred.record === null) {
-      await this.operations.updateParent(parentId, {
+      await this.parents.updateParent(parentId, {
         response: { ...progress, finished: true },
         status: 'failed',
         lastError: `${progress.sourceSn} sent no record for ${progress.enrollid}/${backupnum}`,
@@ -214,7 +218,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
   private async afterTransferPush(op: OperationRecord): Promise<void> {
     const parentId = op.parentId!.toHexString();
     let type = this.parentTypes.get(parentId);
-    const parent = type === undefined || type === TRANSFER_TYPE ? await this.operations.findById(parentId) : null;
+    const parent = type === undefined || type === TRANSFER_TYPE ? await this.parents.findParent(parentId) : null;
     if (type === undefined) {
       type = parent?.type ?? null;
       if (this.parentTypes.size >= 1_000) this.parentTypes.clear();
@@ -314,7 +318,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
       propagationId: parent._id,
     });
     if (previous === 'older') {
-      await this.operations.updateParent(parent._id, {
+      await this.parents.updateParent(parent._id, {
         response: { ...progress, stage: 'push', superseded: true, total: 0, done: 0, finished: true },
         status: 'success',
       });
@@ -328,7 +332,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
       if (reached.includes(progress.sourceSn)) targets.push(progress.sourceSn);
     }
     // Recorded first: a step finishing before the last one is queued must not finish the parent.
-    await this.operations.updateParent(parent._id, {
+    await this.parents.updateParent(parent._id, {
       response: { ...progress, stage: 'push', total: targets.length, done: 0 },
     });
     for (const sn of targets) {
@@ -350,7 +354,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
    */
   private async cancelOpenSteps(propagationId: string): Promise<string[]> {
     const reached: string[] = [];
-    for (const child of await this.operations.findChildStatuses(propagationId)) {
+    for (const child of await this.parents.findChildStatuses(propagationId)) {
       if (child.status === OperationStatus.Pending) {
         const canceled = await this.operations.cancel(child._id).then(
           () => true,
@@ -358,7 +362,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
         );
         if (canceled) continue;
       } else if (child.status !== OperationStatus.Sent && child.status !== OperationStatus.Success) continue;
-      const op = await this.operations.findById(child._id);
+      const op = await this.queries.findById(child._id);
       if (op && (op.status === OperationStatus.Sent || op.status === OperationStatus.Success)) reached.push(op.sn);
     }
     return reached;
@@ -374,7 +378,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     stage: 'fetch' | 'push' = 'fetch',
   ): Promise<OperationView> {
     const groupId = group._id.toHexString();
-    const parent = await this.operations.createParent(
+    const parent = await this.parents.createParent(
       sourceSn,
       PROPAGATION_TYPE,
       { groupId, event, enrollid, sourceSn, receivedAt: receivedAt.toISOString(), targets },
@@ -393,7 +397,7 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     };
     const response = progress as unknown as Record<string, unknown>;
     // Stored at once: the reconciler tells a propagation being set up from one whose handler died.
-    await this.operations.updateParent(parent._id, { response });
+    await this.parents.updateParent(parent._id, { response });
     return { ...parent, response };
   }
 
@@ -410,18 +414,18 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
       this.enqueueWork(`read ${parent._id}`, () => this.continueAfterFetch(parent._id));
       return false;
     }
-    const children = (await this.operations.findChildStatuses(parent._id)).filter((c) => c._id !== progress.fetchOpId);
+    const children = (await this.parents.findChildStatuses(parent._id)).filter((c) => c._id !== progress.fetchOpId);
     const total = Math.max(progress.total, children.length);
     const finished = children.filter((c) => c.status !== OperationStatus.Pending && c.status !== OperationStatus.Sent);
     const next: PropagationProgress = { ...progress, total, done: finished.length, finished: false };
     if (finished.length < total || total === 0) {
-      if (next.done !== progress.done) await this.operations.updateParent(parent._id, { response: { ...next } });
+      if (next.done !== progress.done) await this.parents.updateParent(parent._id, { response: { ...next } });
       return false;
     }
     const failed = finished.filter((c) => c.status === OperationStatus.Failed).length;
     const canceled = finished.filter((c) => c.status === OperationStatus.Canceled).length;
     const ok = failed === 0;
-    const updated = await this.operations.updateParent(parent._id, {
+    const updated = await this.parents.updateParent(parent._id, {
       response: { ...next, finished: true, ...(canceled > 0 && { canceled }) },
       status: ok ? 'success' : 'failed',
       ...(!ok && { lastError: `${failed} of ${total} push(es) failed` }),
@@ -435,9 +439,9 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
    */
   private async recoverUnrecorded(parent: OperationView): Promise<boolean> {
     if (Date.now() - new Date(parent.createdAt).getTime() < 120_000) return false;
-    const children = await this.operations.findChildStatuses(parent._id);
+    const children = await this.parents.findChildStatuses(parent._id);
     if (children.length === 0) {
-      const updated = await this.operations.updateParent(parent._id, {
+      const updated = await this.parents.updateParent(parent._id, {
         status: 'failed',
         lastError: 'propagation interrupted before any push was queued',
       });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deviceGroupsConfig } from '../config/device-groups.config';
-import { OperationEvents, OperationsService, ParentReconciler } from '../operations';
+import { OperationEvents, ParentOperationsService, ParentReconciler } from '../operations';
 import { GroupDriftService } from './group-drift.service';
 import { GroupPropagationService, PROPAGATION_TYPE } from './group-propagation.service';
 
@@ -20,7 +20,7 @@ export class GroupSyncScheduler implements OnApplicationBootstrap, OnApplication
   constructor(
     propagation: GroupPropagationService,
     private readonly drift: GroupDriftService,
-    operations: OperationsService,
+    parents: ParentOperationsService,
     events: OperationEvents,
     private readonly scheduler: SchedulerRegistry,
     @Inject(deviceGroupsConfig.KEY) private readonly cfg: ConfigType<typeof deviceGroupsConfig>,
@@ -28,7 +28,7 @@ export class GroupSyncScheduler implements OnApplicationBootstrap, OnApplication
     this.propagations = new ParentReconciler(
       'device-groups.propagation-reconcile',
       PROPAGATION_TYPE,
-      operations,
+      parents,
       events,
       scheduler,
       cfg.reconcileIntervalMs,

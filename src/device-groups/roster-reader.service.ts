@@ -4,6 +4,7 @@ import {
   deviceTimeout,
   OperationStatus,
   OperationsService,
+  OperationWaitsService,
   unreadCredentials,
   userListResultOf,
   type OperationView,
@@ -29,6 +30,7 @@ export interface RosterRead {
 export class RosterReaderService {
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
   ) {}
@@ -56,7 +58,7 @@ export class RosterReaderService {
         );
         let done: OperationView;
         try {
-          done = await this.operations.waitFor(op._id, Math.max(1, deadline - Date.now()));
+          done = await this.waits.waitFor(op._id, Math.max(1, deadline - Date.now()));
         } catch (err) {
           if (opts.strict) throw err instanceof Error ? err : deviceTimeout(op._id);
           return { sn, status: 'timeout', opId: op._id, unread: new Set() };

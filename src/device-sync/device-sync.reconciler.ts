@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deviceGroupsConfig } from '../config/device-groups.config';
-import { OperationEvents, OperationsService, ParentReconciler } from '../operations';
+import { OperationEvents, ParentOperationsService, ParentReconciler } from '../operations';
 import { DEVICE_SYNC_TYPE, DeviceSyncService } from './device-sync.service';
 
 /** An apply has up to thousands of steps: its progress is counted at most about once a second. */
@@ -15,7 +15,7 @@ export class DeviceSyncReconciler implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     sync: DeviceSyncService,
-    operations: OperationsService,
+    parents: ParentOperationsService,
     events: OperationEvents,
     scheduler: SchedulerRegistry,
     @Inject(deviceGroupsConfig.KEY) cfg: ConfigType<typeof deviceGroupsConfig>,
@@ -23,7 +23,7 @@ export class DeviceSyncReconciler implements OnApplicationBootstrap, OnApplicati
     this.reconciler = new ParentReconciler(
       'device-sync.apply-reconcile',
       DEVICE_SYNC_TYPE,
-      operations,
+      parents,
       events,
       scheduler,
       cfg.reconcileIntervalMs,

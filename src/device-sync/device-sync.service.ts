@@ -5,7 +5,13 @@ import { normaliseCredentialRecord, toInt } from '@app/device-protocol';
 import { operationsConfig } from '../config/operations.config';
 import { DevicesService, StoredUsersService, type DeviceUserView } from '../devices';
 import { diffRosters, rosterDigest, rosterFromCopy, RosterReaderService, type RosterRead } from '../device-groups';
-import { credentialKey, OperationStatus, OperationsService, type OperationView } from '../operations';
+import {
+  credentialKey,
+  OperationStatus,
+  OperationsService,
+  ParentOperationsService,
+  type OperationView,
+} from '../operations';
 import { DeviceSyncRepository, SyncPlanRecord } from './device-sync.repository';
 import type { ApplySyncDto, PlanSyncDto } from './dto/device-sync.dto';
 import type { SyncItem } from './schemas/sync-item.schema';
@@ -93,6 +99,7 @@ export class DeviceSyncService {
     private readonly repo: DeviceSyncRepository,
     private readonly rosters: RosterReaderService,
     private readonly operations: OperationsService,
+    private readonly parents: ParentOperationsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
@@ -225,7 +232,7 @@ export class DeviceSyncService {
     const deleteExtra = dto.deleteExtra === true;
     const total = plan.counts.pushes + (deleteExtra ? plan.counts.extra : 0);
     const planId = plan._id.toHexString();
-    const parent = await this.operations.createParent(
+    const parent = await this.parents.createParent(
       toSn,
       DEVICE_SYNC_TYPE,
       {
@@ -238,7 +245,7 @@ export class DeviceSyncService {
       { ...(requestedBy && { requestedBy }) },
     );
     if (!(await this.repo.claimPlan(planId, parent._id))) {
-      await this.operations.updateParent(parent._id, {
+      await this.parents.updateParent(parent._id, {
         status: 'failed',
         lastError: 'plan applied by another request',
       });
@@ -256,9 +263,9 @@ export class DeviceSyncService {
       failed: 0,
       canceled: 0,
     };
-    await this.operations.updateParent(parent._id, { response: { ...progress } });
+    await this.parents.updateParent(parent._id, { response: { ...progress } });
     await this.queueSteps(parent._id, progress, ['planned'], requestedBy);
-    const current = await this.operations.findById(parent._id);
+    const current = await this.parents.findParent(parent._id);
     if (current) await this.reconcile(current);
     return { success: true, opId: parent._id, planId, toSn, total };
   }
@@ -285,10 +292,10 @@ export class DeviceSyncService {
       if (++sinceProgress >= PROGRESS_EVERY) {
         sinceProgress = 0;
         // Keeps updatedAt fresh: a live apply is not taken for an interrupted one.
-        await this.operations.updateParent(parentId, { response: { ...progress } });
+        await this.parents.updateParent(parentId, { response: { ...progress } });
       }
     }
-    await this.operations.updateParent(parentId, { response: { ...progress, queued: true } });
+    await this.parents.updateParent(parentId, { response: { ...progress, queued: true } });
   }
 
   /** Progress from the steps; finishes the parent when all are done. Resumes an interrupted queueing. */
@@ -297,7 +304,7 @@ export class DeviceSyncService {
     const progress = parent.response as ApplyProgress | undefined;
     if (!progress) {
       if (Date.now() - new Date(parent.createdAt).getTime() < RESUME_AFTER_MS) return false;
-      const updated = await this.operations.updateParent(parent._id, {
+      const updated = await this.parents.updateParent(parent._id, {
         status: 'failed',
         lastError: 'apply interrupted before any step was queued; make a new plan',
       });
@@ -309,7 +316,7 @@ export class DeviceSyncService {
       await this.queueSteps(parent._id, progress, ['planned', 'queueing'], parent.requestedBy);
       return false;
     }
-    const children = await this.operations.findChildStatuses(parent._id);
+    const children = await this.parents.findChildStatuses(parent._id);
     const count = (s: OperationStatus) => children.filter((c) => c.status === s).length;
     const next: ApplyProgress = {
       ...progress,
@@ -321,11 +328,11 @@ export class DeviceSyncService {
     };
     next.done = next.succeeded + next.failed + next.canceled;
     if (next.done < next.total) {
-      if (next.done !== progress.done) await this.operations.updateParent(parent._id, { response: { ...next } });
+      if (next.done !== progress.done) await this.parents.updateParent(parent._id, { response: { ...next } });
       return false;
     }
     const ok = next.failed === 0 && next.canceled === 0;
-    const updated = await this.operations.updateParent(parent._id, {
+    const updated = await this.parents.updateParent(parent._id, {
       response: { ...next },
       status: ok ? 'success' : 'failed',
       ...(!ok && { lastError: `${next.failed + next.canceled} of ${next.total} step(s) failed or were canceled` }),

@@ -5,13 +5,13 @@ import { isValidSn } from '@app/device-protocol';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser, validationExample } from '../auth';
 import { DeviceCommandDto } from './dto/device-command.dto';
 import { OFFLINE_EXAMPLE, OPERATION_EXAMPLE, TIMEOUT_EXAMPLE } from './operation-api-docs';
-import { OperationsService } from './operations.service';
+import { DeviceCommandService } from './device-command.service';
 
 @ApiTags('operations')
 @AdminAuth()
 @Controller('device')
 export class DeviceCommandController {
-  constructor(private readonly operations: OperationsService) {}
+  constructor(private readonly commands: DeviceCommandService) {}
 
   @Post(':sn/command')
   @HttpCode(HttpStatus.OK)
@@ -59,7 +59,7 @@ export class DeviceCommandController {
   @ApiErrorResponse(504, 'wait=true and no answer within OP_WAIT_TIMEOUT; the operation carries on', TIMEOUT_EXAMPLE)
   async command(@Param('sn') sn: string, @Body() body: DeviceCommandDto, @CurrentUser() user: AuthUser) {
     if (!isValidSn(sn)) throw new ApiError(400, 'invalid_sn', 'sn is not a terminal serial number');
-    const op = await this.operations.submitCommand(sn, body.cmd, body.payload ?? {}, {
+    const op = await this.commands.submit(sn, body.cmd, body.payload ?? {}, {
       wait: body.wait === true,
       requestedBy: user.sub,
     });

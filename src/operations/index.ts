@@ -1,11 +1,13 @@
 export { OperationsModule } from './operations.module';
+export { OperationsService, type EnqueueOptions } from './operations.service';
+export { OperationWaitsService } from './operation-waits.service';
+export { ParentOperationsService } from './parent-operations.service';
 export {
-  OperationsService,
-  type EnqueueOptions,
+  OperationQueriesService,
   type ListOperationsQuery,
   type OperationPage,
   type OperationStats,
-} from './operations.service';
+} from './operation-queries.service';
 export { deviceOffline, deviceTimeout } from './operation-errors';
 export { OperationEvents, type OperationEventMap } from './operation-events';
 export { type OperationRecord, type OperationView } from './operation.view';

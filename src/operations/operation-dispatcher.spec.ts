@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, Types } from 'mongoose';
 import { type EmbeddedMongo, start } from '@app/embedded-mongo';
 import type { Json, LogRecord } from '@app/device-protocol';
 import { waitFor } from '@app/testing';
@@ -23,7 +23,12 @@ import type {
 } from './operation-ports';
 import type { OperationView } from './operation.view';
 import { OperationsRepository } from './operations.repository';
+import { OperationCatchUpService } from './operation-catch-up.service';
+import { OperationQueriesService } from './operation-queries.service';
+import { OperationRetentionService } from './operation-retention.service';
+import { OperationWaitsService } from './operation-waits.service';
 import { OperationsService } from './operations.service';
+import { ParentOperationsService } from './parent-operations.service';
 import { Operation, OPERATION_MODEL, OperationSchema, OperationStatus } from './schemas/operation.schema';
 
 jest.setTimeout(30_000);
@@ -174,6 +179,11 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
   let repo: OperationsRepository;
   let dispatcher: OperationDispatcher;
   let service: OperationsService;
+  let waits: OperationWaitsService;
+  let parents: ParentOperationsService;
+  let queries: OperationQueriesService;
+  let catchUp: OperationCatchUpService;
+  let retention: OperationRetentionService;
 
   beforeAll(async () => {
     server = await start({ port: 0, quiet: true });
@@ -201,19 +211,24 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
       new LogPullExecutor(directory, logs),
     );
     dispatcher = new OperationDispatcher(repo, deps, executors, events, link, CFG, clock);
-    service = new OperationsService(repo, deps, executors, events, link, directory, CFG, clock, memory);
+    service = new OperationsService(repo, deps, executors, events, dispatcher, link, directory, CFG, clock);
+    waits = new OperationWaitsService(service, repo, events, link, CFG, clock);
+    parents = new ParentOperationsService(repo, deps, CFG, clock);
+    queries = new OperationQueriesService(repo);
+    catchUp = new OperationCatchUpService(service, repo, events, link, memory);
+    retention = new OperationRetentionService(repo, CFG, clock);
     dispatcher.start();
-    service.onModuleInit();
+    catchUp.onModuleInit();
   });
 
   afterEach(async () => {
-    service.onModuleDestroy();
+    catchUp.onModuleDestroy();
     await dispatcher.stop();
     await conn.dropDatabase();
     await conn.close();
   });
 
-  const get = async (id: string): Promise<OperationView> => (await service.findById(id))!;
+  const get = async (id: string): Promise<OperationView> => (await queries.findById(id))!;
   const until = async (id: string, check: (op: OperationView) => boolean, message?: string) =>
     waitFor(
       async () => {
@@ -391,6 +406,39 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.connect('SN1');
     await framesTo('SN1', 2);
     await until(op._id, (o) => (o.status as string) === 'sent' && o.attemptCount === 2);
+  });
+
+  it('waits for a command another instance left in flight, checking for one once per socket', async () => {
+    // Another instance sent a command to SN1 before the terminal moved here.
+    const theirs = await service.enqueue('SN1', 'getdevinfo', {});
+    const claim = await repo.claimNext('SN1', 'inst-other', clock.now(), CFG.leaseTtlMs);
+    expect(claim).toMatchObject({ kind: 'claimed' });
+    const spy = jest.spyOn(repo, 'claimNext');
+    const checks = () => spy.mock.calls.filter(([sn, , , , opts]) => sn === 'SN1' && opts?.unlessInFlight).length;
+    link.connect('SN1');
+    const mine = await service.enqueue('SN1', 'gettime', {});
+    await settle();
+    expect(link.frames).toHaveLength(0);
+
+    // Their command ends: the terminal's queue moves on, and stays checked while the socket lasts.
+    const fence = { id: new Types.ObjectId(theirs._id), owner: 'inst-other', attemptCount: 1 };
+    await repo.finish(fence, { status: OperationStatus.Success, now: clock.now(), response: {} });
+    await dispatcher.poll();
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    await until(mine._id, (o) => (o.status as string) === 'success');
+    const checksOnThisSocket = checks();
+    const next = await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 2);
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    await until(next._id, (o) => (o.status as string) === 'success');
+    expect(checks()).toBe(checksOnThisSocket);
+
+    // A new socket is checked again.
+    link.connect('SN1');
+    await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 3);
+    expect(checks()).toBe(checksOnThisSocket + 1);
   });
 
   it('sends a retried operation before the ones queued behind it', async () => {
@@ -717,7 +765,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     link.connect('SN1', { usednewlog: 4 }, false);
     link.connect('SN1', { usednewlog: 4 });
     await settle();
-    const { items } = await service.list({ type: 'getnewlog' });
+    const { items } = await queries.list({ filter: { type: 'getnewlog' } });
     expect(items).toHaveLength(1);
     expect(items[0].requestedBy).toBe('system:catch-up');
   });
@@ -725,7 +773,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
   it('runs the catch-up after admin commands, 15 s a page, twice at most, then stops asking that terminal', async () => {
     link.connect('SN1', { usednewlog: 4 });
     expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getnewlog', stn: true });
-    const [catchUp] = (await service.list({ type: 'getnewlog' })).items;
+    const [catchUp] = (await queries.list({ filter: { type: 'getnewlog' } })).items;
     expect(catchUp).toMatchObject({ requestedBy: 'system:catch-up', background: true, maxAttempts: 2 });
     // The terminal ignores it: the page timeout is OP_CATCHUP_PAGE_TIMEOUT, not OP_PAGE_TIMEOUT.
     clock.advance(15_000);
@@ -744,13 +792,13 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     // Reconnecting with unsent logs does not queue it again.
     link.connect('SN1', { usednewlog: 4 });
     await settle();
-    expect((await service.list({ type: 'getnewlog' })).items).toHaveLength(1);
+    expect((await queries.list({ filter: { type: 'getnewlog' } })).items).toHaveLength(1);
   });
 
   it('gives up a catch-up page in flight when an admin command arrives, sends the command now, then resumes', async () => {
     link.connect('SN1', { usednewlog: 4 });
     expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getnewlog', stn: true });
-    const [catchUp] = (await service.list({ type: 'getnewlog' })).items;
+    const [catchUp] = (await queries.list({ filter: { type: 'getnewlog' } })).items;
     const admin = await service.enqueue('SN1', 'getdevinfo', {});
     // No clock advance: the admin's command does not wait for the catch-up's page timeout.
     expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
@@ -784,15 +832,15 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     clock.advance(91 * 86_400_000);
     const recent = await service.enqueue('SN5', 'getdevcap', {});
     await service.cancel(recent._id);
-    expect(await service.purgeExpired()).toBe(1);
-    expect(await service.findById(old._id)).toBeNull();
+    expect(await retention.purgeExpired()).toBe(1);
+    expect(await queries.findById(old._id)).toBeNull();
     expect((await get(waiting._id)).status).toBe('pending');
     expect((await get(recent._id)).status).toBe('canceled');
   });
 
   it('keeps a parent operation out of dispatch until its owner finishes it; canceling it cancels its steps', async () => {
     link.connect('SN1');
-    const parent = await service.createParent('SN1', 'transfer', { toSn: 'SN2' }, { requestedBy: 'admin-1' });
+    const parent = await parents.createParent('SN1', 'transfer', { toSn: 'SN2' }, { requestedBy: 'admin-1' });
     const step = await service.enqueue(
       'SN2',
       'setuserinfo',
@@ -801,9 +849,9 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     );
     await settle();
     expect(link.frames).toHaveLength(0);
-    expect(await service.findChildStatuses(parent._id)).toEqual([{ _id: step._id, status: 'pending' }]);
-    expect((await service.findOpenParents('transfer')).map((p) => p._id)).toEqual([parent._id]);
-    expect(await service.updateParent(parent._id, { response: { done: 0 } })).toMatchObject({
+    expect(await parents.findChildStatuses(parent._id)).toEqual([{ _id: step._id, status: 'pending' }]);
+    expect((await parents.findOpenParents('transfer')).map((p) => p._id)).toEqual([parent._id]);
+    expect(await parents.updateParent(parent._id, { response: { done: 0 } })).toMatchObject({
       status: 'pending',
       response: { done: 0 },
     });
@@ -811,22 +859,88 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     await expect(service.retry(parent._id)).rejects.toMatchObject({ status: 409 });
     expect((await service.cancel(parent._id)).status).toBe('canceled');
     expect(await get(step._id)).toMatchObject({ status: 'canceled', lastError: 'parent_canceled' });
-    expect(await service.updateParent(parent._id, { status: 'success' })).toBeNull();
+    expect(await parents.updateParent(parent._id, { status: 'success' })).toBeNull();
 
-    const other = await service.createParent('SN1', 'transfer', {});
-    const finished = await service.updateParent(other._id, { status: 'failed', lastError: '1 push failed' });
+    const other = await parents.createParent('SN1', 'transfer', {});
+    const finished = await parents.updateParent(other._id, { status: 'failed', lastError: '1 push failed' });
     expect(finished).toMatchObject({ status: 'failed', lastError: '1 push failed', completedAt: clock.now() });
-    expect(await service.findOpenParents('transfer')).toEqual([]);
+    expect(await parents.findOpenParents('transfer')).toEqual([]);
+  });
+
+  it('stores an awaited operation already sent when its terminal is idle: one write, no claim', async () => {
+    link.connect('SN1');
+    await settle();
+    const inserts = jest.spyOn(repo, 'insert');
+    const claims = jest.spyOn(repo, 'claimNext');
+    const waiting = waits.enqueueAndWait('SN1', 'getdevinfo', {});
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect(await waiting).toMatchObject({ status: 'success', attemptCount: 1, sentAt: clock.now() });
+    expect(inserts).not.toHaveBeenCalled();
+    expect(claims).not.toHaveBeenCalled();
+  });
+
+  it('remembers a socket checked while other terminals registered', async () => {
+    link.connect('SN1');
+    link.connect('SN2');
+    await settle();
+    const claims = jest.spyOn(repo, 'claimNext');
+    const waiting = waits.enqueueAndWait('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 1);
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await waiting).status).toBe('success');
+    expect(claims).not.toHaveBeenCalled();
+  });
+
+  it('queues an awaited operation behind one asked earlier that the terminal has not had yet', async () => {
+    link.connect('SN1');
+    await settle();
+    // Stored by another instance; this one has not been woken for it yet.
+    const earlier = await repo.insert({
+      sn: 'SN1',
+      type: 'getdevinfo',
+      payload: {},
+      status: OperationStatus.Pending,
+      maxAttempts: 3,
+      nextAttemptAt: clock.now(),
+      createdAt: clock.now(),
+      dependsOn: [],
+      depsPending: false,
+    });
+    const waiting = waits.enqueueAndWait('SN1', 'gettime', {});
+    expect((await framesTo('SN1', 1))[0]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    expect((await waiting).status).toBe('success');
+    expect((await get(earlier._id.toHexString())).status).toBe('success');
+  });
+
+  it('queues an awaited operation behind one waiting for its retry backoff', async () => {
+    link.connect('SN1');
+    const first = await service.enqueue('SN1', 'getdevinfo', {});
+    await framesTo('SN1', 1);
+    clock.advance(10_000);
+    await until(first._id, (o) => (o.status as string) === 'pending');
+    const waiting = waits.enqueueAndWait('SN1', 'gettime', {});
+    await settle();
+    expect(link.frames).toHaveLength(1);
+    clock.advance(2_000);
+    expect((await framesTo('SN1', 2))[1]).toEqual({ cmd: 'getdevinfo' });
+    link.reply('SN1', { ret: 'getdevinfo', result: true });
+    expect((await framesTo('SN1', 3))[2]).toEqual({ cmd: 'gettime' });
+    link.reply('SN1', { ret: 'gettime', result: true, time: '2025-11-08 10:00:00' });
+    expect((await waiting).status).toBe('success');
   });
 
   it('waits for the outcome, answers 504 with the id after the wait, 409 for an offline terminal', async () => {
     link.connect('SN1');
-    const waiting = service.enqueueAndWait('SN1', 'getdevinfo', {});
+    const waiting = waits.enqueueAndWait('SN1', 'getdevinfo', {});
     await framesTo('SN1', 1);
     link.reply('SN1', { ret: 'getdevinfo', result: true });
     expect((await waiting).status).toBe('success');
 
-    const slow = service.enqueueAndWait('SN1', 'gettime', {}, { waitMs: 5_000 });
+    const slow = waits.enqueueAndWait('SN1', 'gettime', {}, { waitMs: 5_000 });
     await framesTo('SN1', 2);
     clock.advance(5_000);
     const err = await slow.then(
@@ -838,11 +952,11 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     expect(body).toEqual({ success: false, error: 'device_timeout', opId: expect.any(String) });
     expect((await get(body.opId as string)).status).toBe('sent');
 
-    const before = (await service.list({})).total;
-    await expect(service.enqueueAndWait('SN9', 'gettime', {})).rejects.toMatchObject({
+    const before = (await queries.list({})).total;
+    await expect(waits.enqueueAndWait('SN9', 'gettime', {})).rejects.toMatchObject({
       response: { success: false, error: 'device_offline_or_not_registered' },
       status: 409,
     });
-    expect((await service.list({})).total).toBe(before);
+    expect((await queries.list({})).total).toBe(before);
   });
 });

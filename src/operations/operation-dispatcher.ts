@@ -1,19 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import {
-  buildCommand,
-  CommandFrame,
-  Json,
-  ProtocolError,
-  replyMatchesCommand,
-  ServerCommand,
-  toInt,
-} from '@app/device-protocol';
+import { buildCommand, CommandFrame, Json, replyMatchesCommand, ServerCommand, toInt } from '@app/device-protocol';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { withLogFields } from '../logging/log-context';
 import { observeDispatch } from '../metrics/hooks';
+import { AttemptReport, decideAttemptOutcome } from './attempt-outcome';
 import { ExchangeResult, ExecutionContext, ExecutionResult } from './executors/operation-executor';
 import { OperationExecutors } from './executors/operation-executors';
-import { OPERATION_CLOCK, OperationClock, retryDelayMs } from './operation-clock';
+import { OPERATION_CLOCK, OperationClock } from './operation-clock';
 import { OperationDependencies } from './operation-dependencies';
 import { DispatchStoppedError, ExchangeTimeoutError, PreemptedError, TerminalGoneError } from './operation-errors';
 import { OperationEvents } from './operation-events';
@@ -25,7 +18,7 @@ import {
   TerminalReplyEvent,
 } from './operation-ports';
 import { OperationRecord } from './operation.view';
-import { LeaseFence, OperationsRepository } from './operations.repository';
+import { ClaimResult, LeaseFence, NewOperation, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
 import { describeError } from '@app/common';
 
@@ -81,6 +74,14 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private quiescing = false;
   private polling = false;
   private cancelRenewal?: () => void;
+  /**
+   * Terminals whose current socket has been checked for a command another instance left in flight
+   * (sent before the terminal moved here). While the socket lasts only this instance sends to it,
+   * so the check is made once per socket, not before every drain.
+   */
+  private readonly checkedSockets = new Set<string>();
+  /** Checks under way, by terminal: a new socket meanwhile withdraws its token, so the check is not remembered. */
+  private readonly checking = new Map<string, object>();
 
   constructor(
     private readonly repo: OperationsRepository,
@@ -172,8 +173,53 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       lane.again = true;
       return;
     }
+    this.startDrain(sn, lane);
+  }
+
+  /**
+   * Stores a new operation and sends it at once when its terminal is connected here and idle (its
+   * socket checked, nothing in flight, no backoff pending) and nothing asked through the API waits
+   * before it: stored already claimed, so one write instead of an insert, a wake-up and a claim.
+   * Undefined when it does not apply: the caller stores the operation pending instead.
+   */
+  async sendNow(doc: NewOperation): Promise<OperationRecord | undefined> {
+    const { sn } = doc;
+    if (doc.status !== OperationStatus.Pending || doc.depsPending || doc.group || doc.background) return undefined;
+    if (this.stopped || this.quiescing || !this.link.isConnected(sn) || !this.checkedSockets.has(sn)) return undefined;
+    const known = this.lanes.get(sn);
+    if (known && (known.running || known.exchange || known.cancelWake)) return undefined;
+    const lane = known ?? this.laneOf(sn);
+    // Held while the queue is read, so no drain for this terminal starts meanwhile.
     lane.running = true;
-    const drain: Promise<void> = withLogFields({ sn }, () => this.drain(sn, lane))
+    let head: { background: boolean } | null | undefined;
+    try {
+      head = await this.repo.queueHead(sn);
+    } catch (err) {
+      this.logger.debug(`Queue of ${sn} not read (${describeError(err)}); the operation is queued instead`);
+    }
+    let rec: OperationRecord | undefined;
+    try {
+      if (
+        (head === null || head?.background === true) &&
+        !this.stopped &&
+        !this.quiescing &&
+        this.link.isConnected(sn)
+      ) {
+        rec = await this.repo.insertClaimed(doc, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs);
+      }
+    } finally {
+      lane.running = false;
+      if (rec) this.startDrain(sn, lane, { op: rec, more: head !== null });
+      // Not sent now: what was kicked meanwhile, or is queued before it, goes the usual way.
+      else if (lane.again || head) this.kick(sn);
+      else if (!lane.exchange && !lane.cancelWake && this.lanes.get(sn) === lane) this.lanes.delete(sn);
+    }
+    return rec;
+  }
+
+  private startDrain(sn: string, lane: Lane, claimed?: { op: OperationRecord; more: boolean }): void {
+    lane.running = true;
+    const drain: Promise<void> = withLogFields({ sn }, () => this.drain(sn, lane, claimed))
       .catch((err: unknown) => this.logger.error(`Dispatch to ${sn} stopped: ${describeError(err)}`))
       .finally(() => {
         lane.running = false;
@@ -216,6 +262,10 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   // ---------------------------------------------------------------- events
 
   private readonly onRegistered = (e: TerminalRegisteredEvent): void => {
+    if (e.firstOnSocket) {
+      this.checking.delete(e.sn);
+      this.checkedSockets.delete(e.sn);
+    }
     const lane = this.lanes.get(e.sn);
     // A new socket: whatever was sent on the old one will not be answered.
     if (e.firstOnSocket && lane?.exchange) lane.exchange.settle({ kind: 'gone', reason: 'terminal reconnected' });
@@ -223,6 +273,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   };
 
   private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {
+    this.checking.delete(e.sn);
+    this.checkedSockets.delete(e.sn);
     const lane = this.lanes.get(e.sn);
     if (!lane) return;
     lane.exchange?.settle({ kind: 'gone', reason: e.reason });
@@ -296,27 +348,43 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     return lane;
   }
 
-  private async drain(sn: string, lane: Lane): Promise<void> {
+  private async drain(sn: string, lane: Lane, claimed?: { op: OperationRecord; more: boolean }): Promise<void> {
+    // Sent at once by sendNow: the drain goes on only when something was queued behind it or kicked meanwhile.
+    if (claimed && (await this.dispatch(sn, lane, claimed.op)) && !claimed.more && !lane.again) return;
     // A command another instance sent to this terminal (before it moved here) must end first:
-    // its lease expires if that instance died. Checked once per drain, with the first claim.
-    let first = true;
+    // its lease expires if that instance died. Checked with the first claim on each socket.
+    let first = !this.checkedSockets.has(sn);
     do {
       lane.again = false;
       while (!this.stopped && !this.quiescing && this.link.isConnected(sn)) {
-        const claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
-          unlessInFlight: first,
-        });
+        const token = {};
+        if (first) this.checking.set(sn, token);
+        let stillThisSocket = false;
+        let claim: ClaimResult;
+        try {
+          claim = await this.repo.claimNext(sn, this.link.instanceId, this.clock.now(), this.cfg.leaseTtlMs, {
+            unlessInFlight: first,
+          });
+        } finally {
+          stillThisSocket = first && this.checking.get(sn) === token;
+          if (stillThisSocket) this.checking.delete(sn);
+        }
         if (claim.kind === 'busy') return;
+        if (stillThisSocket && this.link.isConnected(sn)) this.checkedSockets.add(sn);
         first = false;
         if (claim.kind === 'wait') this.wakeAt(sn, lane, claim.until);
         if (claim.kind !== 'claimed') break;
-        observeDispatch(claim.op);
-        const finished = await withLogFields({ opId: claim.op._id.toHexString() }, () => this.run(sn, lane, claim.op));
+        const finished = await this.dispatch(sn, lane, claim.op);
         // Nothing was queued behind it and it is done: work that arrives later kicks (lane.again),
         // so the read that would only find the queue empty is skipped.
         if (finished && !claim.more) break;
       }
     } while (lane.again && !this.stopped && this.link.isConnected(sn));
+  }
+
+  private dispatch(sn: string, lane: Lane, op: OperationRecord): Promise<boolean> {
+    observeDispatch(op);
+    return withLogFields({ opId: op._id.toHexString() }, () => this.run(sn, lane, op));
   }
 
   /** Sends one claimed operation and records the outcome; true when it finished (success or failed). */
@@ -346,9 +414,8 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
       lane.holdingBackground = undefined;
       lane.exchange = undefined;
     }
-    if (failure instanceof DispatchStoppedError) return false;
     try {
-      return await this.record(sn, lane, op, fence, attempt.framesSent, result, failure);
+      return await this.record(sn, lane, op, fence, { op, framesSent: attempt.framesSent, result, failure });
     } catch (err) {
       this.logger.error(
         `Outcome of operation ${op._id.toHexString()} not recorded (${describeError(err)}); it is retried when its lease expires`,
@@ -358,90 +425,47 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   }
 
   /**
-   * Writes what one attempt came to, fenced by the lease so that a stale instance cannot overwrite;
-   * true when the operation finished.
+   * Writes what one attempt came to (decided by decideAttemptOutcome), fenced by the lease so that
+   * a stale instance cannot overwrite; true when the operation finished.
    */
   private async record(
     sn: string,
     lane: Lane,
     op: OperationRecord,
     fence: LeaseFence,
-    framesSent: number,
-    result: ExecutionResult | undefined,
-    failure: unknown,
+    report: AttemptReport,
   ): Promise<boolean> {
     const now = this.clock.now();
-    // A command that never left the server is not a send.
-    const attemptDelta = framesSent === 0 ? -1 : 0;
-    const sends = op.attemptCount + attemptDelta;
+    const decision = decideAttemptOutcome(report, {
+      now,
+      retryBaseMs: this.cfg.retryBaseMs,
+      retryMaxMs: this.cfg.retryMaxMs,
+      random: this.clock.random(),
+    });
+    if (decision.kind === 'abandon') return false;
     const id = op._id.toHexString();
-    let finished: OperationRecord | null = null;
-    let requeued: OperationRecord | null = null;
+    if (decision.unexpected) this.logger.warn(`Operation ${id} on ${sn}: ${decision.unexpected}`);
 
-    if (result) {
-      [finished] = await Promise.all([
-        this.repo.finish(fence, {
-          status: result.status === 'success' ? OperationStatus.Success : OperationStatus.Failed,
-          now,
-          response: result.response,
-          lastError: result.status === 'failed' ? result.lastError : undefined,
-          attemptDelta,
-        }),
-        result.status === 'success' ? result.alongside : undefined,
-      ]);
-    } else if (failure instanceof ProtocolError) {
-      finished = await this.repo.finish(fence, {
-        status: OperationStatus.Failed,
-        now,
-        lastError: `invalid_payload: ${failure.message}`,
-        attemptDelta,
-      });
-    } else if (failure instanceof PreemptedError) {
-      // Not a failure of the terminal: queued again at once, behind the API operation, send not counted.
-      requeued = await this.repo.requeue(fence, {
-        nextAttemptAt: now,
-        lastError: `preempted: ${failure.message}`,
-        attemptDelta: -1,
-      });
-    } else if (failure instanceof TerminalGoneError) {
-      // Sent again as soon as the terminal is back: no backoff.
-      const lastError = `terminal_disconnected: ${failure.reason}`;
-      if (sends >= op.maxAttempts) {
-        finished = await this.repo.finish(fence, {
-          status: OperationStatus.Failed,
-          now,
-          lastError: `${lastError} (after ${sends} sends)`,
-          attemptDelta,
-        });
-      } else {
-        requeued = await this.repo.requeue(fence, { nextAttemptAt: now, lastError, attemptDelta });
-      }
-    } else {
-      const lastError =
-        failure instanceof ExchangeTimeoutError
-          ? `device_timeout: ${failure.message}`
-          : `internal_error: ${describeError(failure)}`;
-      if (!(failure instanceof ExchangeTimeoutError)) this.logger.warn(`Operation ${id} on ${sn}: ${lastError}`);
-      if (sends >= op.maxAttempts) {
-        finished = await this.repo.finish(fence, {
-          status: OperationStatus.Failed,
-          now,
-          lastError: `${lastError} (after ${sends} sends)`,
-          attemptDelta,
-        });
-      } else {
-        const at = new Date(
-          now.getTime() + retryDelayMs(sends, this.cfg.retryBaseMs, this.cfg.retryMaxMs, this.clock.random()),
-        );
-        requeued = await this.repo.requeue(fence, { nextAttemptAt: at, lastError, attemptDelta });
-        if (requeued) this.wakeAt(sn, lane, at);
-      }
+    if (decision.kind === 'requeue') {
+      const { nextAttemptAt, lastError, attemptDelta } = decision;
+      const requeued = await this.repo.requeue(fence, { nextAttemptAt, lastError, attemptDelta });
+      if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+      else if (decision.backoff) this.wakeAt(sn, lane, decision.nextAttemptAt);
+      return false;
     }
-
-    if (finished) this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${sends} send(s)`);
-    if (finished) await this.deps.finished(finished);
-    else if (!requeued) this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
-    return finished !== null;
+    const alongside = report.result?.status === 'success' ? report.result.alongside : undefined;
+    const { status, response, lastError, attemptDelta } = decision;
+    const [finished] = await Promise.all([
+      this.repo.finish(fence, { status, now, response, lastError, attemptDelta }),
+      alongside,
+    ]);
+    if (!finished) {
+      this.logger.warn(`Operation ${id}: lease lost before its outcome was written; outcome dropped`);
+      return false;
+    }
+    this.logger.debug(`Operation ${id} on ${sn}: ${finished.status} after ${finished.attemptCount} send(s)`);
+    await this.deps.finished(finished);
+    return true;
   }
 
   private async exchange(

@@ -1,4 +1,5 @@
-import { ContractError } from '@app/common';
+import { Types } from 'mongoose';
+import { ApiError, ContractError, isObjectIdString } from '@app/common';
 
 /** The contract's answer for a terminal that is offline or unknown. */
 export function deviceOffline(): ContractError {
@@ -8,6 +9,20 @@ export function deviceOffline(): ContractError {
 /** The contract's answer when the terminal did not answer in time; the operation goes on. */
 export function deviceTimeout(opId: string): ContractError {
   return new ContractError(504, { success: false, error: 'device_timeout', opId });
+}
+
+export function operationNotFound(): ApiError {
+  return new ApiError(404, 'operation_not_found', 'No operation with this id');
+}
+
+export function invalidTransition(message: string): ApiError {
+  return new ApiError(409, 'invalid_transition', message);
+}
+
+/** An operation id given by a caller: 400 `invalid_id` naming `field` when it is not an ObjectId. */
+export function toObjectId(value: string, field: string): Types.ObjectId {
+  if (!isObjectIdString(value)) throw new ApiError(400, 'invalid_id', `${field} must be a 24-character hex ObjectId`);
+  return new Types.ObjectId(value);
 }
 
 /** No reply within the exchange's timeout. */

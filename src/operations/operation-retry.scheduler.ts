@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { operationsConfig, OperationsConfig } from '../config/operations.config';
 import { OperationDispatcher } from './operation-dispatcher';
-import { OperationsService } from './operations.service';
+import { OperationRetentionService } from './operation-retention.service';
 
 const POLL = 'operations.poll';
 const RETENTION = 'operations.retention';
@@ -17,7 +17,7 @@ export class OperationRetryScheduler implements OnApplicationBootstrap, OnModule
   constructor(
     private readonly schedules: SchedulerRegistry,
     private readonly dispatcher: OperationDispatcher,
-    private readonly operations: OperationsService,
+    private readonly retention: OperationRetentionService,
     @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
   ) {}
 
@@ -28,7 +28,7 @@ export class OperationRetryScheduler implements OnApplicationBootstrap, OnModule
     );
     this.schedules.addInterval(
       RETENTION,
-      setInterval(() => void this.operations.purgeExpired(), this.cfg.retentionIntervalMs),
+      setInterval(() => void this.retention.purgeExpired(), this.cfg.retentionIntervalMs),
     );
   }
 

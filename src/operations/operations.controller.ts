@@ -4,6 +4,7 @@ import { ApiError, ParseObjectIdPipe } from '@app/common';
 import { AdminAuth, ApiErrorResponse, ERROR_EXAMPLES, validationExample } from '../auth';
 import { ListOperationsQueryDto, OperationFilterQueryDto } from './dto/operation-query.dto';
 import { NOT_FOUND_EXAMPLE, OPERATION_EXAMPLE } from './operation-api-docs';
+import { OperationQueriesService } from './operation-queries.service';
 import { OperationsService } from './operations.service';
 
 const { response: _response, sentAt: _sentAt, ...UNSENT } = OPERATION_EXAMPLE;
@@ -14,7 +15,10 @@ const ID_PARAM = { name: 'id', description: 'Operation id (24 hex characters)', 
 @AdminAuth()
 @Controller()
 export class OperationsController {
-  constructor(private readonly operations: OperationsService) {}
+  constructor(
+    private readonly operations: OperationsService,
+    private readonly queries: OperationQueriesService,
+  ) {}
 
   @Get('operations')
   @ApiOperation({
@@ -33,7 +37,7 @@ export class OperationsController {
     validationExample('status', 'status must be one of pending, sent, success, failed, canceled'),
   )
   async list(@Query() query: ListOperationsQueryDto) {
-    return { success: true, ...(await this.operations.list(query)) };
+    return { success: true, ...(await this.queries.list(query.query())) };
   }
 
   @Get('operations/:id')
@@ -43,7 +47,7 @@ export class OperationsController {
   @ApiErrorResponse(400, 'Malformed id', ERROR_EXAMPLES.invalidId)
   @ApiErrorResponse(404, 'No operation with this id', NOT_FOUND_EXAMPLE)
   async get(@Param('id', ParseObjectIdPipe) id: string) {
-    const op = await this.operations.findById(id);
+    const op = await this.queries.findById(id);
     if (!op) throw new ApiError(404, 'operation_not_found', 'No operation with this id');
     return { success: true, op };
   }
@@ -121,6 +125,6 @@ export class OperationsController {
     validationExample('from', 'from must be a date YYYY-MM-DD'),
   )
   async stats(@Query() query: OperationFilterQueryDto) {
-    return { success: true, ...(await this.operations.stats(query)) };
+    return { success: true, ...(await this.queries.stats(query.filter())) };
   }
 }

@@ -29,6 +29,12 @@ import { OperationRetryScheduler } from './operation-retry.scheduler';
 import { OperationsController } from './operations.controller';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
+import { DeviceCommandService } from './device-command.service';
+import { OperationCatchUpService } from './operation-catch-up.service';
+import { OperationQueriesService } from './operation-queries.service';
+import { OperationRetentionService } from './operation-retention.service';
+import { OperationWaitsService } from './operation-waits.service';
+import { ParentOperationsService } from './parent-operations.service';
 import { OperationDrainService } from './operation-drain.service';
 import { QueueStatsService } from './queue-stats.service';
 import { QueueWakeRepository } from './queue-wake.repository';
@@ -54,12 +60,26 @@ import { OPERATION_MODEL, OperationSchema } from './schemas/operation.schema';
     OperationExecutors,
     OperationDispatcher,
     OperationsService,
+    OperationWaitsService,
+    ParentOperationsService,
+    OperationQueriesService,
+    OperationCatchUpService,
+    OperationRetentionService,
+    DeviceCommandService,
     OperationRetryScheduler,
     QueueWakeRepository,
     QueueWakeService,
     OperationDrainService,
     QueueStatsService,
   ],
-  exports: [OperationsService, OperationEvents, OperationDrainService, QueueStatsService],
+  exports: [
+    OperationsService,
+    OperationWaitsService,
+    ParentOperationsService,
+    OperationQueriesService,
+    OperationEvents,
+    OperationDrainService,
+    QueueStatsService,
+  ],
 })
 export class OperationsModule {}

@@ -137,6 +137,21 @@ describe('OperationsRepository (embedded database)', () => {
     expect((await claim('SN1', 'inst-a', at(1_001), 30_000))?._id).toEqual(behind._id);
   });
 
+  it('claims unless a command is in flight to the terminal, and says empty from one read when nothing is open', async () => {
+    // A parent and a finished operation are not open work.
+    await repo.insert(op({ group: true }));
+    await repo.insert(op({ status: OperationStatus.Failed }));
+    const inFlightReads = jest.spyOn(repo, 'hasInFlight');
+    expect(await repo.claimNext('SN1', 'inst-a', at(0), 30_000, { unlessInFlight: true })).toEqual({ kind: 'empty' });
+    expect(inFlightReads).not.toHaveBeenCalled();
+
+    const first = await repo.insert(op({ createdAt: at(1) }));
+    await repo.insert(op({ createdAt: at(2) }));
+    expect(await claim('SN1', 'inst-b', at(3), 30_000)).toMatchObject({ _id: first._id });
+    expect(await repo.claimNext('SN1', 'inst-a', at(3), 30_000, { unlessInFlight: true })).toEqual({ kind: 'busy' });
+    expect(await repo.claimNext('SN1', 'inst-a', at(3), 30_000)).toMatchObject({ kind: 'claimed' });
+  });
+
   it('never gives the same operation to two concurrent claimers', async () => {
     for (let i = 0; i < 6; i++) await repo.insert(op({ createdAt: at(i) }));
     const claims = await Promise.all(

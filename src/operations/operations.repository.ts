@@ -114,6 +114,42 @@ export class OperationsRepository {
     return rec;
   }
 
+  /**
+   * Stores a new operation already taken by `owner` (sent, leased, its first send counted): for an
+   * operation sent at once to an idle terminal, one write instead of an insert and a claim.
+   */
+  async insertClaimed(doc: NewOperation, owner: string, now: Date, leaseMs: number): Promise<OperationRecord> {
+    const rec: OperationRecord = {
+      _id: new Types.ObjectId(),
+      hasDependents: false,
+      group: false,
+      background: false,
+      ...definedOnly(doc),
+      status: OperationStatus.Sent,
+      attemptCount: 1,
+      leaseOwner: owner,
+      leaseUntil: new Date(now.getTime() + leaseMs),
+      sentAt: now,
+      updatedAt: new Date(),
+    };
+    await this.model.collection.insertOne(rec);
+    return rec;
+  }
+
+  /**
+   * The head of `sn`'s queue as `claimNext` orders it (operations asked through the API first, then
+   * FIFO), due or not; null when nothing waits. Only whether it is background work.
+   */
+  async queueHead(sn: string): Promise<{ background: boolean } | null> {
+    const [head] = await this.model.collection
+      .find<{ background?: boolean }>(
+        { sn, status: OperationStatus.Pending, depsPending: false, group: false },
+        { projection: { _id: 0, background: 1 }, sort: { background: 1, createdAt: 1, _id: 1 }, limit: 1 },
+      )
+      .toArray();
+    return head ? { background: head.background === true } : null;
+  }
+
   /** Several new operations in one ordered write: their ids (and so their queue order) follow the input. */
   async insertMany(docs: NewOperation[]): Promise<OperationRecord[]> {
     const recs: OperationRecord[] = docs.map((doc) => ({
@@ -167,7 +203,8 @@ export class OperationsRepository {
    * (pending -> sent, leased to `owner`, one more send counted). Operations asked through the API
    * come before background ones (catch-up, scheduled work); FIFO within each class. When the head
    * waits for its retry backoff, nothing behind it is taken (`wait`). With `unlessInFlight`, takes
-   * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head.
+   * nothing while a command is in flight to `sn` (`busy`); that check is read alongside the head,
+   * after one read that finds whether anything is open for `sn` at all.
    */
   async claimNext(
     sn: string,
@@ -176,6 +213,14 @@ export class OperationsRepository {
     leaseMs: number,
     opts: { unlessInFlight?: boolean } = {},
   ): Promise<ClaimResult> {
+    if (opts.unlessInFlight) {
+      // A terminal that (re)connects mostly has nothing open: one read then answers both questions.
+      const open = await this.model.collection.findOne(
+        { sn, status: { $in: [OperationStatus.Pending, OperationStatus.Sent] }, group: false },
+        { projection: { _id: 1 } },
+      );
+      if (!open) return { kind: 'empty' };
+    }
     for (let tries = 0; tries < 5; tries++) {
       const [inFlight, heads] = await Promise.all([
         opts.unlessInFlight && tries === 0 ? this.hasInFlight(sn) : false,

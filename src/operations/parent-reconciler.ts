@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { OperationEvents, type OperationEventMap } from './operation-events';
 import type { OperationView } from './operation.view';
-import { OperationsService } from './operations.service';
+import { ParentOperationsService } from './parent-operations.service';
 import { OperationStatus } from './schemas/operation.schema';
 
 /**
@@ -21,7 +21,7 @@ export class ParentReconciler {
   constructor(
     private readonly name: string,
     private readonly type: string,
-    private readonly operations: OperationsService,
+    private readonly parents: ParentOperationsService,
     private readonly events: OperationEvents,
     private readonly scheduler: SchedulerRegistry,
     private readonly intervalMs: number,
@@ -82,8 +82,8 @@ export class ParentReconciler {
       this.dirty.clear();
       try {
         const parents = all
-          ? await this.operations.findOpenParents(this.type, 200)
-          : await Promise.all(ids.map((id) => this.operations.findById(id)));
+          ? await this.parents.findOpenParents(this.type, 200)
+          : await Promise.all(ids.map((id) => this.parents.findParent(id)));
         for (const parent of parents) {
           if (!parent || parent.type !== this.type || parent.status !== OperationStatus.Pending) continue;
           await this.reconcile(parent).catch((err: unknown) =>

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deviceUsersConfig } from '../config/device-users.config';
-import { OperationEvents, OperationsService, ParentReconciler } from '../operations';
+import { OperationEvents, ParentOperationsService, ParentReconciler } from '../operations';
 import { TRANSFER_TYPE, TransferService } from './transfer.service';
 
 /** Children of one transfer finish in bursts: one check per burst is enough. */
@@ -18,7 +18,7 @@ export class TransferReconciler implements OnApplicationBootstrap, OnApplication
 
   constructor(
     transfers: TransferService,
-    operations: OperationsService,
+    parents: ParentOperationsService,
     events: OperationEvents,
     scheduler: SchedulerRegistry,
     @Inject(deviceUsersConfig.KEY) cfg: ConfigType<typeof deviceUsersConfig>,
@@ -26,7 +26,7 @@ export class TransferReconciler implements OnApplicationBootstrap, OnApplication
     this.reconciler = new ParentReconciler(
       'user-management.transfer-reconcile',
       TRANSFER_TYPE,
-      operations,
+      parents,
       events,
       scheduler,
       cfg.transferReconcileIntervalMs,

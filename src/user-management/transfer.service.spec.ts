@@ -1,4 +1,10 @@
-import { OperationStatus, type OperationsService, type OperationView } from '../operations';
+import {
+  OperationStatus,
+  type OperationsService,
+  type OperationView,
+  type OperationWaitsService,
+  type ParentOperationsService,
+} from '../operations';
 import type { DevicesService, StoredUsersService } from '../devices';
 import type { TransferUserResult } from './transfer-progress';
 import { TRANSFER_TYPE, TransferService } from './transfer.service';
@@ -67,7 +73,9 @@ describe('TransferService.reconcile', () => {
   beforeEach(() => {
     ops = new FakeOperations();
     service = new TransferService(
-      ops as unknown as OperationsService,
+      {} as OperationsService,
+      {} as OperationWaitsService,
+      ops as unknown as ParentOperationsService,
       {} as DevicesService,
       {} as StoredUsersService,
       { waitTimeoutMs: WAIT_MS } as never,

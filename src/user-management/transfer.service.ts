@@ -9,6 +9,8 @@ import {
   deviceOffline,
   OperationStatus,
   OperationsService,
+  OperationWaitsService,
+  ParentOperationsService,
   unreadCredentials,
   userListResultOf,
   type OperationView,
@@ -66,6 +68,8 @@ export class TransferService {
 
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
+    private readonly parents: ParentOperationsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
@@ -80,7 +84,7 @@ export class TransferService {
       throw new ApiError(404, 'device_not_found', `Target terminal ${toSn} is not registered`, { sn: toSn });
     }
 
-    const parent = await this.operations.createParent(
+    const parent = await this.parents.createParent(
       fromSn,
       TRANSFER_TYPE,
       { fromSn, toSn, enrollIds: dto.enrollIds ?? null, deleteFromSource },
@@ -96,7 +100,7 @@ export class TransferService {
       return { success: true, fromSn, toSn, opId: parent._id, results };
     } catch (err) {
       const reason = describeError(err);
-      await this.operations
+      await this.parents
         .updateParent(parent._id, { status: 'failed', lastError: `transfer not started: ${reason}` })
         .catch((e: unknown) => this.logger.warn(`Transfer ${parent._id} not marked failed: ${String(e)}`));
       throw err;
@@ -115,13 +119,13 @@ export class TransferService {
       // Planned inside the HTTP request; a parent without results past that window lost its request.
       const age = Date.now() - new Date(parent.createdAt).getTime();
       if (age < this.opsCfg.waitTimeoutMs * 2 + 60_000) return false;
-      await this.operations.updateParent(parent._id, {
+      await this.parents.updateParent(parent._id, {
         status: 'failed',
         lastError: 'transfer interrupted while reading the source; nothing was pushed or deleted',
       });
       return true;
     }
-    const children = await this.operations.findChildStatuses(parent._id);
+    const children = await this.parents.findChildStatuses(parent._id);
     const statuses = new Map<string, string>(children.map((c) => [c._id, c.status]));
     const results = refreshResults(progress.results, (id) => statuses.get(id));
     const summary = summarise(results);
@@ -143,10 +147,10 @@ export class TransferService {
   private async record(parentId: string, progress: TransferProgress): Promise<boolean> {
     const response = progress as unknown as Record<string, unknown>;
     if (!progress.summary.finished) {
-      await this.operations.updateParent(parentId, { response });
+      await this.parents.updateParent(parentId, { response });
       return false;
     }
-    const updated = await this.operations.updateParent(parentId, {
+    const updated = await this.parents.updateParent(parentId, {
       response,
       status: progress.summary.ok ? 'success' : 'failed',
       ...(!progress.summary.ok && { lastError: describeProblems(progress.summary) }),
@@ -164,7 +168,7 @@ export class TransferService {
   ): Promise<FetchedUser[]> {
     const opts = { requireOnline: true, parentId, requestedBy };
     // All users: one operation reads everything. Some users: the roster, then only their credentials.
-    const list = await this.operations.enqueueAndWait(
+    const list = await this.waits.enqueueAndWait(
       sn,
       'getuserlist',
       { templates: enrollIds === undefined },
@@ -211,7 +215,7 @@ export class TransferService {
     }
     for (const { key, op } of pending) {
       // Rejects with the contract's 504 (that operation's id) once the request's time is up.
-      const done = await this.operations.waitFor(op._id, Math.max(1, deadline - Date.now()));
+      const done = await this.waits.waitFor(op._id, Math.max(1, deadline - Date.now()));
       if (done.status !== OperationStatus.Success) failures.set(key, done.lastError ?? done.status);
     }
     return failures;

@@ -6,6 +6,7 @@ import {
   deviceOffline,
   OperationStatus,
   OperationsService,
+  OperationWaitsService,
   unreadCredentials,
   userListResultOf,
   type OperationView,
@@ -50,6 +51,7 @@ function answer(op: OperationView): CommandAnswer {
 export class UserManagementService {
   constructor(
     private readonly operations: OperationsService,
+    private readonly waits: OperationWaitsService,
     private readonly devices: DevicesService,
     private readonly deviceUsers: StoredUsersService,
   ) {}
@@ -59,12 +61,7 @@ export class UserManagementService {
    * credential (all in one operation, which also refreshes the server's copy).
    */
   async listUsers(sn: string, templates: boolean, requestedBy?: string): Promise<ListUsersAnswer> {
-    const op = await this.operations.enqueueAndWait(
-      sn,
-      'getuserlist',
-      { templates },
-      { requireOnline: true, requestedBy },
-    );
+    const op = await this.waits.enqueueAndWait(sn, 'getuserlist', { templates }, { requireOnline: true, requestedBy });
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Reading the users of ${sn}`);
     const stored = await this.deviceUsers.findBySn(sn);
     const result = userListResultOf(op);
@@ -85,7 +82,7 @@ export class UserManagementService {
       admin: 0,
       flag: ADDUSER_FLAG_AUTO,
     };
-    const op = await this.operations.enqueueAndWait(
+    const op = await this.waits.enqueueAndWait(
       sn,
       'adduserinfo',
       { ...wirePayload, ...(dto.aliasid !== undefined && { aliasid: dto.aliasid }) },
@@ -125,7 +122,7 @@ export class UserManagementService {
   }
 
   async cleanLog(sn: string, requestedBy?: string): Promise<CommandAnswer> {
-    const op = await this.operations.enqueueAndWait(sn, 'cleanlog', {}, { requireOnline: true, requestedBy });
+    const op = await this.waits.enqueueAndWait(sn, 'cleanlog', {}, { requireOnline: true, requestedBy });
     if (op.status !== OperationStatus.Success) throw commandFailed(op, `Cleaning the log of ${sn}`);
     return answer(op);
   }

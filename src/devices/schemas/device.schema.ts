@@ -130,5 +130,7 @@ export const DeviceSchema = SchemaFactory.createForClass(Device);
 DeviceSchema.index({ lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ online: 1, lastSeenAt: -1, sn: 1 });
 DeviceSchema.index({ instanceId: 1, online: 1 });
-DeviceSchema.index({ connectionId: 1 });
+// Marking a socket's terminal offline filters on both: with `connectionId` alone the embedded
+// planner may walk every online terminal instead (once per disconnect, so quadratic in a storm).
+DeviceSchema.index({ connectionId: 1, online: 1 });
 DeviceSchema.index({ admission: 1 });
