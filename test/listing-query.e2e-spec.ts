@@ -39,4 +39,14 @@ describe('Listing query strings (e2e)', () => {
     expect(res.body).toMatchObject({ success: false, error: 'validation_failed' });
     expect(JSON.stringify(res.body)).toContain(field);
   });
+
+  it('refuses a date that ISO 8601 allows but no Date can hold (a week date) in the query DTO, naming from', async () => {
+    const res = await get('/api/fingerprints/device-logs?from=2025-W05').expect(400);
+    expect(res.body).toEqual({
+      success: false,
+      error: 'validation_failed',
+      message: 'from: from must be a valid ISO 8601 date string',
+      errors: [{ field: 'from', messages: ['from must be a valid ISO 8601 date string'] }],
+    });
+  });
 });

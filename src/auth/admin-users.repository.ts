@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { isObjectIdString } from '@app/common';
 import { AdminUser } from './schemas/admin-user.schema';
+import { findPasswordChangedAt } from './password-stamp';
 
 export interface AdminRecord {
   id: string;
@@ -61,12 +62,7 @@ export class AdminUsersRepository implements OnModuleInit {
 
   /** Only what the token check needs; null when the admin no longer exists. */
   async findPasswordChangedAt(id: string): Promise<{ passwordChangedAt: Date | null } | null> {
-    if (!isObjectIdString(id)) return null;
-    const doc = await this.model
-      .findById(id, { _id: 0, passwordChangedAt: 1 })
-      .lean<{ passwordChangedAt?: Date | null }>()
-      .exec();
-    return doc ? { passwordChangedAt: doc.passwordChangedAt ?? null } : null;
+    return findPasswordChangedAt(this.model, id);
   }
 
   async create(input: { email: string; name: string; passwordHash: string }): Promise<AdminRecord> {

@@ -42,8 +42,8 @@ export class AuthController {
       '(failures of one email from many addresses only slow its logins down)',
     ERROR_EXAMPLES.tooManyAttempts,
   )
-  login(@Body() body: LoginDto, @Ip() ip: string | undefined) {
-    return this.auth.login(body.email, body.password, ip);
+  async login(@Body() body: LoginDto, @Ip() ip: string | undefined) {
+    return { success: true, ...(await this.auth.login(body.email, body.password, ip)) };
   }
 
   @Post('change-password')
@@ -62,7 +62,8 @@ export class AuthController {
     message: 'The current password is not correct',
   })
   @ApiErrorResponse(429, 'Too many wrong current passwords', ERROR_EXAMPLES.tooManyAttempts)
-  changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto, @Ip() ip: string | undefined) {
-    return this.auth.changePassword(user.sub, body.currentPassword, body.newPassword, ip);
+  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto, @Ip() ip: string | undefined) {
+    await this.auth.changePassword(user.sub, body.currentPassword, body.newPassword, ip);
+    return { success: true, message: 'Password changed' };
   }
 }

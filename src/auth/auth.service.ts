@@ -10,7 +10,6 @@ import { Role } from './role.enum';
 import { TokenService } from './token.service';
 
 export interface AdminLoginResult {
-  success: true;
   token: string;
   user: { email: string; name: string; role: Role.Admin };
   /** Only present (true) when the token is accepted by POST /api/auth/change-password alone. */
@@ -56,7 +55,7 @@ export class AuthService implements OnModuleInit {
       ...(changeOnly ? { passwordChangeOnly: true } : {}),
     });
     const user = { email: admin.email, name: admin.name, role: Role.Admin } as const;
-    return changeOnly ? { success: true, token, user, passwordChangeRequired: true } : { success: true, token, user };
+    return changeOnly ? { token, user, passwordChangeRequired: true } : { token, user };
   }
 
   async changePassword(
@@ -64,7 +63,7 @@ export class AuthService implements OnModuleInit {
     currentPassword: string,
     newPassword: string,
     ip: string | undefined,
-  ): Promise<{ success: true; message: string }> {
+  ): Promise<void> {
     const admin = await this.admins.findById(adminId);
     if (!admin) throw new ApiError(401, 'unauthorized', 'The admin of this token no longer exists');
     // Guessing the current password with a stolen token is a brute-force attempt like any other.
@@ -82,6 +81,5 @@ export class AuthService implements OnModuleInit {
     const updated = await this.admins.setPasswordHash(admin.id, hash, new Date());
     this.stamps.forget(Role.Admin, admin.id);
     if (!updated) throw new ApiError(401, 'unauthorized', 'The admin of this token no longer exists');
-    return { success: true, message: 'Password changed' };
   }
 }

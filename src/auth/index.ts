@@ -12,3 +12,4 @@ export { isRole, Role } from './role.enum';
 export { Roles, ROLES_KEY } from './roles.decorator';
 export { RolesGuard } from './roles.guard';
 export { TokenService } from './token.service';
+export { findPasswordChangedAt } from './password-stamp';

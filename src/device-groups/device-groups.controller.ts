@@ -101,7 +101,11 @@ export class DeviceGroupsController {
   @ApiErrorResponse(400, 'Malformed id or refresh value', EX.badRefresh)
   @ApiErrorResponse(404, 'No such group', EX.notFound)
   @ApiErrorResponse(504, 'A roster read took longer than OP_WAIT_TIMEOUT (it carries on)', EX.timeout)
-  driftOf(@Param('id', ParseObjectIdPipe) id: string, @Query() query: DriftQueryDto, @CurrentUser() user: AuthUser) {
-    return this.drift.drift(id, query.refresh === true, user.sub);
+  async driftOf(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() query: DriftQueryDto,
+    @CurrentUser() user: AuthUser,
+  ) {
+    return { success: true, ...(await this.drift.drift(id, query.refresh === true, user.sub)) };
   }
 }

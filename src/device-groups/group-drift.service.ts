@@ -10,8 +10,7 @@ import type { StoredDrift } from './schemas/device-group.schema';
 
 export const DRIFT_REQUESTER = 'system:group-drift';
 
-export interface DriftAnswer {
-  success: true;
+export interface GroupDrift {
   groupId: string;
   checkedAt: Date;
   refreshed: boolean;
@@ -34,7 +33,7 @@ export class GroupDriftService {
   ) {}
 
   /** The drift of one group; with `refresh`, after re-reading every online member (504 past OP_WAIT_TIMEOUT). */
-  async drift(id: string, refresh: boolean, requestedBy?: string): Promise<DriftAnswer> {
+  async drift(id: string, refresh: boolean, requestedBy?: string): Promise<GroupDrift> {
     const group = await this.groups.get(id);
     return this.check(group, refresh ? { waitMs: this.opsCfg.waitTimeoutMs, strict: true, requestedBy } : undefined);
   }
@@ -65,7 +64,7 @@ export class GroupDriftService {
   private async check(
     group: DeviceGroupRecord,
     refresh?: { waitMs: number; strict: boolean; requestedBy?: string },
-  ): Promise<DriftAnswer> {
+  ): Promise<GroupDrift> {
     const reads = refresh
       ? await this.rosters.read(group.sns, {
           waitMs: refresh.waitMs,
@@ -112,7 +111,6 @@ export class GroupDriftService {
     }
     await this.repo.recordDrift(group._id.toHexString(), stored);
     return {
-      success: true,
       groupId: group._id.toHexString(),
       checkedAt,
       refreshed: refresh !== undefined,

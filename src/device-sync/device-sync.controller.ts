@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser, validationExample } from '../auth';
 import { ApiErrorExamples } from '../user-management/api-examples.decorator';
-import { ApplySyncDto, PlanSyncDto } from './dto/device-sync.dto';
+import { ApplySyncDto, checkPlanSource, PlanSyncDto } from './dto/device-sync.dto';
 import { DeviceSyncService } from './device-sync.service';
 
 const PLAN_ID = '675a1b2c3d4e5f6a7b8c9d20';
@@ -75,8 +75,9 @@ export class DeviceSyncController {
   @ApiErrorResponse(409, 'A terminal is offline or unknown', EX.offline)
   @ApiErrorResponse(502, 'A terminal refused to list its users', EX.readFailed)
   @ApiErrorResponse(504, 'A read took longer than OP_WAIT_TIMEOUT (it carries on)', EX.timeout)
-  plan(@Body() body: PlanSyncDto, @CurrentUser() user: AuthUser) {
-    return this.sync.plan(body, user.sub);
+  async plan(@Body() body: PlanSyncDto, @CurrentUser() user: AuthUser) {
+    checkPlanSource(body);
+    return { success: true, plan: await this.sync.plan(body, user.sub) };
   }
 
   @Post('apply')
@@ -99,7 +100,7 @@ export class DeviceSyncController {
     offline: EX.offline,
   })
   @ApiErrorResponse(504, 'The roster read took longer than OP_WAIT_TIMEOUT', EX.timeout)
-  apply(@Body() body: ApplySyncDto, @CurrentUser() user: AuthUser) {
-    return this.sync.apply(body, user.sub);
+  async apply(@Body() body: ApplySyncDto, @CurrentUser() user: AuthUser) {
+    return { success: true, ...(await this.sync.apply(body, user.sub)) };
   }
 }

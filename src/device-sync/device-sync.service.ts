@@ -105,13 +105,8 @@ export class DeviceSyncService {
     @Inject(operationsConfig.KEY) private readonly opsCfg: ConfigType<typeof operationsConfig>,
   ) {}
 
-  async plan(dto: PlanSyncDto, requestedBy?: string): Promise<{ success: true; plan: PlanView }> {
+  async plan(dto: PlanSyncDto, requestedBy?: string): Promise<PlanView> {
     const fromBackup = dto.fromBackup === true;
-    if ((dto.fromSn === undefined) === !fromBackup) {
-      throw new ApiError(400, 'invalid_source', 'Give either fromSn or fromBackup: true');
-    }
-    if (dto.fromSn === dto.toSn)
-      throw new ApiError(400, 'same_terminal', 'fromSn and toSn must be different terminals');
     const sns = dto.fromSn !== undefined ? [dto.fromSn, dto.toSn] : [dto.toSn];
     for (const sn of sns) if (!(await this.devices.isOnline(sn))) throw offline();
 
@@ -175,7 +170,7 @@ export class DeviceSyncService {
       } as SyncPlanRecord,
       items,
     );
-    return { success: true, plan: toPlanView(plan) };
+    return toPlanView(plan);
   }
 
   /** setuserinfo payloads of the given slots, as the source holds them (name and admin level kept). */
@@ -267,7 +262,7 @@ export class DeviceSyncService {
     await this.queueSteps(parent._id, progress, ['planned'], requestedBy);
     const current = await this.parents.findParent(parent._id);
     if (current) await this.reconcile(current);
-    return { success: true, opId: parent._id, planId, toSn, total };
+    return { opId: parent._id, planId, toSn, total };
   }
 
   /** Queues every item not queued yet, then records that the apply is fully queued. */

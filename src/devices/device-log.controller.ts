@@ -87,6 +87,6 @@ export class DeviceLogController {
   )
   async ingest(@Body() body: DeviceLogDto) {
     await this.imageBudget.apply(body.sn, body.record);
-    return this.deviceLog.ingest(body);
+    return { success: true, ...(await this.deviceLog.ingest(body)) };
   }
 }

@@ -7,7 +7,6 @@ import type { DeviceLogDto } from './dto/device-log.dto';
 import { TerminalLogsService } from './terminal-logs.service';
 
 export interface DeviceLogResult {
-  success: true;
   forwarded: boolean;
   retryLater: boolean;
   /** Records of the body that could not be stored (kept as rejected records); absent when none. */
@@ -63,7 +62,7 @@ export class DeviceLogService {
     await this.devices.recordDeviceLog(body.sn).catch((err: unknown) => {
       this.logger.warn(`${body.sn}: could not note the device-log time: ${String(err)}`);
     });
-    if (result.punchIds.length === 0) return { success: true, forwarded: false, retryLater: false, ...rejected };
+    if (result.punchIds.length === 0) return { forwarded: false, retryLater: false, ...rejected };
     let forwarded = false;
     try {
       forwarded = (await this.fingerprints.forwardNow(result.punchIds)).forwarded;
@@ -71,6 +70,6 @@ export class DeviceLogService {
       // Stored already: the outbox delivers it later.
       this.logger.warn(`${body.sn}: inline forward failed, the outbox takes over: ${String(err)}`);
     }
-    return { success: true, forwarded, retryLater: !forwarded, ...rejected };
+    return { forwarded, retryLater: !forwarded, ...rejected };
   }
 }

@@ -5,10 +5,6 @@ import { AdminAuth, ApiErrorResponse, validationExample } from '../auth';
 import { DevicesService } from './devices.service';
 import { CreateDeviceDto } from './dto/create-device.dto';
 
-function canonicalZone(zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-}
-
 /** POST /api/devices: a terminal an admin vouches for before it connects (HTTP-only terminals, gateways). */
 @ApiTags('devices')
 @Controller('devices')
@@ -47,7 +43,7 @@ export class DeviceRegistrationController {
     const item = await this.devices.create({
       sn: body.sn,
       ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.timeZone !== undefined ? { timeZone: canonicalZone(body.timeZone) } : {}),
+      ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
     });
     if (!item) throw new ApiError(409, 'device_exists', `A terminal with sn ${body.sn} exists already`);
     return { success: true, item };

@@ -22,9 +22,9 @@ import { DeviceLogImageUsage, DeviceLogImageUsageSchema } from './schemas/device
 import { DeviceUser, DeviceUserSchema } from './stored-users/device-user.schema';
 import { DoorEvent, DoorEventSchema } from './schemas/door-event.schema';
 import { RejectedRecord, RejectedRecordSchema } from './schemas/rejected-record.schema';
-import { RejectedLogsController } from './rejected-logs.controller';
 import { RejectedRecordsRepository } from './rejected-records.repository';
 import { TerminalFieldService } from './terminal-field.service';
+import { TerminalRecordsService } from './terminal-records.service';
 import { TerminalLogsService } from './terminal-logs.service';
 import { TerminalRequestsService } from './terminal-requests.service';
 import { TerminalTrustService } from './terminal-trust.service';
@@ -44,7 +44,7 @@ import { TerminalGateway } from './terminal.gateway';
       { name: DeviceLogImageUsage.name, schema: DeviceLogImageUsageSchema },
     ]),
   ],
-  controllers: [DevicesController, DeviceRegistrationController, RejectedLogsController, DeviceLogController],
+  controllers: [DevicesController, DeviceRegistrationController, DeviceLogController],
   providers: [
     DeviceConnectionRegistry,
     DevicesRepository,
@@ -64,6 +64,7 @@ import { TerminalGateway } from './terminal.gateway';
     DeviceLogImageBudgetService,
     RejectedRecordsRepository,
     TerminalFieldService,
+    TerminalRecordsService,
   ],
   exports: [
     DeviceConnectionRegistry,

@@ -70,8 +70,10 @@ export class EmployeesController {
     'Too many failed logins for this username from this address, or from this address on any username',
     ERROR_EXAMPLES.tooManyAttempts,
   )
-  login(@Body() body: EmployeeLoginDto, @Ip() ip: string | undefined) {
-    return this.employees.login(body.username, body.password, ip);
+  async login(@Body() body: EmployeeLoginDto, @Ip() ip: string | undefined) {
+    const { token, employee } = await this.employees.login(body.username, body.password, ip);
+    // The mobile app reads the employee's name as `name` (the contract's answer).
+    return { message: 'Login successful', token, result: { ...employee, name: employee.fullName } };
   }
 
   @Get('me')

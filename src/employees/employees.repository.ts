@@ -4,6 +4,7 @@ import { Model, Types } from 'mongoose';
 import { escapeRegex, isDuplicateKeyError, isObjectIdString } from '@app/common';
 import { EmployeeLean, EmployeeView, toEmployeeView } from './employee.view';
 import { Employee } from './schemas/employee.schema';
+import { findPasswordChangedAt } from '../auth';
 
 /** A write hit a unique index: `field` says which one (`username` or `enroll_id`). */
 export class EmployeeConflictError extends Error {
@@ -31,31 +32,14 @@ async function translateConflicts<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface NewEmployee {
-  enroll_id: string;
-  username: string;
-  passwordHash: string;
-  fullName: string;
-  phone: string;
-  email: string;
-  isActive: boolean;
-  app_permissions: Record<string, boolean>;
-  owner: string;
-}
+/** What creating an employee stores: the view's fields but the generated ones, and the password hash. */
+export type NewEmployee = Omit<EmployeeView, '_id' | 'createdAt' | 'updatedAt'> & { passwordHash: string };
 
 /** Fields set by an update; `app_permissions` keys are merged into the stored ones. */
-export interface EmployeeChanges {
-  enroll_id?: string;
-  username?: string;
-  passwordHash?: string;
+export type EmployeeChanges = Partial<Omit<NewEmployee, 'owner'>> & {
   /** Set together with passwordHash. */
   passwordChangedAt?: Date;
-  fullName?: string;
-  phone?: string;
-  email?: string;
-  isActive?: boolean;
-  app_permissions?: Record<string, boolean>;
-}
+};
 
 const WITHOUT_HASH = { passwordHash: 0, passwordChangedAt: 0, __v: 0 } as const;
 
@@ -129,12 +113,7 @@ export class EmployeesRepository implements OnModuleInit {
 
   /** Only what the token check needs; null when the employee no longer exists. */
   async findPasswordChangedAt(id: string): Promise<{ passwordChangedAt: Date | null } | null> {
-    if (!isObjectIdString(id)) return null;
-    const doc = await this.model
-      .findById(id, { _id: 0, passwordChangedAt: 1 })
-      .lean<{ passwordChangedAt?: Date | null }>()
-      .exec();
-    return doc ? { passwordChangedAt: doc.passwordChangedAt ?? null } : null;
+    return findPasswordChangedAt(this.model, id);
   }
 
   async updateForOwner(id: string, owner: string, changes: EmployeeChanges): Promise<EmployeeView | null> {

@@ -37,9 +37,8 @@ export function appAccessRefusal(employee: EmployeeView): ApiError | null {
 }
 
 export interface EmployeeLoginResult {
-  message: 'Login successful';
   token: string;
-  result: EmployeeView & { name: string };
+  employee: EmployeeView;
 }
 
 @Injectable()
@@ -146,6 +145,6 @@ export class EmployeesService implements OnModuleInit {
       username: employee.username,
       passwordStamp: passwordStampOf(found.passwordChangedAt),
     });
-    return { message: 'Login successful', token, result: { ...employee, name: employee.fullName } };
+    return { token, employee };
   }
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -8,8 +19,9 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiError, ParseObjectIdPipe } from '@app/common';
+import { ApiError, pageCounters, pageWindow, ParseObjectIdPipe, type PageWindow, type Slice } from '@app/common';
 import { AdminAuth, ApiErrorResponse, ERROR_EXAMPLES, validationExample } from '../auth';
+import { appConfig, type AppConfig } from '../config';
 import { CurrentEmployee, EmployeeAuth } from '../employees';
 import type { EmployeeView } from '../employees';
 import { CreateAppPunchDto } from './dto/create-app-punch.dto';
@@ -19,8 +31,12 @@ import {
   MobileLogsQueryDto,
   RetryFailedDto,
 } from './dto/list-punches-query.dto';
-import { APP_PUNCH_MESSAGE, FingerprintsService } from './fingerprints.service';
+import { FingerprintsService } from './fingerprints.service';
+import type { RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
+
+/** The contract's message of a stored app punch ("mobile punch recorded successfully"). */
+const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
 
 const APP_LOG_EXAMPLE = {
   _id: '6925d3b4c8227c3a1972328b',
@@ -84,7 +100,17 @@ const RETRY_EXAMPLE = {
     { id: '6925d3b4c8227c3a1972328c', ok: false, error: 'Remote server did not confirm receipt' },
   ],
 };
+/** The employee's own listing pages by 10 (the contract's default there); the admin listings by 20. */
 const page = (items: unknown[], limit: number) => ({ totalCount: 1, currentPage: 1, limit, totalPages: 1, items });
+
+/** The admin punch listings' answer: `{ success, items, totalCount, currentPage, limit, totalPages }`. */
+function adminPunchPage<T>(window: PageWindow, slice: Slice<T>) {
+  return { success: true as const, items: slice.items, ...pageCounters(window, slice.total) };
+}
+
+function retryAnswer(report: RetryReport) {
+  return { success: true as const, message: 'Retry finished' as const, ...report };
+}
 
 @ApiTags('fingerprints')
 @Controller('fingerprints')
@@ -92,6 +118,7 @@ export class FingerprintsController {
   constructor(
     private readonly fingerprints: FingerprintsService,
     private readonly images: PunchImagesService,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
   @Post('app')
@@ -131,15 +158,17 @@ export class FingerprintsController {
     message: 'image exceeds 2097152 bytes',
     maxBytes: 2097152,
   })
-  createAppPunch(@CurrentEmployee() employee: EmployeeView, @Body() body: CreateAppPunchDto) {
-    return this.fingerprints.recordAppPunch(employee, body);
+  async createAppPunch(@CurrentEmployee() employee: EmployeeView, @Body() body: CreateAppPunchDto) {
+    const { punch, forwarded } = await this.fingerprints.recordAppPunch(employee, body);
+    return { success: true, message: APP_PUNCH_MESSAGE, data: punch, forwarded };
   }
 
   @Get('employee')
   @EmployeeAuth()
   @ApiOperation({
     summary:
-      "The employee's own punches (app, and terminals under the employee's enroll_id), newest first. Employee token.",
+      "The employee's own punches (app, and terminals under the employee's enroll_id), newest first (limit default " +
+      '10, max 100). Employee token.',
   })
   @ApiOkResponse({
     schema: {
@@ -161,7 +190,9 @@ export class FingerprintsController {
     if (employee.app_permissions.can_view_fingerprint === false) {
       throw new ApiError(403, 'fingerprint_view_not_allowed', 'This employee may not view fingerprint logs');
     }
-    return this.fingerprints.listForEmployee(employee, query);
+    const window = pageWindow(query, this.app.pageSizes.employeeLogs, this.app.pageSizes.max);
+    const { total, items } = await this.fingerprints.listForEmployee(employee, query.filter(), window);
+    return { logs: items, ...pageCounters(window, total) };
   }
 
   @Get('mobile-logs')
@@ -177,8 +208,9 @@ export class FingerprintsController {
     'Invalid date or boolean',
     validationExample('send_failed', 'send_failed must be true or false'),
   )
-  listMobile(@Query() query: MobileLogsQueryDto) {
-    return this.fingerprints.listMobileLogs(query);
+  async listMobile(@Query() query: MobileLogsQueryDto) {
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
+    return adminPunchPage(window, await this.fingerprints.listMobileLogs(query.filter(), window));
   }
 
   @Get('device-logs')
@@ -193,8 +225,9 @@ export class FingerprintsController {
     'Invalid date, boolean or enrollid',
     validationExample('enrollid', 'enrollid must be a number'),
   )
-  listDevice(@Query() query: DeviceLogsQueryDto) {
-    return this.fingerprints.listDeviceLogs(query);
+  async listDevice(@Query() query: DeviceLogsQueryDto) {
+    const window = pageWindow(query, this.app.pageSizes.default, this.app.pageSizes.max);
+    return adminPunchPage(window, await this.fingerprints.listDeviceLogs(query.filter(), window));
   }
 
   @Post('retry-failed')
@@ -210,8 +243,8 @@ export class FingerprintsController {
   @ApiBody({ type: RetryFailedDto, required: false, examples: { empty: { value: {} } } })
   @ApiOkResponse({ schema: { example: RETRY_EXAMPLE } })
   @ApiErrorResponse(400, 'A body key (the body is empty)', validationExample('x', 'property x should not exist'))
-  retryMobile(@Body() _body: RetryFailedDto) {
-    return this.fingerprints.retryFailedMobile();
+  async retryMobile(@Body() _body: RetryFailedDto) {
+    return retryAnswer(await this.fingerprints.retryFailedMobile());
   }
 
   @Post('device-logs/retry-failed')
@@ -226,8 +259,8 @@ export class FingerprintsController {
   @ApiBody({ type: RetryFailedDto, required: false, examples: { empty: { value: {} } } })
   @ApiOkResponse({ schema: { example: RETRY_EXAMPLE } })
   @ApiErrorResponse(400, 'A body key (the body is empty)', validationExample('x', 'property x should not exist'))
-  retryDevice(@Body() _body: RetryFailedDto) {
-    return this.fingerprints.retryFailedDevice();
+  async retryDevice(@Body() _body: RetryFailedDto) {
+    return retryAnswer(await this.fingerprints.retryFailedDevice());
   }
 
   @Get('images/:id')

@@ -1,18 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiError, clampLimit, clampPage, totalPages } from '@app/common';
+import type { PageWindow, Slice } from '@app/common';
 import { Types } from 'mongoose';
 import { forwardingConfig } from '../config/forwarding.config';
 import { EmployeesService } from '../employees';
 import type { EmployeeView } from '../employees';
 import { CreateAppPunchDto } from './dto/create-app-punch.dto';
-import { DeviceLogsQueryDto, EmployeePunchesQueryDto, MobileLogsQueryDto } from './dto/list-punches-query.dto';
-import {
-  FingerPrintLogRecord,
-  FingerPrintLogRepository,
-  LogListCriteria,
-  NewFingerPrintLog,
-} from './fingerprint-log.repository';
+import type { PunchFilter } from './dto/list-punches-query.dto';
+import { FingerPrintLogRecord, FingerPrintLogRepository, NewFingerPrintLog } from './fingerprint-log.repository';
 import { FingerPrintLogResponse, toFingerPrintLogResponse } from './fingerprint-log.response';
 import { ForwardOutboxService, RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
@@ -64,16 +59,6 @@ export interface StoreTerminalPunchesResult {
   ids: string[];
   /** With `skipInvalid`: the records not stored (position in `records`), with why. */
   invalid: InvalidPunch[];
-}
-
-export const APP_PUNCH_MESSAGE = 'تم تسجيل بصمة الموبايل بنجاح';
-
-export interface Page<T> {
-  items: T[];
-  totalCount: number;
-  currentPage: number;
-  limit: number;
-  totalPages: number;
 }
 
 export type NamedFingerPrintLog = FingerPrintLogResponse & { name: string | null };
@@ -158,7 +143,7 @@ export class FingerprintsService {
   async recordAppPunch(
     employee: EmployeeView,
     dto: CreateAppPunchDto,
-  ): Promise<{ success: true; message: string; data: FingerPrintLogResponse; forwarded: boolean }> {
+  ): Promise<{ punch: FingerPrintLogResponse; forwarded: boolean }> {
     const imageId = dto.image !== undefined ? await this.images.storeDataUrl(dto.image) : null;
     const _id = new Types.ObjectId();
     const { punch, forwarded } = await this.outbox.storeAndForward({
@@ -187,79 +172,49 @@ export class FingerprintsService {
       dedupe_key: appDedupeKey(_id.toHexString()),
     });
     countPunches('app', { stored: 1 });
-    return { success: true, message: APP_PUNCH_MESSAGE, data: toFingerPrintLogResponse(punch), forwarded };
+    return { punch: toFingerPrintLogResponse(punch), forwarded };
   }
 
   /** The employee's own punches: from the app, and from terminals under the employee's enroll id. */
   async listForEmployee(
     employee: EmployeeView,
-    query: EmployeePunchesQueryDto,
-  ): Promise<{
-    logs: FingerPrintLogResponse[];
-    totalCount: number;
-    currentPage: number;
-    limit: number;
-    totalPages: number;
-  }> {
-    const page = await this.page(
-      {
-        ...timeCriteria(query),
-        ownedBy: { employeeId: employee._id, enrollId: employee.enroll_id },
-        event: query.event,
-        sn: query.device_sn,
-        isSend: parseBool(query.is_send),
-      },
-      query,
-      10,
-    );
-    return {
-      logs: page.items.map(toFingerPrintLogResponse),
-      totalCount: page.totalCount,
-      currentPage: page.currentPage,
-      limit: page.limit,
-      totalPages: page.totalPages,
-    };
+    filter: PunchFilter,
+    window: PageWindow,
+  ): Promise<Slice<FingerPrintLogResponse>> {
+    const ownedBy = { employeeId: employee._id, enrollId: employee.enroll_id };
+    const { rows, total } = await this.logs.list({ ...filter, ownedBy }, window.page, window.limit);
+    return { total, items: rows.map(toFingerPrintLogResponse) };
   }
 
-  async listMobileLogs(query: MobileLogsQueryDto): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
-    return this.adminPage(PunchDeviceType.MobileApp, query, {});
+  async listMobileLogs(filter: PunchFilter, window: PageWindow): Promise<Slice<NamedFingerPrintLog>> {
+    return this.adminPage(PunchDeviceType.MobileApp, filter, window);
   }
 
-  async listDeviceLogs(query: DeviceLogsQueryDto): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
-    return this.adminPage(PunchDeviceType.Terminal, query, { sn: query.sn, enrollid: query.enrollid });
+  async listDeviceLogs(filter: PunchFilter, window: PageWindow): Promise<Slice<NamedFingerPrintLog>> {
+    return this.adminPage(PunchDeviceType.Terminal, filter, window);
   }
 
   /** POST /api/fingerprints/retry-failed: app punches failed or never sent. */
-  async retryFailedMobile(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
-    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.MobileApp)) };
+  async retryFailedMobile(): Promise<RetryReport> {
+    return this.outbox.retryFailed(PunchDeviceType.MobileApp);
   }
 
   /** POST /api/fingerprints/device-logs/retry-failed: the same for terminal and device-log punches. */
-  async retryFailedDevice(): Promise<{ success: true; message: 'Retry finished' } & RetryReport> {
-    return { success: true, message: 'Retry finished', ...(await this.outbox.retryFailed(PunchDeviceType.Terminal)) };
+  async retryFailedDevice(): Promise<RetryReport> {
+    return this.outbox.retryFailed(PunchDeviceType.Terminal);
   }
 
+  /** Admin listings name each punch: its employee, else the employee with its enroll id, else the terminal's name. */
   private async adminPage(
     deviceType: PunchDeviceType,
-    query: MobileLogsQueryDto,
-    extra: Pick<LogListCriteria, 'sn' | 'enrollid'>,
-  ): Promise<{ success: true } & Page<NamedFingerPrintLog>> {
-    const page = await this.page(
-      {
-        ...timeCriteria(query),
-        ...extra,
-        deviceType,
-        isSend: parseBool(query.is_send),
-        sendFailed: parseBool(query.send_failed),
-      },
-      query,
-      20,
-    );
-    const names = await this.namesFor(page.items);
+    filter: PunchFilter,
+    window: PageWindow,
+  ): Promise<Slice<NamedFingerPrintLog>> {
+    const { rows, total } = await this.logs.list({ ...filter, deviceType }, window.page, window.limit);
+    const names = await this.namesFor(rows);
     return {
-      success: true,
-      ...page,
-      items: page.items.map((row) => ({
+      total,
+      items: rows.map((row) => ({
         ...toFingerPrintLogResponse(row),
         name:
           (row.employee ? names.byId.get(row.employee.toHexString()) : undefined) ??
@@ -268,17 +223,6 @@ export class FingerprintsService {
           null,
       })),
     };
-  }
-
-  private async page(
-    criteria: LogListCriteria,
-    query: { page?: number; limit?: number },
-    defaultLimit: number,
-  ): Promise<Page<FingerPrintLogRecord>> {
-    const currentPage = clampPage(query.page);
-    const limit = clampLimit(query.limit, defaultLimit);
-    const { rows, total } = await this.logs.list(criteria, currentPage, limit);
-    return { items: rows, totalCount: total, currentPage, limit, totalPages: totalPages(total, limit) };
   }
 
   private async namesFor(
@@ -356,37 +300,6 @@ function deviceUserName(name: unknown): string | null {
   if (typeof name !== 'string') return null;
   const trimmed = name.trim().slice(0, 100);
   return trimmed.length > 0 ? trimmed : null;
-}
-
-function parseBool(value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  return value === 'true';
-}
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-function parseInstant(value: string, field: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new ApiError(400, 'validation_failed', `${field} must be an ISO 8601 date`, {
-      errors: [{ field, messages: [`${field} must be an ISO 8601 date`] }],
-    });
-  }
-  return date;
-}
-
-/** `from` inclusive; `to` inclusive, except a bare date which covers that whole UTC day. */
-function timeCriteria(query: { from?: string; to?: string }): Pick<LogListCriteria, 'from' | 'to' | 'toExclusive'> {
-  const out: Pick<LogListCriteria, 'from' | 'to' | 'toExclusive'> = {};
-  if (query.from) out.from = parseInstant(query.from, 'from');
-  if (query.to) {
-    const to = parseInstant(query.to, 'to');
-    if (DATE_ONLY.test(query.to)) {
-      out.to = new Date(to.getTime() + 86_400_000);
-      out.toExclusive = true;
-    } else out.to = to;
-  }
-  return out;
 }
 
 /**

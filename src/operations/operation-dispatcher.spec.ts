@@ -214,7 +214,7 @@ describe('OperationDispatcher (fake clock and terminal, embedded database)', () 
     service = new OperationsService(repo, deps, executors, events, dispatcher, link, directory, CFG, clock);
     waits = new OperationWaitsService(service, repo, events, link, CFG, clock);
     parents = new ParentOperationsService(repo, deps, CFG, clock);
-    queries = new OperationQueriesService(repo);
+    queries = new OperationQueriesService(repo, { pageSizes: { default: 20, employeeLogs: 10, max: 100 } });
     catchUp = new OperationCatchUpService(service, repo, events, link, memory);
     retention = new OperationRetentionService(repo, CFG, clock);
     dispatcher.start();

@@ -1,10 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { clampLimit, clampPage, isObjectIdString } from '@app/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { isObjectIdString, pageWindow } from '@app/common';
+import { appConfig, type AppConfig } from '../config';
 import { OperationView, toOperationView } from './operation.view';
 import { CountBucket, OperationFilter, OperationsRepository } from './operations.repository';
-
-/** The listing's page size when the query gives none. */
-export const DEFAULT_PAGE_SIZE = 20;
 
 /** A listing's page of an already-parsed filter (see the query DTOs for parsing and 400s). */
 export interface ListOperationsQuery {
@@ -28,7 +26,10 @@ export interface OperationStats {
 /** Reads of the queue: one operation, a page of the listing, counts. */
 @Injectable()
 export class OperationQueriesService {
-  constructor(private readonly repo: OperationsRepository) {}
+  constructor(
+    private readonly repo: OperationsRepository,
+    @Inject(appConfig.KEY) private readonly app: Pick<AppConfig, 'pageSizes'>,
+  ) {}
 
   async findById(id: string): Promise<OperationView | null> {
     if (!isObjectIdString(id)) return null;
@@ -36,11 +37,11 @@ export class OperationQueriesService {
     return rec ? toOperationView(rec) : null;
   }
 
-  /** Newest first; a page outside 1.. is the first, limits clamp to 1..100. */
+  /** Newest first; a page outside 1.. is the first, limits clamp to 1..PAGE_SIZE_MAX. */
   async list(query: ListOperationsQuery): Promise<OperationPage> {
-    const page = clampPage(query.page);
-    const limit = clampLimit(query.limit, DEFAULT_PAGE_SIZE);
-    const { total, items } = await this.repo.list(query.filter ?? {}, (page - 1) * limit, limit);
+    const sizes = this.app.pageSizes;
+    const { page, limit, skip } = pageWindow(query, sizes.default, sizes.max);
+    const { total, items } = await this.repo.list(query.filter ?? {}, skip, limit);
     return { total, page, items: items.map(toOperationView) };
   }
 

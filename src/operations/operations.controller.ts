@@ -25,7 +25,7 @@ export class OperationsController {
     summary: 'List operations, newest first. Admin token.',
     description:
       'Filters: sn, type, status, and from/to as UTC days on createdAt (to is inclusive of the whole day). ' +
-      'limit defaults to 20; values above 100 are treated as 100.',
+      'limit defaults to PAGE_SIZE_DEFAULT (20); values above PAGE_SIZE_MAX (100) are treated as PAGE_SIZE_MAX.',
   })
   @ApiOkResponse({
     description: 'One page of operations and the total matching the filters',
@@ -33,7 +33,7 @@ export class OperationsController {
   })
   @ApiErrorResponse(
     400,
-    'Unknown status, a malformed or impossible date, a non-integer page or limit, an unknown parameter',
+    'Unknown status, a malformed or impossible date, a non-integer page or limit (unknown parameters are ignored)',
     validationExample('status', 'status must be one of pending, sent, success, failed, canceled'),
   )
   async list(@Query() query: ListOperationsQueryDto) {

@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuth, ApiErrorResponse, AuthUser, CurrentUser } from '../auth';
 import { ApiErrorExamples } from './api-examples.decorator';
 import { EXAMPLES } from './user-management.examples';
-import { TransferUsersDto } from './dto/transfer-users.dto';
+import { checkDifferentTerminals, TransferUsersDto } from './dto/transfer-users.dto';
 import { TransferService } from './transfer.service';
 
 @ApiTags('device users')
@@ -45,7 +45,8 @@ export class TransferController {
     response: { ret: 'getuserlist', result: false, reason: 1 },
   })
   @ApiErrorResponse(504, 'Reading the source took longer than OP_WAIT_TIMEOUT (nothing was pushed)', EXAMPLES.timeout)
-  transfer(@Body() body: TransferUsersDto, @CurrentUser() user: AuthUser) {
-    return this.transfers.transfer(body, user.sub);
+  async transfer(@Body() body: TransferUsersDto, @CurrentUser() user: AuthUser) {
+    checkDifferentTerminals(body.fromSn, body.toSn);
+    return { success: true, ...(await this.transfers.transfer(body, user.sub)) };
   }
 }

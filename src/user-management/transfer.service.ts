@@ -30,7 +30,6 @@ import {
 
 export const TRANSFER_TYPE = 'transfer';
 export interface TransferAnswer {
-  success: true;
   fromSn: string;
   toSn: string;
   /** the parent operation: GET /api/operations/:id shows the progress */
@@ -77,7 +76,6 @@ export class TransferService {
 
   async transfer(dto: TransferUsersDto, requestedBy?: string): Promise<TransferAnswer> {
     const { fromSn, toSn, deleteFromSource } = dto;
-    if (fromSn === toSn) throw new ApiError(400, 'same_terminal', 'fromSn and toSn must be different terminals');
     const [source, target] = await Promise.all([this.devices.findBySn(fromSn), this.devices.findBySn(toSn)]);
     if (!source || !(await this.devices.isOnline(fromSn))) throw deviceOffline();
     if (!target) {
@@ -97,7 +95,7 @@ export class TransferService {
       const queued = await this.queue(parent._id, plan, fromSn, toSn, requestedBy);
       const results = buildTransferResults(queued, deleteFromSource);
       await this.record(parent._id, { fromSn, toSn, deleteFromSource, results, summary: summarise(results) });
-      return { success: true, fromSn, toSn, opId: parent._id, results };
+      return { fromSn, toSn, opId: parent._id, results };
     } catch (err) {
       const reason = describeError(err);
       await this.parents

@@ -38,8 +38,8 @@ export class UserManagementController {
     response: { ret: 'getuserlist', result: false, reason: 1 },
   })
   @ApiErrorResponse(504, 'No complete answer within OP_WAIT_TIMEOUT (the operation carries on)', EXAMPLES.timeout)
-  list(@Param('sn') sn: string, @Query() query: ListUsersQueryDto, @CurrentUser() user: AuthUser) {
-    return this.users.listUsers(sn, query.templates !== false, user.sub);
+  async list(@Param('sn') sn: string, @Query() query: ListUsersQueryDto, @CurrentUser() user: AuthUser) {
+    return { success: true, ...(await this.users.listUsers(sn, query.templates !== false, user.sub)) };
   }
 
   @Post('add-user')
@@ -84,8 +84,8 @@ export class UserManagementController {
   @ApiOkResponse({ description: 'Queued', schema: { example: EXAMPLES.deleteUsers } })
   @ApiErrorResponse(400, 'Empty, duplicate, non-integer or out-of-range ids (nothing is queued)', EXAMPLES.badEnrollIds)
   @ApiErrorResponse(409, 'Unknown terminal', EXAMPLES.offline)
-  deleteUsers(@Param('sn') sn: string, @Body() body: DeleteUsersDto, @CurrentUser() user: AuthUser) {
-    return this.users.deleteUsers(sn, body.enrollIds, user.sub);
+  async deleteUsers(@Param('sn') sn: string, @Body() body: DeleteUsersDto, @CurrentUser() user: AuthUser) {
+    return { success: true, ...(await this.users.deleteUsers(sn, body.enrollIds, user.sub)) };
   }
 
   @Post('clean-log')

@@ -25,13 +25,11 @@ export interface CommandAnswer {
 }
 
 export interface ListUsersAnswer {
-  success: true;
   records: UserRecord[];
   raw: Record<string, unknown>;
 }
 
 export interface DeleteUsersAnswer {
-  success: true;
   sn: string;
   count: number;
   results: { enrollid: number; opId: string; status: string }[];
@@ -66,7 +64,7 @@ export class UserManagementService {
     const stored = await this.deviceUsers.findBySn(sn);
     const result = userListResultOf(op);
     const records = toUserRecords(result?.rows, stored, templates, unreadCredentials(result));
-    return { success: true, records, raw: op.response ?? {} };
+    return { records, raw: op.response ?? {} };
   }
 
   /**
@@ -118,7 +116,7 @@ export class UserManagementService {
       opId: op._id,
       status: op.status,
     }));
-    return { success: true, sn, count: results.length, results };
+    return { sn, count: results.length, results };
   }
 
   async cleanLog(sn: string, requestedBy?: string): Promise<CommandAnswer> {

@@ -4,3 +4,5 @@ export * from './validation';
 export * from './object-id.pipe';
 export * from './paging';
 export * from './json-depth';
+export * from './dto-fields';
+export * from './page-query.dto';

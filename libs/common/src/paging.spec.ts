@@ -1,5 +1,15 @@
 import { ApiError } from './errors';
-import { clampLimit, clampPage, dayRange, escapeRegex, parseUtcDay, totalPages } from './paging';
+import {
+  clampLimit,
+  clampPage,
+  dayRange,
+  escapeRegex,
+  pageAnswer,
+  pageCounters,
+  pageWindow,
+  parseUtcDay,
+  totalPages,
+} from './paging';
 
 describe('paging helpers', () => {
   it('clamps page and limit', () => {
@@ -27,5 +37,24 @@ describe('paging helpers', () => {
     expect(dayRange()).toBeUndefined();
     expect(() => parseUtcDay('2025-02-30', 'to')).toThrow(ApiError);
     expect(() => parseUtcDay('yesterday', 'from')).toThrow(/from must be a date/);
+  });
+
+  it('turns a query into the rows to read, with the route default and the 100-row ceiling', () => {
+    expect(pageWindow({}, 20)).toEqual({ page: 1, limit: 20, skip: 0 });
+    expect(pageWindow({ page: 3, limit: 10 }, 20)).toEqual({ page: 3, limit: 10, skip: 20 });
+    expect(pageWindow({ page: 2, limit: 500 }, 20)).toEqual({ page: 2, limit: 100, skip: 100 });
+    expect(pageWindow({ page: 2 }, 10)).toEqual({ page: 2, limit: 10, skip: 10 });
+  });
+
+  it('shapes the admin answer and the punch counters in the contract key order', () => {
+    const window = pageWindow({ page: 2, limit: 2 }, 20);
+    const answer = pageAnswer(window, { total: 5, items: [1, 2] }, (n) => `#${n}`);
+    expect(answer).toEqual({ success: true, total: 5, page: 2, items: ['#1', '#2'] });
+    expect(Object.keys(answer)).toEqual(['success', 'total', 'page', 'items']);
+    expect(pageAnswer(window, { total: 0, items: [] })).toEqual({ success: true, total: 0, page: 2, items: [] });
+    const counters = pageCounters(window, 5);
+    expect(counters).toEqual({ totalCount: 5, currentPage: 2, limit: 2, totalPages: 3 });
+    expect(Object.keys(counters)).toEqual(['totalCount', 'currentPage', 'limit', 'totalPages']);
+    expect(pageCounters(window, 0).totalPages).toBe(0);
   });
 });

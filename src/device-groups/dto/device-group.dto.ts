@@ -1,5 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { IsSn, ToBoolean, Trim } from '@app/common';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -9,20 +10,25 @@ import {
   IsOptional,
   IsString,
   Length,
-  Matches,
 } from 'class-validator';
 
 /** Terminals one group may hold. */
 export const MAX_GROUP_MEMBERS = 100;
 
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-const trimEach = ({ value }: { value: unknown }): unknown =>
-  Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.trim() : v)) : value;
-const SN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Members of a group: distinct serial numbers, at most MAX_GROUP_MEMBERS (listed bottom-up, as decorators apply). */
+const IsMemberList = () =>
+  applyDecorators(
+    IsSn({ each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' }),
+    IsString({ each: true }),
+    ArrayUnique({ message: 'sns must not contain duplicates' }),
+    ArrayMaxSize(MAX_GROUP_MEMBERS),
+    IsArray(),
+    Trim({ each: true }),
+  );
 
 export class CreateDeviceGroupDto {
   @ApiProperty({ example: 'Main site', description: 'Name shown to admins (1-100 characters)' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @Length(1, 100)
@@ -33,12 +39,7 @@ export class CreateDeviceGroupDto {
     type: [String],
     description: `Serial numbers of registered terminals (at most ${MAX_GROUP_MEMBERS}); each in no other group`,
   })
-  @Transform(trimEach)
-  @IsArray()
-  @ArrayMaxSize(MAX_GROUP_MEMBERS)
-  @ArrayUnique({ message: 'sns must not contain duplicates' })
-  @IsString({ each: true })
-  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsMemberList()
   sns: string[];
 
   @ApiProperty({ example: true, description: 'Push a user enrolled on one member to every other member' })
@@ -49,7 +50,7 @@ export class CreateDeviceGroupDto {
 export class UpdateDeviceGroupDto {
   @ApiPropertyOptional({ example: 'Main site' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @Length(1, 100)
@@ -57,12 +58,7 @@ export class UpdateDeviceGroupDto {
 
   @ApiPropertyOptional({ example: ['ZXRE06022863', 'TYSG18086518', 'AYTH09089112'], type: [String] })
   @IsOptional()
-  @Transform(trimEach)
-  @IsArray()
-  @ArrayMaxSize(MAX_GROUP_MEMBERS)
-  @ArrayUnique({ message: 'sns must not contain duplicates' })
-  @IsString({ each: true })
-  @Matches(SN_PATTERN, { each: true, message: 'each sn must be 1-64 letters, digits, . _ or -' })
+  @IsMemberList()
   sns?: string[];
 
   @ApiPropertyOptional({ example: false })
@@ -77,7 +73,7 @@ export class DriftQueryDto {
     description: "true = re-read every online member's roster first (queued operations) and answer when done",
   })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @ToBoolean()
   @IsBoolean({ message: 'refresh must be true or false' })
   refresh?: boolean;
 }

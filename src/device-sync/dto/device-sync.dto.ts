@@ -1,15 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsMongoId, IsOptional, IsString, Length } from 'class-validator';
+import { ApiError, Trim } from '@app/common';
 import { MAX_IDS_PER_REQUEST } from '../../user-management/dto/delete-users.dto';
 import { EnrollIdList } from '../../user-management/dto/id-array';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+import { checkDifferentTerminals } from '../../user-management/dto/transfer-users.dto';
 
 export class PlanSyncDto {
   @ApiPropertyOptional({ example: 'ZXRE06022863', description: 'Terminal whose users the target should hold (online)' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 64)
   fromSn?: string;
@@ -23,7 +22,7 @@ export class PlanSyncDto {
   fromBackup?: boolean;
 
   @ApiProperty({ example: 'TYSG18086518', description: 'Terminal to repair (online)' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 64)
   toSn: string;
@@ -32,6 +31,14 @@ export class PlanSyncDto {
   @IsOptional()
   @EnrollIdList(MAX_IDS_PER_REQUEST)
   enrollIds?: number[];
+}
+
+/** A plan compares with exactly one source (another terminal or the stored copy), never the target itself. */
+export function checkPlanSource(dto: PlanSyncDto): void {
+  if ((dto.fromSn === undefined) === (dto.fromBackup !== true)) {
+    throw new ApiError(400, 'invalid_source', 'Give either fromSn or fromBackup: true');
+  }
+  checkDifferentTerminals(dto.fromSn, dto.toSn);
 }
 
 export class ApplySyncDto {

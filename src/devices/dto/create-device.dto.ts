@@ -1,20 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsTimeZone } from './dto-fields';
-
-const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsSn, IsTimeZone, ToCanonicalTimeZone, Trim } from '@app/common';
 
 /** A terminal made known before it ever connects (so it may post /api/device-log). */
 export class CreateDeviceDto {
   @ApiProperty({ example: 'ZXRE06022863', description: 'Serial number: 1-64 letters, digits, ".", "_" or "-"' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'sn must be 1-64 letters, digits, ".", "_" or "-"' })
+  @IsSn()
   sn: string;
 
   @ApiPropertyOptional({ example: 'Main entrance', maxLength: 100 })
   @IsOptional()
-  @trim
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -24,5 +21,6 @@ export class CreateDeviceDto {
   @IsOptional()
   @IsString()
   @IsTimeZone()
+  @ToCanonicalTimeZone()
   timeZone?: string;
 }

@@ -15,8 +15,7 @@ import {
 } from 'class-validator';
 import { isTerminalTimeSyntax, MAX_ENROLL_ID } from '@app/device-protocol';
 import { registerDecorator } from 'class-validator';
-import { LenientBody } from '@app/common';
-import { ToNumber } from './dto-fields';
+import { LenientBody, ToNumber } from '@app/common';
 
 export const MAX_DEVICE_LOG_RECORDS = 1000;
 

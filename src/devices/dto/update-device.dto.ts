@@ -1,15 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsTimeZone } from './dto-fields';
-
-const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+import { ApiError, IsTimeZone, ToCanonicalTimeZone, Trim } from '@app/common';
+import type { DeviceSettingsPatch } from '../devices.repository';
 
 /** Operator settings of a terminal; `null` clears a field. */
 export class UpdateDeviceDto {
   @ApiPropertyOptional({ type: String, example: 'Main entrance', nullable: true, maxLength: 100 })
   @IsOptional()
-  @trim
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -24,6 +22,7 @@ export class UpdateDeviceDto {
   @IsOptional()
   @IsString()
   @IsTimeZone()
+  @ToCanonicalTimeZone()
   timeZone?: string | null;
 
   @ApiPropertyOptional({
@@ -43,4 +42,24 @@ export class UpdateDeviceDto {
   @IsString()
   @MaxLength(1000)
   notes?: string | null;
+}
+
+const SETTINGS = ['name', 'timeZone', 'allowed', 'notes'] as const;
+
+/**
+ * The settings an update asks for (the DTO has already spelled a time zone canonically); a body that
+ * names none of them is a 400.
+ */
+export function toSettingsPatch(body: UpdateDeviceDto): DeviceSettingsPatch {
+  if (SETTINGS.every((k) => body[k] === undefined)) {
+    throw new ApiError(400, 'validation_failed', 'Nothing to update: give name, timeZone, allowed or notes', {
+      errors: [{ field: 'body', messages: ['at least one of name, timeZone, allowed, notes is required'] }],
+    });
+  }
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
+    ...(body.allowed !== undefined ? { allowed: body.allowed } : {}),
+    ...(body.notes !== undefined ? { notes: body.notes } : {}),
+  };
 }

@@ -1,29 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsEmail,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
-import { ENROLL_ID_PATTERN, EnrollIdFromNumber, IsBooleanMap, Trim, USERNAME_PATTERN } from './employee-fields';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { Trim } from '@app/common';
+import { IsBooleanMap, IsEmailOrEmpty, IsEnrollIdText, IsUsername } from './employee-fields';
 
 export class CreateEmployeeDto {
   @ApiProperty({ example: '121', description: 'User id on the terminals: digits, unique among your employees' })
-  @EnrollIdFromNumber()
-  @IsString()
-  @Matches(ENROLL_ID_PATTERN, {
-    message: 'enroll_id must be a positive whole number (digits, no leading zero, at most 12)',
-  })
+  @IsEnrollIdText()
   enroll_id: string;
 
   @ApiProperty({ example: 'asd', description: '3-64 characters: letters, digits, . _ -' })
-  @IsString()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 characters: letters, digits, dot, underscore or dash' })
+  @IsUsername()
   username: string;
 
   @ApiProperty({ example: 'strongPassword', minLength: 8, maxLength: 256 })
@@ -48,11 +34,7 @@ export class CreateEmployeeDto {
 
   @ApiPropertyOptional({ example: 'mustafa@example.com', description: 'Empty string = none' })
   @IsOptional()
-  @Trim()
-  @IsString()
-  @MaxLength(254)
-  @ValidateIf((_o: object, v: unknown) => v !== '')
-  @IsEmail({}, { message: 'email must be a valid email address' })
+  @IsEmailOrEmpty()
   email?: string;
 
   @ApiPropertyOptional({ example: true, default: true })

@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform, TransformFnParams } from 'class-transformer';
-import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { IsEmail, IsString, Matches, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { Trim } from '@app/common';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
 /** A positive terminal user id without leading zeros, at most 12 digits (what terminals accept). */
@@ -13,8 +15,35 @@ export const EnrollIdFromNumber = () =>
     typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value,
   );
 
-export const Trim = () =>
-  Transform(({ value }: TransformFnParams): unknown => (typeof value === 'string' ? value.trim() : value));
+// The field rules that create and update share (listed bottom-up, the order decorators apply in).
+
+/** A terminal user id as digits; a whole number is taken as its digits. */
+export const IsEnrollIdText = () =>
+  applyDecorators(
+    Matches(ENROLL_ID_PATTERN, {
+      message: 'enroll_id must be a positive whole number (digits, no leading zero, at most 12)',
+    }),
+    IsString(),
+    EnrollIdFromNumber(),
+  );
+
+export const IsUsername = () =>
+  applyDecorators(
+    Matches(USERNAME_PATTERN, {
+      message: 'username must be 3-64 characters: letters, digits, dot, underscore or dash',
+    }),
+    IsString(),
+  );
+
+/** An email address, or the empty string (none). */
+export const IsEmailOrEmpty = () =>
+  applyDecorators(
+    IsEmail({}, { message: 'email must be a valid email address' }),
+    ValidateIf((_o: object, v: unknown) => v !== ''),
+    MaxLength(254),
+    IsString(),
+    Trim(),
+  );
 
 /** Present means validated, `null` included (unlike @IsOptional, which would let `null` through to the database). */
 export const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

@@ -1,9 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { LenientBody } from '@app/common';
 
-// Unknown query parameters (cache busters and the like) are ignored rather than refused.
-@LenientBody()
+/** Unknown query keys (cache busters and the like) are dropped by the global pipe, as on every listing. */
 export class ListEmployeesQueryDto {
   @ApiPropertyOptional({
     example: 'mustafa',

@@ -1,29 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import {
-  ENROLL_ID_PATTERN,
-  EnrollIdFromNumber,
-  IfPresent,
-  IsBooleanMap,
-  Trim,
-  USERNAME_PATTERN,
-} from './employee-fields';
+import { IsBoolean, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { Trim } from '@app/common';
+import { IfPresent, IsBooleanMap, IsEmailOrEmpty, IsEnrollIdText, IsUsername } from './employee-fields';
 
 /** Partial update: only the fields sent change; `null` is refused rather than stored. */
 export class UpdateEmployeeDto {
   @ApiPropertyOptional({ example: '122' })
   @IfPresent()
-  @EnrollIdFromNumber()
-  @IsString()
-  @Matches(ENROLL_ID_PATTERN, {
-    message: 'enroll_id must be a positive whole number (digits, no leading zero, at most 12)',
-  })
+  @IsEnrollIdText()
   enroll_id?: string;
 
   @ApiPropertyOptional({ example: 'mustafa.k' })
   @IfPresent()
-  @IsString()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 characters: letters, digits, dot, underscore or dash' })
+  @IsUsername()
   username?: string;
 
   @ApiPropertyOptional({ example: 'anotherStrongPassword', minLength: 8, maxLength: 256 })
@@ -50,11 +39,7 @@ export class UpdateEmployeeDto {
 
   @ApiPropertyOptional({ example: 'mustafa@example.com', description: 'Empty string removes the email' })
   @IfPresent()
-  @Trim()
-  @IsString()
-  @MaxLength(254)
-  @ValidateIf((_o: object, v: unknown) => v !== '')
-  @IsEmail({}, { message: 'email must be a valid email address' })
+  @IsEmailOrEmpty()
   email?: string;
 
   @ApiPropertyOptional({ example: false, description: 'false deactivates: login and existing tokens are refused' })

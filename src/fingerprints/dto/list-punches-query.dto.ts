@@ -1,27 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { instantRange, IsInstant, PageQueryDto, ToBoolean, ToInt } from '@app/common';
+import type { LogListCriteria } from '../fingerprint-log.repository';
 
-const BOOLEAN_TEXT = ['true', 'false'];
+/** What a punch listing's query selects, read from its validated keys (no paging, no owner). */
+export type PunchFilter = Omit<LogListCriteria, 'deviceType' | 'ownedBy'>;
 
-class PagingQueryDto {
-  @ApiPropertyOptional({ example: 1, minimum: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page?: number;
-
-  @ApiPropertyOptional({ description: 'Page size; above 100 is clamped to 100', minimum: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  limit?: number;
-
+/** Paging, time window and forwarding state: the keys every punch listing takes. */
+class PunchQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: '2025-02-01T00:00:00.000Z', description: 'ISO 8601: punches at or after' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({
@@ -29,20 +18,25 @@ class PagingQueryDto {
     description: 'ISO 8601: punches at or before (a date alone means the whole of that UTC day)',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   to?: string;
 
-  @ApiPropertyOptional({ enum: BOOLEAN_TEXT })
+  @ApiPropertyOptional({ type: Boolean })
   @IsOptional()
-  @IsIn(BOOLEAN_TEXT, { message: 'is_send must be true or false' })
-  is_send?: string;
+  @ToBoolean()
+  @IsBoolean({ message: 'is_send must be true or false' })
+  is_send?: boolean;
+
+  filter(): PunchFilter {
+    return { ...instantRange(this.from, this.to), isSend: this.is_send };
+  }
 }
 
 /** The app's listing (unknown query keys are dropped, as on every listing). */
-export class EmployeePunchesQueryDto extends PagingQueryDto {
-  @ApiPropertyOptional({ example: 1 })
+export class EmployeePunchesQueryDto extends PunchQueryDto {
+  @ApiPropertyOptional({ type: 'integer', example: 1 })
   @IsOptional()
-  @Type(() => Number)
+  @ToInt()
   @IsInt()
   event?: number;
 
@@ -51,13 +45,22 @@ export class EmployeePunchesQueryDto extends PagingQueryDto {
   @IsString()
   @MaxLength(64)
   device_sn?: string;
+
+  override filter(): PunchFilter {
+    return { ...super.filter(), event: this.event, sn: this.device_sn };
+  }
 }
 
-export class MobileLogsQueryDto extends PagingQueryDto {
-  @ApiPropertyOptional({ enum: BOOLEAN_TEXT })
+export class MobileLogsQueryDto extends PunchQueryDto {
+  @ApiPropertyOptional({ type: Boolean })
   @IsOptional()
-  @IsIn(BOOLEAN_TEXT, { message: 'send_failed must be true or false' })
-  send_failed?: string;
+  @ToBoolean()
+  @IsBoolean({ message: 'send_failed must be true or false' })
+  send_failed?: boolean;
+
+  override filter(): PunchFilter {
+    return { ...super.filter(), sendFailed: this.send_failed };
+  }
 }
 
 export class DeviceLogsQueryDto extends MobileLogsQueryDto {
@@ -71,6 +74,10 @@ export class DeviceLogsQueryDto extends MobileLogsQueryDto {
   @IsOptional()
   @Matches(/^\d{1,12}$/, { message: 'enrollid must be a number' })
   enrollid?: string;
+
+  override filter(): PunchFilter {
+    return { ...super.filter(), sn: this.sn, enrollid: this.enrollid };
+  }
 }
 
 /** The retry routes take an empty body. */

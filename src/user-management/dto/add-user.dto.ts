@@ -1,9 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { Trim } from '@app/common';
 import { ENROLL_BACKUPNUMS, MAX_ENROLL_ID, MIN_ENROLL_ID } from './enroll-id';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 /** Terminals store names in 64 bytes of UTF-8, not 64 characters. */
 const MAX_NAME_BYTES = 64;
@@ -25,7 +23,7 @@ export class AddUserDto {
   enrollid: number;
 
   @ApiProperty({ example: 'John Smith1', maxLength: MAX_NAME_BYTES, description: 'At most 64 bytes of UTF-8' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, MAX_NAME_BYTES)
   @MaxUtf8Bytes(MAX_NAME_BYTES)
@@ -37,7 +35,7 @@ export class AddUserDto {
     description: 'Kept on the server only (the HR key of this person); never sent to the terminal',
   })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 64)
   aliasid?: string;

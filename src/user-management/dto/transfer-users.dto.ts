@@ -1,14 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { ApiError, Trim } from '@app/common';
 import { MAX_IDS_PER_REQUEST } from './delete-users.dto';
 import { EnrollIdList } from './id-array';
 
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-
 export class TransferUsersDto {
   @ApiProperty({ example: 'ZXRE06022863', description: 'Source terminal (must be online)' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 64)
   fromSn: string;
@@ -17,7 +15,7 @@ export class TransferUsersDto {
     example: 'TYSG18086518',
     description: 'Target terminal (known; pushes wait in its queue while offline)',
   })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 64)
   toSn: string;
@@ -37,4 +35,9 @@ export class TransferUsersDto {
   })
   @IsBoolean()
   deleteFromSource: boolean;
+}
+
+/** Copying users from a terminal to itself is a mistake in the request: 400 `same_terminal`. */
+export function checkDifferentTerminals(fromSn: string | undefined, toSn: string): void {
+  if (fromSn === toSn) throw new ApiError(400, 'same_terminal', 'fromSn and toSn must be different terminals');
 }
