@@ -5,7 +5,7 @@
  */
 import { externalMongoUri } from './lib/db';
 import { Baseline, TerminalFleet, readIndexes, sleep, sns, startBaseline } from './lib/harness';
-import { dropProductDb, startProduct, ProductServer } from './lib/product';
+import { dropProductDb, planProductDb, startProduct, ProductServer } from './lib/product';
 import { cpuMs, fdCount, rssBytes } from './lib/procs';
 import { median, round } from './lib/stats';
 import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
@@ -94,6 +94,78 @@ async function measure(
   return points;
 }
 
+/**
+ * Registration after a restart: `n` terminals register with a server, the server stops (its
+ * sockets end) and starts again on the same data, and the same terminals dial in at once: every
+ * one is already known to the database. The product runs with its database on files here (a
+ * restart of the in-memory one would forget the terminals).
+ */
+async function measureRestart(
+  sys: 'product' | 'bare',
+  n: number,
+  progress: (m: string) => void,
+): Promise<{ firstPerSecond: number; restartPerSecond: number; regP95Ms: number; known: number }> {
+  const plan = planProductDb('capacity-restart');
+  const start = async (): Promise<{ wsUrl: string; stop(): Promise<void>; known(): Promise<number> }> => {
+    if (sys === 'bare') {
+      const b = await startBaseline('bare', { pingIntervalMs: PING_MS, durable: false });
+      return { wsUrl: b.wsUrl, stop: () => b.stop(), known: async () => n };
+    }
+    const p = await startProduct({ name: 'capacity-restart', durable: true, env: PRODUCT_ENV, reuse: plan });
+    return {
+      wsUrl: p.wsUrl,
+      stop: async () => {
+        await p.stop();
+      },
+      known: async () =>
+        (await p.driver())
+          .db()
+          .collection('devices')
+          .countDocuments({ sn: { $regex: '^RST' } }),
+    };
+  };
+  const list = sns(`RST${sys[0].toUpperCase()}`, n);
+  const fleet = await TerminalFleet.start(n, 5000, progress);
+  let server = await start();
+  try {
+    progress(`${sys}: ${n} terminals register for the first time`);
+    const first = await fleet.connect(server.wsUrl, list, { concurrency: 200, impl: 'raw', timeoutMs: 240_000 });
+    if (first.failed > 0)
+      throw new Error(`${sys}: ${first.failed} terminals failed to register: ${first.errors.join('; ')}`);
+    await fleet.close();
+    progress(`${sys}: restarting`);
+    await server.stop();
+    server = await start();
+    await sleep(1000);
+    progress(`${sys}: ${n} known terminals register after the restart`);
+    const again = await fleet.connect(server.wsUrl, list, { concurrency: 200, impl: 'raw', timeoutMs: 240_000 });
+    if (again.failed > 0) {
+      throw new Error(
+        `${sys}: ${again.failed} terminals failed to register after a restart: ${again.errors.join('; ')}`,
+      );
+    }
+    const known = await server.known();
+    return {
+      firstPerSecond: round((n * 1000) / Math.max(1, first.ms), 0),
+      restartPerSecond: round((n * 1000) / Math.max(1, again.ms), 0),
+      regP95Ms: round(again.regP95, 1),
+      known,
+    };
+  } finally {
+    await fleet.close();
+    await fleet.stop();
+    await server.stop();
+    await dropProductDb({ dbUri: plan.dbUri ?? '' }).catch(() => undefined);
+  }
+}
+
+const PRODUCT_ENV = {
+  WS_PING_INTERVAL: `${PING_MS}ms`,
+  WS_LIVENESS_TIMEOUT: `${PING_MS * 3}ms`,
+  DEVICE_LAST_SEEN_WRITE_INTERVAL: `${LAST_SEEN_MS}ms`,
+  DEVICE_ONLINE_LEASE: `${LAST_SEEN_MS * 6}ms`,
+};
+
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizes = opts.quick ? [100, 300] : [1000, 5000, 10_000];
   const idleMs = opts.quick ? 1500 : 8000;
@@ -108,12 +180,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const product: ProductServer = await startProduct({
       name: 'capacity',
       durable: false,
-      env: {
-        WS_PING_INTERVAL: `${PING_MS}ms`,
-        WS_LIVENESS_TIMEOUT: `${PING_MS * 3}ms`,
-        DEVICE_LAST_SEEN_WRITE_INTERVAL: `${LAST_SEEN_MS}ms`,
-        DEVICE_ONLINE_LEASE: `${LAST_SEEN_MS * 6}ms`,
-      },
+      env: PRODUCT_ENV,
     });
     try {
       const pts = await measure(
@@ -153,13 +220,30 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       await b.stop();
     }
   };
+  const restarts: Record<'product' | 'bare', Awaited<ReturnType<typeof measureRestart>>[]> = { product: [], bare: [] };
+  const runRestart = async (sys: 'product' | 'bare', r: number) => {
+    opts.progress(`${sys}: registrations after a restart (run ${r + 1})`);
+    const m = await measureRestart(sys, want, opts.progress);
+    restarts[sys].push(m);
+    if (sys === 'product') {
+      checks.push({
+        what: `product run ${r + 1}: after the restart, the ${want} terminals were already known (no new documents)`,
+        ok: m.known === want,
+        detail: `${m.known} documents`,
+      });
+    }
+  };
   // The target pair (product vs bare ws) runs twice; the peer once.
   await runProduct(0);
   await runBaseline('peer', 0);
   await runBaseline('bare', 0);
+  await runRestart('product', 0);
+  await runRestart('bare', 0);
   if (!opts.quick) {
     await runProduct(1);
     await runBaseline('bare', 1);
+    await runRestart('product', 1);
+    await runRestart('bare', 1);
   }
 
   for (const sys of ['product', 'peer', 'bare'] as const) {
@@ -225,6 +309,34 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       },
     );
   });
+  const restartLabel = `${want.toLocaleString('en-US')} known terminals, after a restart`;
+  rows.push(
+    {
+      case: restartLabel,
+      metric: 'registration rate',
+      unit: 'terminals/s',
+      better: 'higher',
+      product: restarts.product.map((m) => m.restartPerSecond),
+      bare: restarts.bare.map((m) => m.restartPerSecond),
+      target: { value: 2000 },
+    },
+    {
+      case: restartLabel,
+      metric: 'reg reply p95',
+      unit: 'ms',
+      better: 'lower',
+      product: restarts.product.map((m) => m.regP95Ms),
+      bare: restarts.bare.map((m) => m.regP95Ms),
+    },
+    {
+      case: `${want.toLocaleString('en-US')} new terminals, database on files`,
+      metric: 'registration rate',
+      unit: 'terminals/s',
+      better: 'higher',
+      product: restarts.product.map((m) => m.firstPerSecond),
+      bare: restarts.bare.map((m) => m.firstPerSecond),
+    },
+  );
   return {
     name: 'capacity',
     title: 'Terminal capacity (registered terminals held with liveness on)',
@@ -240,9 +352,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       `Stopped at 10,000 terminals by the per-process open-files limit (${'20,000'} here): each terminal is a socket (fd) in the server, ` +
         'so 20k terminals would need more than the limit; the load generators hold at most 5,000 sockets each. ' +
         'Loopback ephemeral ports (~28k) would be the next limit for one client address.',
+      `After a restart: ${want.toLocaleString('en-US')} terminals register, the server stops and starts again on the same data (the product's ` +
+        'embedded database on files, as shipped), and the same terminals dial in at once, 200 at a time per load generator; every one is already ' +
+        'known to the database. Rate = terminals / time until the last reg reply. Bare has nothing to remember: its restart is a reconnect.',
       'Product and bare ws run twice (the target pair), the peer once; load: lean ws terminals in separate processes (bench/load/raw-terminal.ts), ' +
         'because 10,000 VirtualTerminals with their stores would weigh on the shared cores more than the sockets themselves.',
     ],
-    config: { sizes, idleMs, pingMs: PING_MS, lastSeenMs: LAST_SEEN_MS, points: results },
+    config: { sizes, idleMs, pingMs: PING_MS, lastSeenMs: LAST_SEEN_MS, points: results, restarts },
   };
 }

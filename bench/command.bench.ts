@@ -19,7 +19,7 @@ interface Fig {
 
 /** Issue 16 raised this benchmark's bar above the common one: >= 0.7x the peer's rate, p50 <= 1.5x. */
 function withIssue16Target(row: ResultRow): ResultRow {
-  if (row.target?.vs !== 'peer') return row;
+  if (!row.target || !('vs' in row.target) || row.target.vs !== 'peer') return row;
   return { ...row, target: { vs: 'peer', ratio: row.better === 'higher' ? 0.7 : 1.5 } };
 }
 

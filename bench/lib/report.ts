@@ -30,12 +30,12 @@ export function withRatios(row: ResultRow): RowReport {
   const ratioPeer = ratios(row.product, row.peer);
   const ratioBare = ratios(row.product, row.bare);
   let targetMet: boolean | undefined;
-  if (row.target) {
-    const rs = row.target.vs === 'peer' ? ratioPeer : ratioBare;
-    if (rs && rs.length > 0) {
-      targetMet = rs.every((r) =>
-        row.better === 'higher' ? r >= row.target!.ratio : Number.isFinite(r) && r <= row.target!.ratio,
-      );
+  const target = row.target;
+  if (target) {
+    const [figures, bound] =
+      'value' in target ? [row.product, target.value] : [target.vs === 'peer' ? ratioPeer : ratioBare, target.ratio];
+    if (figures && figures.length > 0) {
+      targetMet = figures.every((r) => (row.better === 'higher' ? r >= bound : Number.isFinite(r) && r <= bound));
     }
   }
   return { ...row, ratioPeer, ratioBare, targetMet };
@@ -59,6 +59,7 @@ function targetText(r: RowReport): string {
   if (!r.target) return '';
   const op = r.better === 'higher' ? '>=' : '<=';
   const verdict = r.targetMet === undefined ? '?' : r.targetMet ? 'met' : 'MISSED';
+  if ('value' in r.target) return `${op} ${fmt(r.target.value)} ${r.unit}: ${verdict}`;
   return `${op} ${r.target.ratio}x ${r.target.vs}: ${verdict}`;
 }
 

@@ -26,8 +26,11 @@ export interface ResultRow {
   peer?: number[];
   /** The bare ceiling: `ws` / `node:http` only. */
   bare?: number[];
-  /** product / <vs> must be >= ratio (higher is better) or <= ratio (lower is better). */
-  target?: { vs: 'peer' | 'bare'; ratio: number };
+  /**
+   * product / <vs> must be >= ratio (higher is better) or <= ratio (lower is better); or, with
+   * `value`, the product's own figure must be >= / <= value (an absolute target, in `unit`).
+   */
+  target?: { vs: 'peer' | 'bare'; ratio: number } | { value: number };
 }
 
 export interface BenchResult {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { devicesConfig } from '../config/devices.config';
+import { CallBatcher } from '@app/common';
 import { DeviceDetailView, DeviceView, isFresh, toDeviceDetailView, toDeviceView } from './device.view';
 import {
   DeviceRecord,
@@ -32,6 +33,10 @@ export class DevicesService {
   /** Connection-state writes of one sn run in order, so the document ends with the newest state. */
   private readonly writeChains = new Map<string, Promise<unknown>>();
   private readonly frameContexts = new Map<string, { readAt: number; ctx: Promise<TerminalContext> }>();
+  /** Registrations waiting together for one write (a fleet reconnecting after a restart). */
+  private readonly registrations = new CallBatcher<RegistrationInput, RegisteredDevice>((inputs) =>
+    this.repo.markRegisteredMany(inputs),
+  );
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -134,7 +139,7 @@ export class DevicesService {
   }
 
   async recordRegistration(input: RegistrationInput): Promise<RegisteredDevice> {
-    return this.serialised(input.sn, () => this.repo.markRegistered(input));
+    return this.serialised(input.sn, () => this.registrations.add(input));
   }
 
   /** `lastSeenAt` of terminals whose socket this instance holds (also re-asserts that socket as theirs). */

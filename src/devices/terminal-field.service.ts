@@ -4,7 +4,8 @@ import { parseTerminalTime } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
 import { DevicesRepository } from './devices.repository';
 import { RejectedRecordRow, RejectedRecordsRepository } from './rejected-records.repository';
-import { CatchUpState } from './schemas/device.schema';
+import { CallBatcher } from '@app/common';
+import { CatchUpState, TerminalClockState } from './schemas/device.schema';
 
 export interface RejectedLogView {
   _id: string;
@@ -34,6 +35,11 @@ function toRejectedLogView(row: RejectedRecordRow): RejectedLogView {
 @Injectable()
 export class TerminalFieldService {
   private readonly logger = new Logger('TerminalField');
+  /** Every terminal's reg measures its clock: those of a reconnecting fleet are written together. */
+  private readonly clockWrites = new CallBatcher<{ sn: string; clock: TerminalClockState }, void>(async (entries) => {
+    await this.devices.setClocks(entries);
+    return entries.map(() => undefined);
+  });
 
   constructor(
     private readonly devices: DevicesRepository,
@@ -62,7 +68,7 @@ export class TerminalFieldService {
     if (Math.abs(offsetMs) > this.cfg.maxFutureSkewMs) {
       this.logger.warn(`${sn}: terminal clock is ${offsetSeconds} s off the server's (from its ${source})`);
     }
-    await this.devices.setClock(sn, { offsetSeconds, measuredAt: at, source });
+    await this.clockWrites.add({ sn, clock: { offsetSeconds, measuredAt: at, source } });
   }
 
   async catchUpState(sn: string): Promise<CatchUpState | undefined> {

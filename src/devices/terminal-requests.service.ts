@@ -91,8 +91,7 @@ export class TerminalRequestsService {
     if (!parsed.ok) {
       session.warn(`reg refused: ${parsed.reason}`);
       session.sendFrame(buildRegReply({ ok: false, reason: 'Invalid serial number' }));
-      session.closeReason = 'invalid_reg';
-      session.ws.close(REFUSED_CLOSE_CODE, 'invalid reg');
+      session.close('invalid_reg', REFUSED_CLOSE_CODE, 'invalid reg');
       return;
     }
     const { sn, cpusn } = parsed.value;
@@ -117,23 +116,23 @@ export class TerminalRequestsService {
     if (!session.open) return;
     if (!decision.ok) {
       session.sendFrame(buildRegReply({ ok: false, reason: decision.reason }));
-      session.closeReason = decision.closeReason;
-      session.ws.close(REFUSED_CLOSE_CODE, decision.closeReason === 'pending' ? 'awaiting approval' : 'not allowed');
+      session.close(
+        decision.closeReason,
+        REFUSED_CLOSE_CODE,
+        decision.closeReason === 'pending' ? 'awaiting approval' : 'not allowed',
+      );
       return;
     }
 
     const firstOnSocket = !session.ready;
     if (session.sn === undefined) {
-      session.sn = sn;
+      session.bind(sn);
       const previous = this.registry.claim(sn, session);
       if (previous instanceof TerminalSession) {
-        // The replaced socket is no longer the terminal's: its close must not report anything.
-        previous.released = true;
-        previous.closeReason = 'replaced';
-        session.supersedes.push(previous.id, ...previous.supersedes);
+        // The replaced socket is no longer the terminal's: its close must not report anything. It
+        // failed its liveness ping (or lost a race): a half-open socket would never finish a close handshake.
         this.logger.debug(`${sn}: new connection from ${session.remoteAddress ?? '?'} replaces the previous one`);
-        // It failed its liveness ping (or lost a race): a half-open socket would never finish a close handshake.
-        previous.ws.terminate();
+        session.replace(previous);
       }
     }
     if (!this.registry.isCurrent(sn, session)) return;
@@ -153,11 +152,9 @@ export class TerminalRequestsService {
       ...(decision.pin !== undefined ? { identity: decision.pin } : {}),
     });
     if (!session.open || !this.registry.isCurrent(sn, session)) return;
-    session.lastSeenWrittenAt = Date.now();
-    session.lastSeenWrittenLife = session.lastLifeAt;
     const cloudtime = cloudtimeFor(doc.timeZone ?? this.cfg.defaultTimeZone, this.cfg.defaultTimeZone);
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
-    session.ready = true;
+    session.registered();
     if (firstOnSocket) {
       // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
       this.logger.debug(

@@ -12,26 +12,26 @@ const WARNINGS_PER_MINUTE = 10;
 /** Longest log line about one socket. */
 const MAX_LINE_CHARS = 300;
 
-/** One terminal socket: identity once registered, liveness, rate limit, and its ordered request chain. */
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * One terminal socket: identity once registered, liveness, rate limit, and its ordered request
+ * chain. Its state changes only through its own methods (the gateway and the request handlers
+ * read it). Thousands are held at once, so what most sockets never need is created on first use.
+ */
 export class TerminalSession implements RegistryConnection {
   /** Recorded in the terminal's document: a late close of this socket cannot touch a newer one. */
   readonly id = randomUUID();
-  readonly connectedAt = Date.now();
-  sn: string | undefined;
-  /** Its `reg` has been answered. */
-  ready = false;
-  /** Gone from the registry (closed, replaced or shut down): its end must not be reported again. */
-  released = false;
-  closeReason: string | undefined;
-  /** Sockets this one replaced: if it ends before its own registration was written, they are offline too. */
-  readonly supersedes: string[] = [];
   lastLifeAt = Date.now();
-  lastSeenWrittenAt = 0;
-  lastSeenWrittenLife = 0;
-  /** Unsent bytes past which the socket is closed (WS_MAX_BUFFERED); 0 = no bound. */
-  maxBufferedBytes = 0;
-  private readonly lifeWaiters = new Set<() => void>();
-  private chain: Promise<void> = Promise.resolve();
+  private _sn: string | undefined;
+  private _ready = false;
+  private _released = false;
+  private _closeReason: string | undefined;
+  private _supersedes: string[] | undefined;
+  private lastSeenWrittenAt = 0;
+  private lastSeenWrittenLife = 0;
+  private lifeWaiters: Set<() => void> | undefined;
+  private chain: Promise<void> | undefined;
   private queued = 0;
   private warnWindowStart = 0;
   private warnCount = 0;
@@ -43,7 +43,98 @@ export class TerminalSession implements RegistryConnection {
     readonly urlPath: string,
     readonly limiter: FrameRateLimiter,
     private readonly logger: Logger,
+    /** Unsent bytes past which the socket is closed (WS_MAX_BUFFERED); 0 = no bound. */
+    private readonly maxBufferedBytes = 0,
   ) {}
+
+  /** The serial its first accepted `reg` named (undefined before). */
+  get sn(): string | undefined {
+    return this._sn;
+  }
+
+  /** Its `reg` has been answered. */
+  get ready(): boolean {
+    return this._ready;
+  }
+
+  /** Gone from the registry (closed, replaced or shut down): its end must not be reported again. */
+  get released(): boolean {
+    return this._released;
+  }
+
+  /** Why the socket ended (or is ending), when the server decided it. */
+  get closeReason(): string | undefined {
+    return this._closeReason;
+  }
+
+  /** Sockets this one replaced: if it ends before its own registration was written, they are offline too. */
+  get supersedes(): readonly string[] {
+    return this._supersedes ?? NONE;
+  }
+
+  /** The socket now belongs to `sn` (its first accepted `reg`); a socket never changes terminal. */
+  bind(sn: string): void {
+    if (this._sn !== undefined && this._sn !== sn) throw new Error(`socket of ${this._sn} cannot become ${sn}`);
+    this._sn = sn;
+  }
+
+  /**
+   * This socket takes over from `previous`, the terminal's earlier socket: that one's end reports
+   * nothing (it is released, reason "replaced") and it is cut now (a half-open socket would never
+   * finish a close handshake).
+   */
+  replace(previous: TerminalSession): void {
+    previous._released = true;
+    previous._closeReason = 'replaced';
+    (this._supersedes ??= []).push(previous.id, ...previous.supersedes);
+    previous.ws.terminate();
+  }
+
+  /** Its registration was written (with `lastSeenAt` from its last sign of life) and answered. */
+  registered(): void {
+    this.notedLastSeen(Date.now());
+    this._ready = true;
+  }
+
+  /**
+   * True once per DEVICE_LAST_SEEN_WRITE_INTERVAL while the socket shows life, for a registered
+   * socket still the terminal's: the caller writes `lastSeenAt` (which this records as written).
+   */
+  lastSeenDue(now: number, intervalMs: number): boolean {
+    if (!this._ready || this._sn === undefined || this._released) return false;
+    if (this.lastLifeAt <= this.lastSeenWrittenLife || now - this.lastSeenWrittenAt < intervalMs) return false;
+    this.notedLastSeen(now);
+    return true;
+  }
+
+  private notedLastSeen(now: number): void {
+    this.lastSeenWrittenAt = now;
+    this.lastSeenWrittenLife = this.lastLifeAt;
+  }
+
+  /** Takes the session out of play once: false when it already was (its end is reported once). */
+  release(): boolean {
+    if (this._released) return false;
+    this._released = true;
+    return true;
+  }
+
+  /** Ends the socket with a close frame, for `reason`. */
+  close(reason: string, code: number, text: string): void {
+    this._closeReason = reason;
+    this.ws.close(code, text);
+  }
+
+  /** Ends the socket at once (no close handshake), for `reason` when given. */
+  terminate(reason?: string): void {
+    if (reason !== undefined) this._closeReason = reason;
+    this.ws.terminate();
+  }
+
+  /** Records why the socket ends, unless an earlier reason was recorded (that one stands). */
+  noteCloseReason(reason: string): void {
+    this._closeReason ??= reason;
+  }
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
@@ -61,7 +152,7 @@ export class TerminalSession implements RegistryConnection {
     });
     // A peer that does not read makes the server hold what it is sent: past the bound the socket goes.
     if (this.maxBufferedBytes > 0 && this.ws.bufferedAmount > this.maxBufferedBytes) {
-      this.closeReason ??= 'not_reading';
+      this.noteCloseReason('not_reading');
       this.warn(`more than ${this.maxBufferedBytes} bytes unsent (the terminal does not read): socket closed`);
       this.ws.terminate();
       return false;
@@ -72,7 +163,7 @@ export class TerminalSession implements RegistryConnection {
   /** A frame or a pong arrived: the socket is alive. */
   noteLife(now = Date.now()): void {
     this.lastLifeAt = now;
-    if (this.lifeWaiters.size === 0) return;
+    if (!this.lifeWaiters || this.lifeWaiters.size === 0) return;
     for (const wake of [...this.lifeWaiters]) wake();
   }
 
@@ -85,14 +176,14 @@ export class TerminalSession implements RegistryConnection {
     return new Promise((resolve) => {
       const done = (alive: boolean) => {
         clearTimeout(timer);
-        this.lifeWaiters.delete(wake);
+        this.lifeWaiters?.delete(wake);
         this.ws.off('close', onClose);
         resolve(alive);
       };
       const wake = () => done(true);
       const onClose = () => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
-      this.lifeWaiters.add(wake);
+      (this.lifeWaiters ??= new Set()).add(wake);
       this.ws.once('close', onClose);
       try {
         this.ws.ping();
@@ -112,7 +203,7 @@ export class TerminalSession implements RegistryConnection {
   enqueue(task: () => Promise<void>): boolean {
     if (this.queued >= MAX_QUEUED_REQUESTS) return false;
     this.queued++;
-    this.chain = this.chain
+    this.chain = (this.chain ?? Promise.resolve())
       .then(task)
       .catch((err: unknown) => {
         this.logger.error(
@@ -120,14 +211,15 @@ export class TerminalSession implements RegistryConnection {
         );
       })
       .finally(() => {
-        this.queued--;
+        // Nothing waits any more: the settled chain is let go (an idle socket keeps no promises).
+        if (--this.queued === 0) this.chain = undefined;
       });
     return true;
   }
 
   /** Settles once every queued request has been handled. */
   idle(): Promise<void> {
-    return this.chain;
+    return this.chain ?? Promise.resolve();
   }
 
   /** Informational lines about one socket share the warnings' budget: a terminal cannot flood the log with either. */

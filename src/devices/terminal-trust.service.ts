@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { devicesConfig } from '../config/devices.config';
+import { CallBatcher } from '@app/common';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesRepository, TrustRecord } from './devices.repository';
 import type { TerminalIdentityRecord } from './schemas/device.schema';
@@ -35,9 +36,14 @@ const MAX_NOTE_KEYS = 5000;
  */
 @Injectable()
 export class TerminalTrustService {
-  private readonly logger = new Logger('TerminalGateway');
+  private readonly logger = new Logger('TerminalTrust');
   private readonly allowList: ReadonlySet<string>;
   private readonly notes = new Map<string, { start: number; count: number; skipped: number }>();
+  /** The trust records of registrations arriving together, read in one round trip. */
+  private readonly trustReads = new CallBatcher<string, TrustRecord | undefined>(async (sns) => {
+    const found = await this.repo.findTrustMany(sns);
+    return sns.map((sn) => found.get(sn));
+  });
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -49,7 +55,7 @@ export class TerminalTrustService {
 
   async checkRegistration(session: TerminalSession, claim: RegistrationClaim): Promise<RegistrationDecision> {
     const { sn } = claim;
-    const doc = await this.repo.findTrust(sn);
+    const doc = (await this.trustReads.add(sn)) ?? null;
     const from = claim.remoteAddress ?? 'unknown address';
 
     if (doc?.allowed === false) {

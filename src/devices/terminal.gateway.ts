@@ -13,7 +13,13 @@ import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesService } from './devices.service';
 import { FrameRateLimiter } from './frame-rate-limiter';
 import { TerminalRequestsService } from './terminal-requests.service';
+import { RegistrationDeadlines } from './registration-deadlines';
 import { TerminalSession } from './terminal-session';
+
+/** A socket names the session it carries (read by the listeners every socket shares). */
+const SESSION = Symbol('terminalSession');
+type SessionSocket = WebSocket & { [SESSION]?: TerminalSession };
+const sessionOf = (ws: WebSocket): TerminalSession | undefined => (ws as SessionSocket)[SESSION];
 
 const FLOOD_CLOSE_CODE = 1008;
 const POLICY_CLOSE_CODE = 1008;
@@ -34,6 +40,8 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   private listening = false;
   private stopping = false;
   private readonly admission: ConnectionAdmission;
+  /** One timer for every socket's WS_REG_TIMEOUT (not one per socket). */
+  private readonly regDeadlines: RegistrationDeadlines<TerminalSession>;
 
   constructor(
     private readonly registry: DeviceConnectionRegistry,
@@ -44,7 +52,41 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {
     this.admission = new ConnectionAdmission(cfg.wsMaxPendingRegistrations, this.logger);
+    // A socket that does not register in time is ended, whatever it sent meanwhile.
+    this.regDeadlines = new RegistrationDeadlines<TerminalSession>(cfg.regTimeoutMs, (session) => {
+      session.noteCloseReason('no_registration');
+      session.warn(`no registration within WS_REG_TIMEOUT (${this.cfg.regTimeoutMs} ms): socket closed`);
+      session.terminate();
+    });
   }
+
+  /** Listeners shared by every socket (`this` is the socket, which names its session). */
+  private readonly socketListeners = ((gateway: TerminalGateway) => ({
+    message(this: WebSocket, data: RawData, isBinary: boolean): void {
+      const session = sessionOf(this);
+      if (session)
+        withLogFields(
+          () => ({ sn: session.sn }),
+          () => gateway.onMessage(session, data, isBinary),
+        );
+    },
+    pong(this: WebSocket): void {
+      sessionOf(this)?.noteLife();
+    },
+    error(this: WebSocket, err: Error & { code?: string }): void {
+      const session = sessionOf(this);
+      if (session) gateway.onSocketError(session, err);
+    },
+    close(this: WebSocket, code: number, reason: Buffer): void {
+      const session = sessionOf(this);
+      if (!session) return;
+      gateway.regDeadlines.remove(session);
+      withLogFields(
+        () => ({ sn: session.sn }),
+        () => gateway.onClose(session, code, reason.toString('utf8')),
+      );
+    },
+  }))(this);
 
   /** Connections accepted, shed (close 1013) and still registering: for metrics. */
   get admissionStats(): AdmissionStats {
@@ -92,6 +134,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     this.stopping = true;
     this.listening = false;
     if (this.timer) clearInterval(this.timer);
+    this.regDeadlines.stop();
     const server = this.server;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -99,7 +142,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     for (const session of [...this.sessions]) {
       if (this.release(session, 'shutdown')) released.push(session);
       // close() would wait for each terminal's close handshake; terminate() ends the socket now.
-      session.ws.terminate();
+      session.terminate();
     }
     this.sessions.clear();
     await Promise.all(
@@ -126,41 +169,33 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       windowMs: this.cfg.cmdRateWindowMs,
       floodDrops: this.cfg.floodCloseDrops,
     });
-    const session = new TerminalSession(ws, remote, path, limiter, this.logger);
-    session.maxBufferedBytes = this.cfg.wsMaxBufferedBytes;
+    const session = new TerminalSession(ws, remote, path, limiter, this.logger, this.cfg.wsMaxBufferedBytes);
     if (!this.admission.admit(session)) {
       ws.close(SHED_CLOSE_CODE, 'server busy, try again later');
       return;
     }
     this.sessions.add(session);
     countSocket(1);
-    const logFields = () => ({ sn: session.sn });
     // The registration line names the terminal and where it came from; per-socket noise stays at debug.
     this.logger.debug(`Terminal connection from ${remote ?? 'unknown address'} on ${path}`);
+    // The same four listeners for every socket (no closures per connection): the socket names its session.
+    (ws as SessionSocket)[SESSION] = session;
+    const on = this.socketListeners;
+    ws.on('message', on.message);
+    ws.on('pong', on.pong);
+    ws.on('error', on.error);
+    ws.on('close', on.close);
+    this.regDeadlines.add(session);
+  }
 
-    ws.on('message', (data, isBinary) => withLogFields(logFields, () => this.onMessage(session, data, isBinary)));
-    ws.on('pong', () => session.noteLife());
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        session.closeReason ??= 'frame_too_large';
-        session.warn(`frame larger than WS_MAX_PAYLOAD (${this.cfg.wsMaxPayloadBytes} bytes): socket closed`);
-      } else {
-        session.closeReason ??= 'socket_error';
-        session.warn(`socket error: ${err.message}`);
-      }
-    });
-    // A socket that does not register in time is ended, whatever it sent meanwhile.
-    const regTimer = setTimeout(() => {
-      if (session.ready || !session.open) return;
-      session.closeReason ??= 'no_registration';
-      session.warn(`no registration within WS_REG_TIMEOUT (${this.cfg.regTimeoutMs} ms): socket closed`);
-      session.ws.terminate();
-    }, this.cfg.regTimeoutMs);
-    regTimer.unref();
-    ws.on('close', (code, reason) => {
-      clearTimeout(regTimer);
-      withLogFields(logFields, () => this.onClose(session, code, reason.toString('utf8')));
-    });
+  private onSocketError(session: TerminalSession, err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      session.noteCloseReason('frame_too_large');
+      session.warn(`frame larger than WS_MAX_PAYLOAD (${this.cfg.wsMaxPayloadBytes} bytes): socket closed`);
+    } else {
+      session.noteCloseReason('socket_error');
+      session.warn(`socket error: ${err.message}`);
+    }
   }
 
   private onMessage(session: TerminalSession, data: RawData, isBinary: boolean): void {
@@ -213,9 +248,8 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   /** Before its registration a socket may only register: anything else ends it, unanswered. */
   private refuseBeforeRegistration(session: TerminalSession, what: string): void {
     if (session.closeReason === 'not_registered') return;
-    session.closeReason = 'not_registered';
     session.warn(`${what} before registration: socket closed`);
-    session.ws.close(POLICY_CLOSE_CODE, 'registration required');
+    session.close('not_registered', POLICY_CLOSE_CODE, 'registration required');
   }
 
   /** Rate limit for what a terminal sends on its own; a sustained flood closes the socket. */
@@ -225,8 +259,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     if (decision === 'flood') {
       if (session.closeReason === 'flood') return false;
       this.logger.warn(`${session.label}: sustained frame flood (${session.limiter.dropped} dropped): socket closed`);
-      session.closeReason = 'flood';
-      session.ws.close(FLOOD_CLOSE_CODE, 'frame rate limit');
+      session.close('flood', FLOOD_CLOSE_CODE, 'frame rate limit');
       return false;
     }
     session.warn(
@@ -249,8 +282,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Takes a session out of the registry once; true when it was the terminal's current socket. */
   private release(session: TerminalSession, reason: string): boolean {
-    if (session.released) return false;
-    session.released = true;
+    if (!session.release()) return false;
     return session.sn !== undefined && this.registry.release(session.sn, session, reason);
   }
 
@@ -260,22 +292,13 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     const fresh: { sn: string; connectionId: string; instanceId: string; at: Date }[] = [];
     for (const session of this.sessions) {
       if (now - session.lastLifeAt > this.cfg.livenessTimeoutMs) {
-        session.closeReason = 'liveness_timeout';
-        session.ws.terminate();
+        session.terminate('liveness_timeout');
         continue;
       }
       if (session.open) session.ws.ping();
-      if (
-        session.ready &&
-        session.sn &&
-        !session.released &&
-        session.lastLifeAt > session.lastSeenWrittenLife &&
-        now - session.lastSeenWrittenAt >= this.cfg.lastSeenWriteIntervalMs
-      ) {
-        session.lastSeenWrittenAt = now;
-        session.lastSeenWrittenLife = session.lastLifeAt;
+      if (session.lastSeenDue(now, this.cfg.lastSeenWriteIntervalMs)) {
         fresh.push({
-          sn: session.sn,
+          sn: session.sn!,
           connectionId: session.id,
           instanceId: this.registry.instanceId,
           at: new Date(session.lastLifeAt),

@@ -20,7 +20,7 @@ import {
 import { OperationRecord } from './operation.view';
 import { ClaimResult, LeaseFence, NewOperation, OperationsRepository } from './operations.repository';
 import { OperationStatus } from './schemas/operation.schema';
-import { describeError } from '@app/common';
+import { CallBatcher, describeError } from '@app/common';
 
 type ExchangeOutcome =
   | { kind: 'reply'; frame: Json }
@@ -70,6 +70,14 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
   private readonly drains = new Set<Promise<void>>();
   private started = false;
   private stopped = false;
+  /**
+   * Terminals that just registered, asked together whether anything is open for them (pending, or
+   * sent by an earlier socket or instance): a fleet reconnecting costs one read, not one each.
+   */
+  private readonly registeredWork = new CallBatcher<string, boolean>(async (sns) => {
+    const withWork = new Set(await this.repo.snsWithOpenWork(sns));
+    return sns.map((sn) => withWork.has(sn));
+  });
   /** Shutting down: commands in flight may finish, nothing new is claimed. */
   private quiescing = false;
   private polling = false;
@@ -269,7 +277,27 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     const lane = this.lanes.get(e.sn);
     // A new socket: whatever was sent on the old one will not be answered.
     if (e.firstOnSocket && lane?.exchange) lane.exchange.settle({ kind: 'gone', reason: 'terminal reconnected' });
-    this.kick(e.sn);
+    if (lane) {
+      this.kick(e.sn);
+      return;
+    }
+    // Nothing open for the terminal: its socket is checked (what the first claim's read would have
+    // answered), unless it changed or a drain took over meanwhile.
+    const token = {};
+    this.checking.set(e.sn, token);
+    this.registeredWork
+      .add(e.sn)
+      .then((open) => {
+        const stillThisSocket = this.checking.get(e.sn) === token;
+        if (stillThisSocket) this.checking.delete(e.sn);
+        if (open) this.kick(e.sn);
+        else if (stillThisSocket && this.link.isConnected(e.sn)) this.checkedSockets.add(e.sn);
+      })
+      .catch((err: unknown) => {
+        if (this.checking.get(e.sn) === token) this.checking.delete(e.sn);
+        this.logger.warn(`Pending work of ${e.sn} not read at its registration: ${describeError(err)}`);
+        this.kick(e.sn);
+      });
   };
 
   private readonly onDisconnected = (e: TerminalDisconnectedEvent): void => {

@@ -379,6 +379,20 @@ export class OperationsRepository {
   }
 
   /** Terminals among `sns` with a pending operation that may be sent now. */
+  /**
+   * Of these terminals, those with an operation open (pending or sent): for the others a freshly
+   * registered socket has nothing to wait for and nothing to send, read for many sockets at once.
+   */
+  async snsWithOpenWork(sns: string[]): Promise<string[]> {
+    if (sns.length === 0) return [];
+    const found = await this.model.collection.distinct('sn', {
+      sn: { $in: sns },
+      status: { $in: [OperationStatus.Pending, OperationStatus.Sent] },
+      group: false,
+    });
+    return found.map(String);
+  }
+
   async snsWithDueWork(sns: string[], now: Date): Promise<string[]> {
     if (sns.length === 0) return [];
     const found = await this.model

@@ -6,3 +6,4 @@ export * from './paging';
 export * from './json-depth';
 export * from './dto-fields';
 export * from './page-query.dto';
+export * from './call-batcher';
