@@ -23,7 +23,7 @@ const ORDER = [
   'frame-stall',
 ];
 /** Run only when named (`npm run bench -- data-scale`): seeding and restarting at a million rows takes minutes. */
-const EXPLICIT_ONLY = ['data-scale'];
+const EXPLICIT_ONLY = ['data-scale', 'embedded-store'];
 
 function available(): string[] {
   const found = readdirSync(DIST_BENCH)

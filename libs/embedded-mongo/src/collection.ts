@@ -1,10 +1,12 @@
 import { UUID } from 'bson';
 import { compileQuery } from './engine';
 import { CommandError, toCommandError } from './errors';
-import { Index, type IndexEntry, type IndexSpec, sameKey, sameOptions } from './indexes';
-import { decodeDoc, encodeDoc, extractTop } from './raw-doc';
+import { Index, type IndexEntry, type IndexSpec, rankScratch, sameKey, sameOptions } from './indexes';
+import { ColumnSet, rankColumn, type Ranks } from './key-columns';
+import { decodeDoc, encodeDoc, extractTop, NameTable, readId, visitTop } from './raw-doc';
+import { RecordStore } from './record-store';
 import type { Cursor } from './sorted-list';
-import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank, valueKey } from './values';
+import { compareValues, type Doc, isPlainObject, type SortSpec, sortDocs, typeRank } from './values';
 
 /** Receives every change, in order, for the journal. */
 export interface ChangeSink {
@@ -104,26 +106,47 @@ function extractPreds(filter: Doc, out: Map<string, Pred>): void {
   }
 }
 
-/** Fixed cost of one stored document beyond its BSON bytes (map entry, key string, Buffer object). */
-const DOC_OVERHEAD_BYTES = 160;
-/** Cost of one index entry beyond its key values (entry object, key array, list slot). */
+/** Location of one stored document (slab number, offset, length). */
+const RECORD_LOCATION_BYTES = 12;
+/** An index entry with its own key (dotted, sparse, partial or multikey indexes): object, key array, slot. */
 const ENTRY_OVERHEAD_BYTES = 72;
 const KEY_VALUE_BYTES = 16;
+/** An entry of a column index: one 32-bit record number in a sorted list. */
+const COLUMN_ENTRY_BYTES = 4;
+
+const ID_TABLE = new NameTable(['_id']);
+
+/** The top-level fields some indexes read, or null when one reads a dotted path or is partial. */
+function topLevelNames(indexes: Index[]): Set<string> | null {
+  const names = new Set<string>();
+  for (const idx of indexes) {
+    if (idx.partial) return null;
+    for (const p of idx.paths) {
+      if (p.length !== 1) return null;
+      names.add(p[0]);
+    }
+  }
+  return names;
+}
 
 /**
- * A collection: documents by canonical `_id` key (insertion order is natural order), and its
- * indexes. Each document is held as its BSON bytes and decoded when read, so a reader always gets
- * its own copy: changing it never changes what is stored, and an update stores new bytes.
+ * A collection: documents stored as BSON bytes under record numbers (their order is natural
+ * order), key columns the indexes read, and the indexes. Each document is decoded when read, so a
+ * reader always gets its own copy: changing it never changes what is stored, and an update stores
+ * new bytes. Documents are found by `_id` through the `_id` index.
  */
 export class Collection {
-  readonly docs = new Map<string, Buffer>();
+  readonly records = new RecordStore();
+  readonly columns = new ColumnSet();
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
   /** Documents read (decoded) to answer queries so far: shows whether a lookup scans. */
   examined = 0;
   /** Index entries visited to answer queries so far (counting from an index visits none). */
   keysExamined = 0;
-  private dataBytes = 0;
+  /** Recovery: a snapshot's documents are being appended (see `beginBulk`). */
+  private bulk = false;
+  private columnFieldsCache?: string[];
 
   constructor(
     readonly db: string,
@@ -131,7 +154,7 @@ export class Collection {
     readonly options: Doc,
     private readonly sink: ChangeSink,
   ) {
-    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }));
+    this.indexes.push(new Index({ v: 2, key: { _id: 1 }, name: '_id_' }, this.columns));
   }
 
   get ns(): string {
@@ -144,44 +167,52 @@ export class Collection {
 
   /** Number of stored documents. */
   get size(): number {
-    return this.docs.size;
+    return this.records.size;
   }
 
   /** Sum of the stored documents' BSON sizes. */
   get storageBytes(): number {
-    return this.dataBytes;
+    return this.records.dataBytes;
   }
 
   /**
-   * A cheap estimate of the process memory this collection holds (documents, index entries and
-   * their keys): computed from counters, no document is visited.
+   * A cheap estimate of the process memory this collection holds (document slabs, record
+   * locations, key columns and index entries): computed from counters, no document is visited.
    */
   approximateMemoryBytes(): number {
-    let bytes = this.dataBytes + this.docs.size * DOC_OVERHEAD_BYTES;
+    let bytes = this.records.slabBytes + this.records.limit * RECORD_LOCATION_BYTES;
+    bytes += this.columns.approximateBytes();
     for (const idx of this.indexes) {
-      bytes += idx.entries.size * (ENTRY_OVERHEAD_BYTES + KEY_VALUE_BYTES * idx.fields.length);
+      const n = idx.entries.size;
+      bytes += idx.columnar ? n * COLUMN_ENTRY_BYTES : n * (ENTRY_OVERHEAD_BYTES + KEY_VALUE_BYTES * idx.fields.length);
     }
     return bytes;
   }
 
   /** Every stored document, decoded, in natural order. */
   *allDocs(): Generator<Doc> {
-    for (const buf of this.docs.values()) yield decodeDoc(buf);
+    for (const r of this.records.records()) yield decodeDoc(this.records.get(r)!);
+  }
+
+  /** The record number of the document with this `_id` (undefined when there is none). */
+  recordOf(id: unknown): number | undefined {
+    return this.idIndex.lookup(id);
   }
 
   getById(id: unknown): Doc | undefined {
-    const buf = this.docs.get(valueKey(id));
+    const r = this.recordOf(id);
+    const buf = r === undefined ? undefined : this.records.get(r);
     return buf ? decodeDoc(buf) : undefined;
   }
 
   /** Throws the E11000 error a write of `doc` would cause, without changing anything. */
   checkUnique(doc: Doc, isNew: boolean, errPrefix = ''): void {
-    const id = valueKey(doc._id);
-    if (isNew && this.docs.has(id)) throw this.idIndex.duplicateError(this.ns, [doc._id], errPrefix);
+    const self = this.recordOf(doc._id);
+    if (isNew && self !== undefined) throw this.idIndex.duplicateError(this.ns, [doc._id], errPrefix);
     for (let i = 1; i < this.indexes.length; i++) {
       const idx = this.indexes[i];
       if (!idx.unique) continue;
-      const dup = idx.findDuplicate(id, idx.keysFor(doc));
+      const dup = idx.findDuplicate(isNew ? -1 : (self ?? -1), idx.keysFor(doc));
       if (dup) throw idx.duplicateError(this.ns, dup, errPrefix);
     }
   }
@@ -189,88 +220,225 @@ export class Collection {
   insert(doc: Doc): void {
     validateId(doc._id);
     this.checkUnique(doc, true);
-    const id = valueKey(doc._id);
     const buf = encodeDoc(doc);
-    this.docs.set(id, buf);
-    this.dataBytes += buf.length;
-    const keyDoc = this.keyView(buf) ?? doc;
-    for (const idx of this.indexes) idx.add(id, idx.keysFor(keyDoc));
+    const r = this.records.add(buf);
+    this.columns.reserve(r);
+    // Index keys come from the stored bytes, so they hold no part of the caller's object.
+    const keyDoc = this.keyView(buf) ?? decodeDoc(buf);
+    const fields = this.columnFields();
+    for (const f of fields) this.columns.column(f).set(r, keyDoc[f]);
+    for (const idx of this.indexes) this.addTo(idx, r, keyDoc);
     this.sink.record({ op: 'put', db: this.db, c: this.name, d: doc, raw: buf });
+  }
+
+  /** Adds a record (its key values already in the columns) to an index. */
+  private addTo(idx: Index, r: number, keyDoc: Doc): void {
+    if (idx.columnar) {
+      if (!idx.needsEntries(r)) {
+        idx.add(r, []);
+        return;
+      }
+      idx.toEntries(r);
+      this.columnFieldsCache = undefined;
+      return;
+    }
+    idx.add(r, idx.keysFor(keyDoc));
   }
 
   /** Replaces a stored document by a new version with the same `_id`. */
   replace(oldDoc: Doc, newDoc: Doc): void {
     this.checkUnique(newDoc, false);
-    const key = valueKey(oldDoc._id);
-    const prev = this.docs.get(key);
-    if (!prev) return;
+    const r = this.recordOf(oldDoc._id);
+    const prev = r === undefined ? undefined : this.records.get(r);
+    if (r === undefined || !prev) return;
     const buf = encodeDoc(newDoc);
     // Index keys come from the stored bytes on both sides, so they hold no part of a caller's object.
     const before = this.keyView(prev) ?? decodeDoc(prev);
-    const after = this.keyView(buf) ?? newDoc;
-    // Index entries share the key string the document was stored under.
-    const id = this.idIndex.sharedId(oldDoc._id) ?? key;
+    const after = this.keyView(buf) ?? decodeDoc(buf);
+    const changed = new Set<string>();
+    for (const f of this.columnFields()) if (!this.columns.column(f).same(r, after[f])) changed.add(f);
+    // Most updates touch one or two indexed fields: the other indexes keep their entries. Entries
+    // are removed while the columns still hold the old values, and added once they hold the new.
+    const readd: Array<[Index, unknown[][]]> = [];
     for (const idx of this.indexes) {
+      if (idx.columnar) {
+        if (!idx.fields.some((f) => changed.has(f))) continue;
+        idx.remove(r, []);
+        readd.push([idx, []]);
+        continue;
+      }
       const kb = idx.keysFor(before);
       const ka = idx.keysFor(after);
-      // Most updates touch one or two indexed fields: the other indexes keep their entries.
       if (sameIndexKeys(kb, ka)) continue;
-      idx.remove(id, kb);
-      idx.add(id, ka);
+      idx.remove(r, kb);
+      readd.push([idx, ka]);
     }
-    this.docs.set(id, buf);
-    this.dataBytes += buf.length - prev.length;
+    for (const f of changed) this.columns.column(f).set(r, after[f]);
+    for (const [idx, keys] of readd) {
+      if (idx.columnar) this.addTo(idx, r, after);
+      else idx.add(r, keys);
+    }
+    this.records.set(r, buf);
     this.sink.record({ op: 'put', db: this.db, c: this.name, d: newDoc, raw: buf });
   }
 
   remove(doc: Doc): void {
-    const key = valueKey(doc._id);
-    const prev = this.docs.get(key);
-    if (!prev) return;
+    const r = this.recordOf(doc._id);
+    const prev = r === undefined ? undefined : this.records.get(r);
+    if (r === undefined || !prev) return;
     const stored = this.keyView(prev) ?? decodeDoc(prev);
-    for (const idx of this.indexes) idx.remove(key, idx.keysFor(stored));
-    this.docs.delete(key);
-    this.dataBytes -= prev.length;
+    for (const idx of this.indexes) idx.remove(r, idx.columnar ? [] : idx.keysFor(stored));
+    for (const f of this.columnFields()) this.columns.column(f).clear(r);
+    this.records.delete(r);
     this.sink.record({ op: 'del', db: this.db, c: this.name, id: doc._id });
   }
 
   /** Recovery: stores a document without index maintenance (see `rebuildIndexes`). */
   loadRaw(doc: Doc): void {
-    this.loadBytes(valueKey(doc._id), encodeDoc(doc));
+    this.loadBytes(encodeDoc(doc));
   }
 
-  /** Recovery: stores a document's BSON bytes as they are (its `_id` read from them). */
-  loadBytes(key: string, buf: Buffer): void {
-    const id = key;
-    const prev = this.docs.get(id);
-    if (prev) this.dataBytes -= prev.length;
-    this.docs.set(id, buf);
-    this.dataBytes += buf.length;
+  /** Recovery: starts appending a snapshot's documents (their `_id`s are unique: none is looked up). */
+  beginBulk(): void {
+    this.bulk = true;
+  }
+
+  /**
+   * Recovery: the snapshot's documents are in; the `_id` index is ordered so that the journal's
+   * records find the documents they change (the other indexes are built by `rebuildIndexes`).
+   */
+  endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = false;
+    const idx = this.idIndex;
+    this.loadColumnIndexes([idx], Uint32Array.from(this.records.records()));
+    // A damaged snapshot holding one _id twice: the later document wins, as replaying it would.
+    const col = this.columns.column('_id');
+    const twice: number[] = [];
+    let prev = -1;
+    for (const e of idx.entries) {
+      if (prev >= 0 && col.compare(prev, e.id) === 0) twice.push(prev);
+      prev = e.id;
+    }
+    for (const r of twice) {
+      idx.remove(r, []);
+      this.records.delete(r);
+    }
+  }
+
+  /**
+   * Recovery: stores a document's BSON bytes as they are (copied). While a snapshot loads they are
+   * appended; afterwards (the journal) a document with the same `_id` is replaced.
+   */
+  loadBytes(buf: Uint8Array): void {
+    const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const col = this.columns.column('_id');
+    if (this.bulk) {
+      const r = this.records.add(bytes);
+      this.columns.reserve(r);
+      visitTop(bytes, ID_TABLE, (_i, t, off) => col.setBson(r, bytes, t, off));
+      return;
+    }
+    const id = readId(bytes);
+    const found = this.idIndex.lookup(id);
+    if (found !== undefined) {
+      this.records.set(found, bytes);
+      return;
+    }
+    const r = this.records.add(bytes);
+    this.columns.reserve(r);
+    col.set(r, id);
+    this.idIndex.add(r, []);
   }
 
   unloadRaw(idValue: unknown): void {
-    const key = valueKey(idValue);
-    const prev = this.docs.get(key);
-    if (!prev) return;
-    this.dataBytes -= prev.length;
-    this.docs.delete(key);
+    this.endBulk();
+    const r = this.idIndex.lookup(idValue);
+    if (r === undefined) return;
+    this.idIndex.remove(r, []);
+    this.records.delete(r);
+    this.columns.column('_id').clear(r);
   }
 
   /** Recovery: declares an index without building it. */
   declareIndex(spec: IndexSpec): void {
-    if (!this.findIndex(spec.name)) this.indexes.push(new Index(spec));
+    if (!this.findIndex(spec.name)) {
+      this.indexes.push(new Index(spec, this.columns));
+      this.columnFieldsCache = undefined;
+    }
   }
 
-  /** Builds every index in one pass over the documents (each read once, not once per index). */
+  /**
+   * Builds every index in one pass over the documents (each read once, not once per index): the
+   * key columns are filled straight from the documents' bytes, then each column index is ordered
+   * from its fields' value ranks; indexes with their own keys sort their entries once.
+   */
   rebuildIndexes(): void {
-    const all: IndexEntry[][] = this.indexes.map(() => []);
-    for (const [id, buf] of this.docs) {
-      const doc = this.keyView(buf) ?? decodeDoc(buf);
-      for (let i = 0; i < this.indexes.length; i++) {
-        for (const k of this.indexes[i].keysFor(doc)) all[i].push({ k, id });
+    this.endBulk();
+    // The `_id` column and index are already complete (ordered by endBulk, kept by the journal's records).
+    const fields = this.columnFields().filter((f) => f !== '_id');
+    this.columns.reserve(this.records.limit);
+    const cols = fields.map((f) => this.columns.column(f));
+    for (const c of cols) c.reset();
+    const table = new NameTable(fields);
+    const keyed = this.indexes.filter((idx) => !idx.columnar);
+    const keyedNames = topLevelNames(keyed);
+    const all: IndexEntry[][] = keyed.map(() => []);
+    const live: number[] = [];
+    const arrays = new Set<string>();
+    const emptyArrays = new Set<string>();
+    let r = 0;
+    let buf: Buffer = Buffer.alloc(0);
+    const fill = (i: number, t: number, off: number): void => {
+      cols[i].setBson(r, buf, t, off);
+      // Empty arrays index as null in a column; any other array needs an index with its own keys.
+      if (t === 0x04) (cols[i].holdsEmptyArray(r) ? emptyArrays : arrays).add(fields[i]);
+    };
+    for (r of this.records.records()) {
+      live.push(r);
+      buf = this.records.get(r)!;
+      visitTop(buf, table, fill);
+      if (keyed.length === 0) continue;
+      const doc = (keyedNames && extractTop(buf, keyedNames)) ?? decodeDoc(buf);
+      for (let i = 0; i < keyed.length; i++) {
+        for (const k of keyed[i].keysFor(doc)) all[i].push({ k, id: r });
       }
     }
-    this.indexes.forEach((idx, i) => idx.load(all[i]));
+    keyed.forEach((idx, i) => idx.load(all[i]));
+    const multikey = this.indexes.filter((idx) => idx.columnar && idx.fields.some((f) => arrays.has(f)));
+    this.loadColumnIndexes(
+      this.indexes.filter((idx) => idx.columnar && idx !== this.idIndex && !multikey.includes(idx)),
+      Uint32Array.from(live),
+    );
+    for (const idx of multikey) idx.toEntries(undefined, live.slice());
+    for (const idx of this.indexes) if (idx.fields.some((f) => emptyArrays.has(f))) idx.multikey = true;
+    this.columnFieldsCache = undefined;
+  }
+
+  /** Orders column indexes from their fields' value ranks (each field ranked once for all of them). */
+  private loadColumnIndexes(indexes: Index[], live: Uint32Array): void {
+    const ranks = new Map<string, Ranks>();
+    const rankOf = (f: string): Ranks => {
+      let rk = ranks.get(f);
+      if (!rk) {
+        rk = rankColumn(this.columns.column(f), live, this.records.limit);
+        ranks.set(f, rk);
+      }
+      return rk;
+    };
+    const scratch = rankScratch(live);
+    for (const idx of indexes) idx.loadRanked(live, idx.fields.map(rankOf), scratch);
+  }
+
+  /** Top-level fields the column indexes read (their values are kept in `columns`). */
+  private columnFields(): string[] {
+    if (!this.columnFieldsCache) {
+      const set = new Set<string>();
+      for (const idx of this.indexes) if (idx.columnar) for (const f of idx.fields) set.add(f);
+      this.columnFieldsCache = [...set];
+      for (const f of [...this.columns.fields]) if (!set.has(f)) this.columns.drop(f);
+    }
+    return this.columnFieldsCache;
   }
 
   /**
@@ -330,19 +498,48 @@ export class Collection {
         );
       }
     }
+    const known = new Set(this.columnFields());
     let index: Index;
     try {
-      index = new Index(spec);
+      index = new Index(spec, this.columns);
     } catch (e) {
       throw new CommandError(67, 'CannotCreateIndex', toCommandError(e).message);
     }
-    const entries: IndexEntry[] = [];
-    for (const [id, buf] of this.docs) {
-      const doc =
-        index.partial || index.paths.some((p) => p.length !== 1) ? decodeDoc(buf) : this.keyViewFor(buf, index);
-      for (const k of index.keysFor(doc)) entries.push({ k, id });
+    this.columnFieldsCache = undefined;
+    if (index.columnar) {
+      // Fields no other index reads get their column filled from the documents.
+      const fresh = index.fields.filter((f) => !known.has(f));
+      const names = new Set(fresh);
+      const cols = fresh.map((f) => this.columns.column(f));
+      const live: number[] = [];
+      let arrays = false;
+      this.columns.reserve(this.records.limit);
+      for (const r of this.records.records()) {
+        live.push(r);
+        if (cols.length === 0) continue;
+        const buf = this.records.get(r)!;
+        const doc = extractTop(buf, names) ?? decodeDoc(buf);
+        for (let i = 0; i < cols.length; i++) {
+          cols[i].set(r, doc[fresh[i]]);
+          if (cols[i].holdsArray(r)) arrays = true;
+        }
+      }
+      for (const r of live) {
+        if (index.needsEntries(r)) arrays = true;
+        if (index.holdsEmptyArray(r)) index.multikey = true;
+      }
+      this.loadColumnIndexes([index], Uint32Array.from(live));
+      if (arrays) index.toEntries();
+    } else {
+      const entries: IndexEntry[] = [];
+      for (const r of this.records.records()) {
+        const buf = this.records.get(r)!;
+        const doc =
+          index.partial || index.paths.some((p) => p.length !== 1) ? decodeDoc(buf) : this.keyViewFor(buf, index);
+        for (const k of index.keysFor(doc)) entries.push({ k, id: r });
+      }
+      index.load(entries);
     }
-    index.load(entries);
     const dup = index.firstDuplicate();
     if (dup) {
       const uuid = this.uuid.toHexString();
@@ -365,6 +562,7 @@ export class Collection {
     const i = this.indexes.findIndex((x) => x.name === name);
     if (i <= 0) return;
     this.indexes.splice(i, 1);
+    this.columnFieldsCache = undefined;
     this.sink.record({ op: 'dropIndex', db: this.db, c: this.name, name });
   }
 
@@ -384,7 +582,7 @@ export class Collection {
     // An exact plan returns precisely the matches: no need to compile or test the filter.
     const query = plan?.exact ? undefined : this.compileFilter(f);
     try {
-      for (const buf of plan ? this.walk(plan) : this.docs.values()) {
+      for (const buf of plan ? this.walk(plan) : this.scan()) {
         this.examined++;
         const doc = decodeDoc(buf);
         if (!query || query.test(doc)) yield doc;
@@ -406,7 +604,7 @@ export class Collection {
   count(filter: unknown, skip = 0, limit = 0): number {
     const f = normaliseFilter(checkFilter(filter));
     let n = 0;
-    if (Object.keys(f).length === 0) n = this.docs.size;
+    if (Object.keys(f).length === 0) n = this.records.size;
     else {
       const plan = this.plan(f, []);
       if (plan?.exact && plan.kind === 'index') {
@@ -475,10 +673,10 @@ export class Collection {
       const out: Doc[] = [];
       if (Object.keys(f).length === 0) {
         let seen = 0;
-        for (const buf of this.docs.values()) {
+        for (const r of this.records.records()) {
           if (seen++ < skip) continue;
           this.examined++;
-          out.push(decodeDoc(buf));
+          out.push(decodeDoc(this.records.get(r)!));
           if (seen >= want) break;
         }
         return out;
@@ -518,7 +716,7 @@ export class Collection {
   /** Reads an exact index plan's matches in its order, skipping by position where it can. */
   private readSpans(plan: IndexPlan, skip: number, limit: number): Doc[] {
     const out: Doc[] = [];
-    const seen = plan.idx.multikey ? new Set<string>() : undefined;
+    const seen = plan.idx.multikey ? new Set<number>() : undefined;
     let toSkip = skip;
     for (const e of this.planEntries(plan, seen ? 0 : skip)) {
       if (seen) {
@@ -529,7 +727,7 @@ export class Collection {
           continue;
         }
       }
-      const buf = this.docs.get(e.id);
+      const buf = this.records.get(e.id);
       if (!buf) continue;
       this.examined++;
       out.push(decodeDoc(buf));
@@ -604,12 +802,17 @@ export class Collection {
     return { stage: 'IXSCAN', index: plan.idx.name, sorted: plan.ordered !== 0, exact: plan.exact };
   }
 
+  /** Every stored document's bytes, in natural order. */
+  private *scan(): Generator<Buffer> {
+    for (const r of this.records.records()) yield this.records.get(r)!;
+  }
+
   private *walk(plan: Plan): Generator<Buffer> {
-    const seen = new Set<string>();
+    const seen = new Set<number>();
     for (const id of this.planIds(plan)) {
       if (seen.has(id)) continue;
       seen.add(id);
-      const d = this.docs.get(id);
+      const d = this.records.get(id);
       if (d) yield d;
     }
   }
@@ -631,7 +834,7 @@ export class Collection {
     return out;
   }
 
-  private *planIds(plan: Plan): Generator<string> {
+  private *planIds(plan: Plan): Generator<number> {
     if (plan.kind === 'ids') {
       yield* plan.ids;
       return;
@@ -656,10 +859,10 @@ export class Collection {
     const simple = simpleFilter(filter);
     const idPred = preds.get('_id');
     if (idPred?.eq) {
-      const ids: string[] = [];
+      const ids: number[] = [];
       for (const v of idPred.eq) {
-        const k = valueKey(v);
-        if (this.docs.has(k)) ids.push(k);
+        const r = this.recordOf(v);
+        if (r !== undefined) ids.push(r);
       }
       return { kind: 'ids', ids, exact: simple?.size === 1 && simple.get('_id') === 'eq' };
     }
@@ -777,7 +980,7 @@ export interface IndexPlan {
 }
 
 export type Plan =
-  { kind: 'ids'; ids: string[]; exact: boolean } | { kind: 'union'; plans: Plan[]; exact: boolean } | IndexPlan;
+  { kind: 'ids'; ids: number[]; exact: boolean } | { kind: 'union'; plans: Plan[]; exact: boolean } | IndexPlan;
 
 /**
  * Merges a top-level `$and` of plain conditions into one conjunction when no field repeats, so

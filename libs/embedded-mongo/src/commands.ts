@@ -659,7 +659,7 @@ function listCollectionsCmd(cmd: Doc, db: string, s: ServerState): Doc {
 function listDatabasesCmd(cmd: Doc, _db: string, s: ServerState): Doc {
   const databases = [...s.store.dbs.entries()].map(([name, colls]) => {
     let docs = 0;
-    for (const c of colls.values()) docs += c.docs.size;
+    for (const c of colls.values()) docs += c.size;
     return { name, sizeOnDisk: docs * 256, empty: docs === 0 };
   });
   if (cmd.nameOnly === true) return { databases: databases.map((d) => ({ name: d.name })), ok: 1 };

@@ -3,7 +3,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { start } from './index';
-import { encodeRecord, openJournal } from './journal';
+import { decodeRecords, encodeRecord, openJournal } from './journal';
+import { decodeDoc, encodeDoc } from './raw-doc';
 import { launch } from './launcher';
 import { Store } from './store';
 
@@ -152,7 +153,67 @@ describe('journal and snapshot', () => {
 
     const again = new Store();
     const reopened = await openJournal(dir, again, () => undefined);
-    expect(again.getCollection('app', 'c')!.docs.size).toBe(201);
+    expect(again.getCollection('app', 'c')!.size).toBe(201);
+    await reopened.close();
+  });
+
+  it('frames stored bytes as put records and reads them back as bytes, whatever the names', () => {
+    const names: Array<[string, string]> = [
+      ['app', 'c'],
+      ['app', 'c'],
+      ['app', 'other'],
+      ['bäse', 'c'],
+      ['app', 'c'],
+    ];
+    const recs = names.map(([db, c], i) => encodeRecord({ op: 'put', db, c, raw: encodeDoc({ _id: i, db, c }) }));
+    recs.push(encodeRecord({ op: 'del', db: 'app', c: 'c', id: 1 }));
+    const puts: unknown[] = [];
+    const others: unknown[] = [];
+    const all = Buffer.concat(recs);
+    const end = decodeRecords(
+      all,
+      (e) => others.push(e),
+      (db, c, d) => puts.push([db, c, decodeDoc(d)]),
+    );
+    expect(end).toBe(all.length);
+    expect(puts).toEqual(names.map(([db, c], i) => [db, c, { _id: i, db, c }]));
+    expect(others).toEqual([{ op: 'del', db: 'app', c: 'c', id: 1 }]);
+  });
+
+  it('writes a snapshot in pieces, letting timers and writes run while it compacts', async () => {
+    const store = new Store();
+    const journal = await openJournal(dir, store, () => undefined);
+    store.journal = journal;
+    const coll = store.ensureCollection('app', 'c');
+    coll.createIndex({ v: 2, key: { k: 1 }, name: 'k_1' });
+    // About 12 MB of documents: a dozen 1 MB pieces at least.
+    for (let i = 0; i < 12_000; i++) coll.insert({ _id: i, k: i % 13, pad: 'x'.repeat(1000) });
+    await journal.waitDurable(store.seq);
+    let ticks = 0;
+    const piecesSeen = new Set<number>();
+    const timer = setInterval(() => {
+      ticks++;
+      piecesSeen.add(journal.stats.compactionSlices);
+      // A write made while the snapshot is written goes to the new journal generation.
+      if (ticks === 2) coll.insert({ _id: 'during', k: 1, pad: '' });
+    }, 0);
+    try {
+      await journal.compact();
+    } finally {
+      clearInterval(timer);
+    }
+    expect(journal.stats.compactionSlices).toBeGreaterThanOrEqual(12);
+    // The timer ran between the pieces, not only before and after the snapshot.
+    expect(piecesSeen.size).toBeGreaterThanOrEqual(6);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    await journal.close();
+
+    const again = new Store();
+    const reopened = await openJournal(dir, again, () => undefined);
+    const c = again.getCollection('app', 'c')!;
+    expect(c.size).toBe(12_001);
+    expect(c.getById('during')).toEqual({ _id: 'during', k: 1, pad: '' });
+    expect(c.count({ k: 1 })).toBe(coll.count({ k: 1 }));
     await reopened.close();
   });
 

@@ -7,12 +7,25 @@ import type { Doc } from './values';
 import { encodePutEntry, parsePutEntry } from './raw-doc';
 import { crc32c } from './wire';
 import { journalObserver } from './journal-observer';
+import { FrozenRecords } from './record-store';
+
+/** One collection's documents as they were when a compaction started. */
+interface CapturedDocs {
+  db: string;
+  c: string;
+  docs: FrozenRecords;
+}
 
 const SNAPSHOT = 'snapshot.bson';
 const SNAPSHOT_TMP = 'snapshot.bson.tmp';
 const JOURNAL_RE = /^journal\.(\d{10})$/;
 const RECORD_HEADER = 8;
 const SNAPSHOT_CHUNK = 1 << 20;
+/**
+ * A snapshot being written gives the event loop a turn at least this often (its pieces are written
+ * when this much time went into encoding them, or at SNAPSHOT_CHUNK bytes, whichever comes first).
+ */
+const SNAPSHOT_SLICE_MS = 10;
 const SNAPSHOT_READ_CHUNK = 16 << 20;
 
 export interface JournalTuning {
@@ -30,11 +43,15 @@ function journalName(gen: number): string {
 
 /** One framed record: length and CRC-32C of the BSON payload, then the payload. */
 export function encodeRecord(entry: Doc): Buffer {
-  // A stored document's bytes go into its record as they are, not decoded and encoded again.
-  const body =
-    entry.op === 'put' && Buffer.isBuffer(entry.raw)
-      ? encodePutEntry(entry.db as string, entry.c as string, entry.raw)
-      : serialize(entry);
+  // A stored document's bytes go into its record as they are, not decoded and encoded again, and
+  // straight after the header (one buffer a record).
+  if (entry.op === 'put' && Buffer.isBuffer(entry.raw)) {
+    const rec = encodePutEntry(entry.db as string, entry.c as string, entry.raw, RECORD_HEADER);
+    rec.writeUInt32LE(rec.length - RECORD_HEADER, 0);
+    rec.writeUInt32LE(crc32c(rec.subarray(RECORD_HEADER)), 4);
+    return rec;
+  }
+  const body = serialize(entry);
   const out = Buffer.allocUnsafe(RECORD_HEADER + body.length);
   out.writeUInt32LE(body.length, 0);
   out.writeUInt32LE(crc32c(body), 4);
@@ -42,7 +59,7 @@ export function encodeRecord(entry: Doc): Buffer {
   return out;
 }
 
-/** A stored document read from a record without decoding it. */
+/** A stored document read from a record without decoding it (a view: copy what is kept). */
 export type PutHandler = (db: string, c: string, doc: Buffer) => void;
 
 /**
@@ -118,7 +135,15 @@ export class Journal {
   private closed = false;
   private readonly compactBytes: number;
   /** Counters for tests and the benchmark. */
-  readonly stats = { records: 0, fsyncs: 0, compactions: 0 };
+  readonly stats = {
+    records: 0,
+    fsyncs: 0,
+    compactions: 0,
+    /** Pieces the last (or running) compaction wrote its snapshot in (the event loop had a turn after each). */
+    compactionSlices: 0,
+    /** Longest the last compaction held the event loop without a turn, in ms. */
+    longestCompactionSliceMs: 0,
+  };
 
   constructor(
     private readonly dir: string,
@@ -132,7 +157,13 @@ export class Journal {
   async open(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
     await this.lock();
-    const snapGen = await this.loadSnapshot();
+    this.store.beginBulk();
+    let snapGen: number;
+    try {
+      snapGen = await this.loadSnapshot();
+    } finally {
+      this.store.endBulk();
+    }
     const gens = (await fsp.readdir(this.dir))
       .map((f) => JOURNAL_RE.exec(f))
       .filter((m): m is RegExpExecArray => m !== null)
@@ -337,7 +368,16 @@ export class Journal {
    */
   async compact(): Promise<void> {
     while (this.flushing) await this.flushing;
+    let sliceStart = performance.now();
+    let longest = 0;
+    this.stats.compactionSlices = 0;
+    /** Called before each wait: the time since the last one is how long the loop was held. */
+    const endSlice = (): void => {
+      longest = Math.max(longest, performance.now() - sliceStart);
+      this.stats.compactionSlices++;
+    };
     const records = this.captureState();
+    endSlice();
     const oldGen = this.gen;
     const newGen = oldGen + 1;
     // Everything appended so far belongs to the old generation: write it there first.
@@ -366,6 +406,7 @@ export class Journal {
     }
     const tmp = path.join(this.dir, SNAPSHOT_TMP);
     const fh = await fsp.open(tmp, 'w');
+    sliceStart = performance.now();
     let written = 0;
     try {
       let chunk: Buffer[] = [];
@@ -374,28 +415,35 @@ export class Journal {
         const rec = encodeRecord(entry);
         chunk.push(rec);
         chunkBytes += rec.length;
-        if (chunkBytes >= SNAPSHOT_CHUNK) {
+        if (chunkBytes >= SNAPSHOT_CHUNK || performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) {
           const all = Buffer.concat(chunk);
           chunk = [];
           chunkBytes = 0;
+          endSlice();
           await fh.write(all);
+          sliceStart = performance.now();
           written += all.length;
         }
       };
       await push({ snapshot: 1, gen: newGen, createdAt: new Date() });
       let count = 0;
       for (const r of records) {
-        if (Array.isArray(r.docs)) {
-          const { db, c, docs } = r as { db: string; c: string; docs: Buffer[] };
-          for (const d of docs) await push({ op: 'put', db, c, raw: d });
-          count += docs.length;
+        if (r.docs instanceof FrozenRecords) {
+          const { db, c, docs } = r as CapturedDocs;
+          for (let i = 0; i < docs.limit; i++) {
+            const d = docs.get(i);
+            if (!d) continue;
+            await push({ op: 'put', db, c, raw: d });
+            count++;
+          }
         } else {
-          await push(r);
+          await push(r as Doc);
           count++;
         }
       }
       await push({ end: true, count });
       const all = Buffer.concat(chunk);
+      endSlice();
       await fh.write(all);
       written += all.length;
       await fh.sync();
@@ -406,19 +454,20 @@ export class Journal {
     await fsyncDir(this.dir);
     this.snapshotBytes = written;
     this.stats.compactions++;
+    this.stats.longestCompactionSliceMs = longest;
     await fsp.rm(path.join(this.dir, journalName(oldGen)), { force: true });
   }
 
   /**
-   * The state to snapshot: catalog entries, and each collection's document buffers (references:
-   * stored bytes are never changed in place, an update stores new ones).
+   * The state to snapshot: catalog entries, and each collection's documents frozen as they are
+   * (stored bytes are never changed in place, an update stores new ones).
    */
-  private captureState(): Array<Doc | { db: string; c: string; docs: Buffer[] }> {
-    const out: Array<Doc | { db: string; c: string; docs: Buffer[] }> = [];
+  private captureState(): Array<Doc | CapturedDocs> {
+    const out: Array<Doc | CapturedDocs> = [];
     for (const [db, colls] of this.store.dbs) {
       for (const [c, coll] of colls) {
         out.push({ op: 'create', db, c, options: coll.options });
-        out.push({ db, c, docs: [...coll.docs.values()] });
+        out.push({ db, c, docs: coll.records.freeze() });
         for (const idx of coll.indexes.slice(1)) out.push({ op: 'createIndex', db, c, spec: idx.spec });
       }
     }

@@ -5,7 +5,7 @@ import { CursorRegistry } from './cursors';
 import { openJournal, type Journal, type JournalTuning } from './journal';
 import { checkDataFits, DataTooLargeError, loadGuard } from './load-check';
 import { releaseLock } from './lock';
-import { MemoryBudget, type MemoryBudgetOptions, type MemoryStatus } from './memory-budget';
+import { fullGc, MemoryBudget, type MemoryBudgetOptions, type MemoryStatus } from './memory-budget';
 import { listen, type WireServer } from './server';
 import { Store } from './store';
 import { removeExpired } from './ttl';
@@ -117,6 +117,9 @@ export async function launch(opts: EmbeddedMongoOptions = {}, tuning: Tuning = {
       store.applyPut = applyPut;
     }
     store.journal = journal;
+    // Loading leaves its working arrays (value ranks, orders) behind: one collection returns them
+    // before the server takes its first request.
+    fullGc();
   }
   const cursors = new CursorRegistry();
   const counters = { current: 0, total: 0 };

@@ -9,12 +9,13 @@ import * as path from 'node:path';
 import { formatMb, fullGc, heapLimitBytes } from './memory-budget';
 
 /**
- * Memory per byte of snapshot/journal once loaded (documents kept as BSON buffers plus their index
- * entries). Measured on punches with the app's indexes: about 0.8 KB of snapshot, 1.7 KB of heap
- * (index entries, keys) and 0.8 KB of BSON per punch (3.1). Binary data (photos) costs far less, so
- * this only estimates the memory to ask for; the load itself is watched (see `loadGuard`).
+ * Memory per byte of snapshot/journal once loaded (documents packed as BSON in slabs, key columns,
+ * index entries). Measured with a million punches and a million operations and the app's indexes
+ * (`npm run bench -- embedded-store`): about 610 bytes of snapshot and 880 bytes of memory per row
+ * (1.45), with room for the load's working arrays. Binary data (photos) costs less, so this only
+ * estimates the memory to ask for; the load itself is watched (see `loadGuard`).
  */
-export const LOAD_FACTOR = 3.5;
+export const LOAD_FACTOR = 1.8;
 /** Part of the heap the loading data may fill before the load is stopped. */
 const LOADABLE_SHARE = 0.9;
 

@@ -73,10 +73,15 @@ export class SortedList<T> {
     return true;
   }
 
-  /** Replaces the content with already sorted elements. */
-  load(sorted: T[]): void {
+  /** Replaces the content with already sorted elements (an array or a typed array). */
+  load(sorted: ArrayLike<T>): void {
     this.chunks = [];
-    for (let i = 0; i < sorted.length; i += LOAD_CHUNK) this.chunks.push(sorted.slice(i, i + LOAD_CHUNK));
+    for (let i = 0; i < sorted.length; i += LOAD_CHUNK) {
+      const n = Math.min(LOAD_CHUNK, sorted.length - i);
+      const ch = new Array<T>(n);
+      for (let k = 0; k < n; k++) ch[k] = sorted[i + k];
+      this.chunks.push(ch);
+    }
     this.count = sorted.length;
   }
 

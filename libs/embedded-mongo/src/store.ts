@@ -1,8 +1,7 @@
 import { Collection, type ChangeSink } from './collection';
 import { invalidNamespace } from './errors';
 import type { IndexSpec } from './indexes';
-import { readId } from './raw-doc';
-import { type Doc, valueKey } from './values';
+import type { Doc } from './values';
 
 const BAD_DB_CHARS = /[/\\. "$*<>:|?\0]/;
 
@@ -33,6 +32,8 @@ export class Store implements ChangeSink {
   seq = 0;
   journal?: { append(entry: Doc): void };
   private recovering = false;
+  /** Recovery: a snapshot is loading (its collections append documents without lookups). */
+  private bulk = false;
 
   record(entry: Doc): void {
     if (this.recovering) return;
@@ -56,6 +57,7 @@ export class Store implements ChangeSink {
       this.dbs.set(db, colls);
     }
     const coll = new Collection(db, name, options, this);
+    if (this.bulk) coll.beginBulk();
     colls.set(name, coll);
     this.record({ op: 'create', db, c: name, options });
     return coll;
@@ -76,16 +78,28 @@ export class Store implements ChangeSink {
     this.record({ op: 'dropDatabase', db });
   }
 
+  /** Recovery: a snapshot starts loading (its documents are stored once each). */
+  beginBulk(): void {
+    this.bulk = true;
+  }
+
+  /** Recovery: the snapshot is loaded; journal records may now replace and remove its documents. */
+  endBulk(): void {
+    this.bulk = false;
+    for (const colls of this.dbs.values()) for (const c of colls.values()) c.endBulk();
+  }
+
   /** After recovery: builds every index from the loaded documents. */
   rebuildIndexes(): void {
+    this.bulk = false;
     for (const colls of this.dbs.values()) for (const c of colls.values()) c.rebuildIndexes();
   }
 
-  /** Recovery: stores a document's bytes as read from the journal or snapshot. */
+  /** Recovery: stores a document's bytes as read from the journal or snapshot (copied). */
   applyPut(db: string, c: string, doc: Buffer): void {
     this.recovering = true;
     try {
-      this.ensureCollection(db, c).loadBytes(valueKey(readId(doc)), doc);
+      this.ensureCollection(db, c).loadBytes(doc);
     } finally {
       this.recovering = false;
     }

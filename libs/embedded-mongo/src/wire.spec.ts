@@ -116,6 +116,18 @@ describe('wire format helpers', () => {
   it('computes CRC-32C', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(0))).toBe(0);
+    // Eight bytes a step and the tail one by one agree with the byte-at-a-time definition.
+    const bytewise = (buf: Uint8Array): number => {
+      let c = ~0 >>> 0;
+      for (const byte of buf) {
+        c ^= byte;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const data = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (const n of [1, 7, 8, 9, 15, 16, 17, 64, 299, 300])
+      expect(crc32c(data.subarray(0, n))).toBe(bytewise(data.subarray(0, n)));
   });
 
   it('parses kind-0 and kind-1 sections and rejects malformed ones', () => {

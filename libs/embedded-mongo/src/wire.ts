@@ -32,20 +32,43 @@ export function readHeader(buf: Buffer): Header {
   };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+/** Slicing-by-8 tables: CRC_TABLES[k][b] is the CRC of byte b followed by k zero bytes. */
+const CRC_TABLES = (() => {
+  const t = Array.from({ length: 8 }, () => new Uint32Array(256));
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[i] = c >>> 0;
+    t[0][i] = c >>> 0;
+  }
+  for (let k = 1; k < 8; k++) {
+    for (let i = 0; i < 256; i++) t[k][i] = (t[k - 1][i] >>> 8) ^ t[0][t[k - 1][i] & 0xff];
   }
   return t;
 })();
 
-/** CRC-32C (Castagnoli), the checksum OP_MSG uses. */
+/**
+ * CRC-32C (Castagnoli), the checksum OP_MSG and the journal's records use. Eight bytes a step
+ * (slicing-by-8): about four times the byte-at-a-time loop, which loading a gigabyte snapshot feels.
+ */
 export function crc32c(buf: Uint8Array, seed = 0): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
   let c = ~seed >>> 0;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  let i = 0;
+  const end8 = buf.length - (buf.length % 8);
+  for (; i < end8; i += 8) {
+    const lo = (c ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24))) >>> 0;
+    const hi = (buf[i + 4] | (buf[i + 5] << 8) | (buf[i + 6] << 16) | (buf[i + 7] << 24)) >>> 0;
+    c =
+      t7[lo & 0xff] ^
+      t6[(lo >>> 8) & 0xff] ^
+      t5[(lo >>> 16) & 0xff] ^
+      t4[lo >>> 24] ^
+      t3[hi & 0xff] ^
+      t2[(hi >>> 8) & 0xff] ^
+      t1[(hi >>> 16) & 0xff] ^
+      t0[hi >>> 24];
+  }
+  for (; i < buf.length; i++) c = t0[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
 
