@@ -312,6 +312,9 @@ describe('Terminal trust (e2e)', () => {
       expect(created.status).toBeLessThan(300);
       expect(await term.sendLogs([log(777)])).toMatchObject({ access: 1 });
       const id = created.body.item._id as string;
+      // The employees read for the door decision also gives the stored punch its employee.
+      const punch = await t.connection.collection('fingerprintlogs').findOne({ device_sn: sn, enrollid: '777' });
+      expect(String(punch?.employee)).toBe(id);
       const updated = await request(t.httpServer)
         .put(`/api/employees/${id}`)
         .set('Authorization', `Bearer ${token}`)

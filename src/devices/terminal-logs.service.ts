@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { type LogRecord, parseTerminalTime, type RejectedLogRecord, toInt } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
+import type { EmployeeView } from '../employees';
 import {
   FingerprintsService,
   decodeBase64Image,
@@ -24,6 +25,8 @@ export interface IngestContext {
   deviceName?: string;
   /** `logindex` of the sendlog frame, applied to records that carry none of their own. */
   logindex?: number;
+  /** The employees of the frame's enroll ids, when the caller reads them anyway (the door decision). */
+  employees?: Promise<readonly EmployeeView[]>;
 }
 
 export interface IngestResult {
@@ -140,6 +143,7 @@ export class TerminalLogsService {
               timeZone: ctx.timeZone,
               source: ctx.source,
               records: input,
+              ...(ctx.employees ? { employees: ctx.employees } : {}),
             },
             { skipInvalid: true },
           )

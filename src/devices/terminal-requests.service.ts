@@ -188,7 +188,10 @@ export class TerminalRequestsService {
     let timeZone = this.cfg.defaultTimeZone;
     let access: 0 | 1 = 0;
     // Read while the records are being written: the door decision adds no round trip to the ack.
-    const deciding = this.access.forRecords(sn, records);
+    // One read of the frame's employees serves the door decision and the punch store.
+    const employees = this.access.employeesOf(records);
+    employees?.catch(() => undefined);
+    const deciding = this.access.forRecords(sn, records, employees);
     deciding.catch(() => undefined);
     try {
       const ctx = await this.devices.frameContext(sn);
@@ -203,6 +206,7 @@ export class TerminalRequestsService {
           timeZone,
           ...(ctx.name ? { deviceName: ctx.name } : {}),
           ...(logindex !== undefined ? { logindex } : {}),
+          ...(employees ? { employees } : {}),
         },
         rejected,
       );

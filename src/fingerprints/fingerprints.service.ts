@@ -50,6 +50,11 @@ export interface StoreTerminalPunchesInput {
   timeZone: string;
   source: TerminalPunchSource;
   records: TerminalPunchInput[];
+  /**
+   * The employees whose enroll_id is among the records', when the caller already reads them (the
+   * door decision of a sendlog does): the store uses them instead of reading them again.
+   */
+  employees?: Promise<readonly EmployeeView[]>;
 }
 
 export interface StoreTerminalPunchesResult {
@@ -109,7 +114,7 @@ export class FingerprintsService {
     input: StoreTerminalPunchesInput,
     docs: NewFingerPrintLog[],
   ): Promise<Omit<StoreTerminalPunchesResult, 'invalid'>> {
-    await this.assignEmployees(docs);
+    await this.assignEmployees(docs, input.employees);
     const { duplicateIndexes } = await this.logs.insertManyDeduplicated(docs);
     const ids = docs.map((d) => d._id.toHexString());
     if (duplicateIndexes.size > 0) {
@@ -236,10 +241,10 @@ export class FingerprintsService {
   }
 
   /** A terminal punch belongs to the employee whose enroll_id is its enrollid (when exactly one). */
-  private async assignEmployees(docs: NewFingerPrintLog[]): Promise<void> {
+  private async assignEmployees(docs: NewFingerPrintLog[], known?: Promise<readonly EmployeeView[]>): Promise<void> {
     const enrollIds = [...new Set(docs.map((d) => d.enrollid))];
     if (enrollIds.length === 0) return;
-    const found = await this.employees.findByEnrollIds(enrollIds);
+    const found = known ? await known : await this.employees.findByEnrollIds(enrollIds);
     const byEnrollId = new Map<string, EmployeeView | null>();
     for (const e of found) byEnrollId.set(e.enroll_id, byEnrollId.has(e.enroll_id) ? null : e);
     for (const doc of docs) {
