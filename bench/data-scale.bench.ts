@@ -15,6 +15,7 @@ import { readIndexes, sleep } from './lib/harness';
 import { httpJson } from './lib/http';
 import { dropProductDb, planProductDb, startProduct, type ProductDbPlan, type ProductServer } from './lib/product';
 import { rssBytes } from './lib/procs';
+import { seededOperation } from './lib/seed-operation';
 import { percentile, round } from './lib/stats';
 import { SimTerminal } from './load/sim-terminal';
 import type { BenchOptions, BenchResult, ResultRow } from './lib/types';
@@ -90,28 +91,16 @@ export function punch(i: number, n: number): Document {
 }
 
 export function operation(i: number, n: number): Document {
-  const createdAt = new Date(START + Math.floor((i * (END - START)) / n));
-  const status = OP_STATUSES[(i * 7) % OP_STATUSES.length];
   const type = OP_TYPES[i % OP_TYPES.length];
-  const finished = status !== 'pending';
-  return {
-    _id: new ObjectId(),
+  return seededOperation({
     sn: snOf(i * 3),
     type,
-    payload: { enrollid: 1 + (i % ENROLL_IDS), name: `User ${i % ENROLL_IDS}`, backupnum: 0 },
-    ...(status === 'success' ? { response: { ret: type, result: true } } : {}),
-    status,
-    attemptCount: finished ? 1 : 0,
-    maxAttempts: 5,
-    ...(status === 'failed' ? { lastError: 'terminal answered result:false (reason 1)' } : {}),
-    nextAttemptAt: status === 'pending' ? new Date(Date.UTC(2099, 0, 1)) : createdAt,
-    ...(finished ? { sentAt: createdAt, completedAt: new Date(createdAt.getTime() + 150) } : {}),
-    dependsOn: [],
-    depsPending: false,
-    requestedBy: '000000000000000000000001',
-    createdAt,
-    updatedAt: createdAt,
-  };
+    status: OP_STATUSES[(i * 7) % OP_STATUSES.length],
+    enrollid: 1 + (i % ENROLL_IDS),
+    name: `User ${i % ENROLL_IDS}`,
+    ret: type,
+    createdAt: new Date(START + Math.floor((i * (END - START)) / n)),
+  });
 }
 
 export function device(i: number): Document {

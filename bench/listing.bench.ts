@@ -4,13 +4,14 @@
  * Product vs the driver peer (same queries, same indexes) vs a bare node:http endpoint answering a
  * JSON body of the same size.
  */
-import { ObjectId, type Db, type Document } from 'mongodb';
+import { type Db, type Document } from 'mongodb';
 import { connectDriver, externalMongoUri } from './lib/db';
 import { Baseline, httpLoad, readIndexes, startBaseline } from './lib/harness';
 import { httpJson } from './lib/http';
 import { benchAdminToken } from './lib/jwt';
 import { dropProductDb, startProduct, ProductServer } from './lib/product';
 import { rateAndLatencyRows } from './lib/rows';
+import { seededOperation } from './lib/seed-operation';
 import type { BenchOptions, BenchResult, ResultRow, System } from './lib/types';
 
 const TYPES = ['adduserinfo', 'deleteuser', 'getuserlist', 'setuserinfo', 'cleanlog'];
@@ -32,28 +33,16 @@ const START = Date.UTC(2025, 10, 1);
 /** Deterministic operations spread over 30 days, 50 terminals, 5 types, 5 statuses. */
 function operations(count: number): Document[] {
   return Array.from({ length: count }, (_, i) => {
-    const createdAt = new Date(START + Math.floor((i * 30 * DAY_MS) / count));
-    const status = STATUSES[(i * 7) % STATUSES.length];
     const type = TYPES[i % TYPES.length];
-    const finished = status !== 'pending';
-    return {
-      _id: new ObjectId(),
+    return seededOperation({
       sn: `LS${String(i % 50).padStart(5, '0')}`,
       type,
-      payload: { enrollid: 1000 + (i % 500), name: `User ${i % 500}`, backupnum: 0 },
-      ...(status === 'success' ? { response: { ret: type === 'adduserinfo' ? 'adduser' : type, result: true } } : {}),
-      status,
-      attemptCount: finished ? 1 : 0,
-      maxAttempts: 5,
-      ...(status === 'failed' ? { lastError: 'terminal answered result:false (reason 1)' } : {}),
-      nextAttemptAt: status === 'pending' ? new Date(Date.UTC(2099, 0, 1)) : createdAt,
-      ...(finished ? { sentAt: createdAt, completedAt: new Date(createdAt.getTime() + 150) } : {}),
-      dependsOn: [],
-      depsPending: false,
-      requestedBy: '000000000000000000000001',
-      createdAt,
-      updatedAt: createdAt,
-    };
+      status: STATUSES[(i * 7) % STATUSES.length],
+      enrollid: 1000 + (i % 500),
+      name: `User ${i % 500}`,
+      ret: type === 'adduserinfo' ? 'adduser' : type,
+      createdAt: new Date(START + Math.floor((i * 30 * DAY_MS) / count)),
+    });
   });
 }
 

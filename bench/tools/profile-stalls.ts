@@ -3,20 +3,7 @@
  * what ran in each: the top functions by self time and the deepest frames of our code.
  *   node dist/bench/tools/profile-stalls.js <file.cpuprofile> [stretches=5] [top=8]
  */
-import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
+import { readCpuProfile, type ProfileNode } from '../lib/cpu-profile';
 
 interface Stretch {
   startUs: number;
@@ -32,7 +19,7 @@ function label(n: ProfileNode): string {
 function main(): void {
   const [file, stretchArg, topArg] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-stalls <file.cpuprofile> [stretches] [top]');
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const prof = readCpuProfile(file);
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

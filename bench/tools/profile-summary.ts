@@ -3,19 +3,7 @@
  * area (our src/, each lib, each npm package, node internals, GC, idle) and the top functions.
  *   node dist/bench/tools/profile-summary.js <file.cpuprofile> [top]
  */
-import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readCpuProfile } from '../lib/cpu-profile';
 
 function area(url: string, fn: string): string {
   if (fn === '(garbage collector)') return '(gc)';
@@ -38,7 +26,7 @@ function main(): void {
     console.error('usage: node dist/bench/tools/profile-summary.js <file.cpuprofile> [top]');
     process.exit(2);
   }
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const prof = readCpuProfile(file);
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
