@@ -3,7 +3,7 @@
 //   node scripts/launch.js [node flags...] dist/src/main.js [args...]
 // - HEAP_MEMORY_SHARE (default 0.5): the share of the machine's memory (or the container's limit)
 //   given to the heap (--max-old-space-size). An explicit --max-old-space-size in NODE_OPTIONS wins.
-// - HEAP_GROWTH_PERCENT (default 50): how far the heap may grow past what was live after the last
+// - HEAP_GROWTH_PERCENT (default 100): how far the heap may grow past what was live after the last
 //   full garbage collection before the next one (V8 --heap-growing-percent). V8's own factor goes up
 //   to 300%, which after a burst (thousands of terminals registering at once) leaves the process
 //   holding several times the memory it uses. 0 = V8's own factor. An explicit
@@ -19,7 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const DEFAULT_SHARE = 0.5;
-const DEFAULT_GROWTH_PERCENT = 50;
+const DEFAULT_GROWTH_PERCENT = 100;
 const DEFAULT_ARENAS = 2;
 
 let dotenv;
