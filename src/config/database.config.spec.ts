@@ -5,7 +5,12 @@ describe('databaseConfig', () => {
 
   beforeEach(() => {
     for (const key of Object.keys(process.env)) {
-      if (/^(EMBEDDED_DB_|MONGODB_|HEAP_MEMORY_SHARE$|HEAP_GROWTH_PERCENT$|MALLOC_ARENA_MAX$|PUNCH_RETENTION_DAYS$)/.test(key)) delete process.env[key];
+      if (
+        /^(EMBEDDED_DB_|MONGODB_|HEAP_MEMORY_SHARE$|HEAP_GROWTH_PERCENT$|MALLOC_ARENA_MAX$|PUNCH_RETENTION_DAYS$)/.test(
+          key,
+        )
+      )
+        delete process.env[key];
     }
   });
   afterEach(() => {
