@@ -17,7 +17,7 @@ import { heapByName, takeSnapshot } from '../lib/heap-snapshot';
 import { memoryFromMetrics, residentOf, withNative, type MemorySample } from '../lib/memory';
 import { removeTempDirs, tempDir } from '../lib/paths';
 import { planProductDb, startProduct, type ProductServer } from '../lib/product';
-import { killAll } from '../lib/procs';
+import { cpuMs, killAll } from '../lib/procs';
 
 type Sys = 'product' | 'bare' | 'peer';
 const opt = (name: string) => {
@@ -135,11 +135,13 @@ async function measure(
     }
     // --watch=ms: how the held memory moves afterwards (does V8 give the burst's headroom back, and when).
     for (let t = 0; t < watchMs; t += 5000) {
+      const c0 = cpuMs(server.target.pid);
       await sleep(5000);
+      const cpu = ((cpuMs(server.target.pid) - c0) * 100) / 5000;
       const s = await sample(server.target);
       const mb = (k: string) => (s[k] / 2 ** 20).toFixed(1);
       console.log(
-        `  +${(t + 5000) / 1000 + 3} s: rss ${mb('rss')} MB, heap committed ${mb('heap committed')} / used ${mb('heap used')} MB, ` +
+        `  +${(t + 5000) / 1000 + 3} s: CPU ${cpu.toFixed(1)}% of a core, rss ${mb('rss')} MB, heap committed ${mb('heap committed')} / used ${mb('heap used')} MB, ` +
           `external ${mb('external')} MB, native ${mb('native (anon - heap - external)')} MB`,
       );
     }
