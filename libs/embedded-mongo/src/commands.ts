@@ -65,9 +65,15 @@ function collName(cmd: Doc, key: string, db: string): string {
 
 function projector(projection: Doc | undefined): ((docs: Doc[]) => Doc[]) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
-  const simple = simpleProjector(projection);
-  if (simple) return simple;
   const q = new Query({}, ENGINE_OPTIONS);
+  const simple = simpleProjector(projection, (docs) => {
+    try {
+      return q.find(docs, projection).all() as Doc[];
+    } catch (e) {
+      throw toCommandError(e);
+    }
+  });
+  if (simple) return simple;
   // Validate eagerly so a bad projection fails the command, not a later getMore.
   try {
     q.find([{}], projection).all();
