@@ -38,8 +38,8 @@ describe('devicesConfig', () => {
       maxFutureSkewMs: 86_400_000,
       qrcodeAccess: false,
       deviceLogToken: undefined,
-      regReadIntervalMs: 5,
-      regWriteIntervalMs: 25,
+      regReadIntervalMs: 10,
+      regWriteIntervalMs: 50,
     });
     expect(cfg.instanceId).toBe(readFileSync(join(dataDir, 'instance-id'), 'utf8').trim());
     expect(devicesConfig().instanceId).toBe(cfg.instanceId);

@@ -88,10 +88,13 @@ export class DevicesRepository {
 
   /** What the registration checks read, for many serials in one round trip (absent = unknown terminal). */
   async findTrustMany(sns: string[]): Promise<Map<string, TrustRecord>> {
-    const docs = await this.model
-      .find({ sn: { $in: [...new Set(sns)] } }, { _id: 0, sn: 1, ...TRUST_PROJECTION })
-      .lean<Array<TrustRecord & { sn: string }>>()
-      .exec();
+    // Straight to the driver (as the registration write): a filter of strings needs no casting.
+    const docs = await this.model.collection
+      .find<TrustRecord & { sn: string }>(
+        { sn: { $in: [...new Set(sns)] } },
+        { projection: { _id: 0, sn: 1, ...TRUST_PROJECTION } },
+      )
+      .toArray();
     const out = new Map<string, TrustRecord>();
     for (const { sn, ...trust } of docs) out.set(sn, trust);
     return out;
