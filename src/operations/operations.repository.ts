@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { QueryFilter, Model, Types } from 'mongoose';
-import { CallBatcher, isObjectIdString } from '@app/common';
+import { bulkWriteErrors, CallBatcher, isObjectIdString } from '@app/common';
 import { OperationRecord } from './operation.view';
 import {
   FINISHED_STATUSES,
@@ -82,24 +82,6 @@ function toQuery(filter: OperationFilter): QueryFilter<Operation> {
   return q;
 }
 
-/** The failed statements of an unordered bulk write, by index (empty when `err` is not such a failure). */
-function writeErrorsByIndex(err: unknown): Map<number, Error> {
-  const list = (err as { writeErrors?: unknown }).writeErrors;
-  const out = new Map<number, Error>();
-  for (const w of (Array.isArray(list) ? list : list ? [list] : []) as Array<{
-    index?: unknown;
-    code?: unknown;
-    errmsg?: unknown;
-  }>) {
-    if (typeof w.index !== 'number') continue;
-    out.set(
-      w.index,
-      Object.assign(new Error(typeof w.errmsg === 'string' ? w.errmsg : 'write failed'), { code: w.code }),
-    );
-  }
-  return out;
-}
-
 /** The fields of `doc` that have a value (the driver would store an undefined one as null). */
 function definedOnly<T extends object>(doc: T): T {
   const out: Record<string, unknown> = {};
@@ -134,7 +116,7 @@ export class OperationsRepository {
       await this.model.collection.insertMany(recs, { ordered: false });
       return recs.map((): true => true);
     } catch (err) {
-      const failed = writeErrorsByIndex(err);
+      const failed = bulkWriteErrors(err);
       if (failed.size === 0) throw err;
       return recs.map((_, i) => failed.get(i) ?? true);
     }

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
 import type { AnyBulkWriteOperation as DriverBulkOperation, Document } from 'mongodb';
 import { DeviceUser } from './device-user.schema';
-import { CallBatcher, isDuplicateKeyError } from '@app/common';
+import { bulkWriteErrors, CallBatcher, isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
 
@@ -12,18 +12,6 @@ interface UpsertRequest {
   enrollid: number;
   set: Record<string, unknown>;
   unset: string[];
-}
-
-/** The index of the first failed statement of an ordered bulk write, and its error; undefined if not one. */
-function firstWriteError(err: unknown): { index: number; error: Error } | undefined {
-  const list = (err as { writeErrors?: unknown }).writeErrors;
-  const first = (Array.isArray(list) ? list[0] : list) as
-    { index?: unknown; code?: unknown; errmsg?: unknown } | undefined;
-  if (!first || typeof first.index !== 'number') return undefined;
-  const error = Object.assign(new Error(typeof first.errmsg === 'string' ? first.errmsg : 'write failed'), {
-    code: first.code,
-  });
-  return { index: first.index, error };
 }
 
 /** The only class touching the DeviceUser model. */
@@ -94,11 +82,12 @@ export class StoredUsersRepository {
       await this.model.collection.bulkWrite(ops, { ordered: true });
       return batch.map(() => true);
     } catch (err) {
-      const failed = firstWriteError(err);
+      // Ordered: the first refused statement is the only one reported; those after it were not tried.
+      const [failed] = [...bulkWriteErrors(err)].sort(([a], [b]) => a - b);
       if (!failed) throw err;
-      const { index } = failed;
-      let outcome: true | Error = failed.error;
-      if (retryDuplicate && isDuplicateKeyError(failed.error)) {
+      const [index, error] = failed;
+      let outcome: true | Error = error;
+      if (retryDuplicate && isDuplicateKeyError(error)) {
         // A concurrent upsert created the user first; the retry (once) updates it.
         outcome = (await this.writeUpserts([batch[index]], false))[0];
       }
