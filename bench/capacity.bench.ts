@@ -104,15 +104,22 @@ async function measureRestart(
   sys: 'product' | 'bare',
   n: number,
   progress: (m: string) => void,
-): Promise<{ firstPerSecond: number; restartPerSecond: number; regP95Ms: number; known: number }> {
+): Promise<{
+  firstPerSecond: number;
+  restartPerSecond: number;
+  regP95Ms: number;
+  cpuPerRegMs: number;
+  known: number;
+}> {
   const plan = planProductDb('capacity-restart');
-  const start = async (): Promise<{ wsUrl: string; stop(): Promise<void>; known(): Promise<number> }> => {
+  const start = async (): Promise<{ pid: number; wsUrl: string; stop(): Promise<void>; known(): Promise<number> }> => {
     if (sys === 'bare') {
       const b = await startBaseline('bare', { pingIntervalMs: PING_MS, durable: false });
-      return { wsUrl: b.wsUrl, stop: () => b.stop(), known: async () => n };
+      return { pid: b.pid, wsUrl: b.wsUrl, stop: () => b.stop(), known: async () => n };
     }
     const p = await startProduct({ name: 'capacity-restart', durable: true, env: PRODUCT_ENV, reuse: plan });
     return {
+      pid: p.pid,
       wsUrl: p.wsUrl,
       stop: async () => {
         await p.stop();
@@ -138,7 +145,10 @@ async function measureRestart(
     server = await start();
     await sleep(1000);
     progress(`${sys}: ${n} known terminals register after the restart`);
+    // The server's own CPU time over the burst: steadier than the rate on a machine shared with other work.
+    const cpu0 = cpuMs(server.pid);
     const again = await fleet.connect(server.wsUrl, list, { concurrency: 200, impl: 'raw', timeoutMs: 240_000 });
+    const cpuPerRegMs = (cpuMs(server.pid) - cpu0) / n;
     if (again.failed > 0) {
       throw new Error(
         `${sys}: ${again.failed} terminals failed to register after a restart: ${again.errors.join('; ')}`,
@@ -149,6 +159,7 @@ async function measureRestart(
       firstPerSecond: round((n * 1000) / Math.max(1, first.ms), 0),
       restartPerSecond: round((n * 1000) / Math.max(1, again.ms), 0),
       regP95Ms: round(again.regP95, 1),
+      cpuPerRegMs: round(cpuPerRegMs, 3),
       known,
     };
   } finally {
@@ -168,11 +179,14 @@ const PRODUCT_ENV = {
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const sizes = opts.quick ? [100, 300] : [1000, 5000, 10_000];
+
   const idleMs = opts.quick ? 1500 : 8000;
   const settleMs = opts.quick ? 1000 : 3000;
   const results: Record<System, Point[][]> = { product: [], peer: [], bare: [] };
   const checks: NonNullable<BenchResult['checks']> = [];
   const want = sizes[sizes.length - 1];
+  // BENCH_CAPACITY_RESTART_SIZE=<n>: the restart case with n terminals instead of the largest size.
+  const restartN = Number(process.env.BENCH_CAPACITY_RESTART_SIZE ?? '') || want;
   let indexes = {};
 
   const runProduct = async (r: number) => {
@@ -223,25 +237,31 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const restarts: Record<'product' | 'bare', Awaited<ReturnType<typeof measureRestart>>[]> = { product: [], bare: [] };
   const runRestart = async (sys: 'product' | 'bare', r: number) => {
     opts.progress(`${sys}: registrations after a restart (run ${r + 1})`);
-    const m = await measureRestart(sys, want, opts.progress);
+    const m = await measureRestart(sys, restartN, opts.progress);
     restarts[sys].push(m);
     if (sys === 'product') {
       checks.push({
-        what: `product run ${r + 1}: after the restart, the ${want} terminals were already known (no new documents)`,
-        ok: m.known === want,
+        what: `product run ${r + 1}: after the restart, the ${restartN} terminals were already known (no new documents)`,
+        ok: m.known === restartN,
         detail: `${m.known} documents`,
       });
     }
   };
+  // BENCH_CAPACITY_CASES=restart: only the registrations after a restart (product and bare), for iterating.
+  const onlyRestart = (process.env.BENCH_CAPACITY_CASES ?? '').trim() === 'restart';
   // The target pair (product vs bare ws) runs twice; the peer once.
-  await runProduct(0);
-  await runBaseline('peer', 0);
-  await runBaseline('bare', 0);
+  if (!onlyRestart) {
+    await runProduct(0);
+    await runBaseline('peer', 0);
+    await runBaseline('bare', 0);
+  }
   await runRestart('product', 0);
   await runRestart('bare', 0);
   if (!opts.quick) {
-    await runProduct(1);
-    await runBaseline('bare', 1);
+    if (!onlyRestart) {
+      await runProduct(1);
+      await runBaseline('bare', 1);
+    }
     await runRestart('product', 1);
     await runRestart('bare', 1);
   }
@@ -257,7 +277,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     });
   }
   const rows: ResultRow[] = [];
-  sizes.forEach((size, i) => {
+  (onlyRestart ? [] : sizes).forEach((size, i) => {
     const at = (sys: System, f: (p: Point) => number) => results[sys].filter((pts) => pts[i]).map((pts) => f(pts[i]));
     const label = `${size.toLocaleString('en-US')} terminals`;
     rows.push(
@@ -309,7 +329,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       },
     );
   });
-  const restartLabel = `${want.toLocaleString('en-US')} known terminals, after a restart`;
+  const restartLabel = `${restartN.toLocaleString('en-US')} known terminals, after a restart`;
   rows.push(
     {
       case: restartLabel,
@@ -329,7 +349,15 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       bare: restarts.bare.map((m) => m.regP95Ms),
     },
     {
-      case: `${want.toLocaleString('en-US')} new terminals, database on files`,
+      case: restartLabel,
+      metric: 'server CPU per registration',
+      unit: 'ms',
+      better: 'lower',
+      product: restarts.product.map((m) => m.cpuPerRegMs),
+      bare: restarts.bare.map((m) => m.cpuPerRegMs),
+    },
+    {
+      case: `${restartN.toLocaleString('en-US')} new terminals, database on files`,
       metric: 'registration rate',
       unit: 'terminals/s',
       better: 'higher',
@@ -352,7 +380,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       `Stopped at 10,000 terminals by the per-process open-files limit (${'20,000'} here): each terminal is a socket (fd) in the server, ` +
         'so 20k terminals would need more than the limit; the load generators hold at most 5,000 sockets each. ' +
         'Loopback ephemeral ports (~28k) would be the next limit for one client address.',
-      `After a restart: ${want.toLocaleString('en-US')} terminals register, the server stops and starts again on the same data (the product's ` +
+      `After a restart: ${restartN.toLocaleString('en-US')} terminals register, the server stops and starts again on the same data (the product's ` +
         'embedded database on files, as shipped), and the same terminals dial in at once, 200 at a time per load generator; every one is already ' +
         'known to the database. Rate = terminals / time until the last reg reply. Bare has nothing to remember: its restart is a reconnect.',
       'Product and bare ws run twice (the target pair), the peer once; load: lean ws terminals in separate processes (bench/load/raw-terminal.ts), ' +

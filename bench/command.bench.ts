@@ -111,7 +111,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       'Each terminal has its own HTTP client in closed loop (one command in flight per terminal, as the protocol requires); ' +
         `answers counted in a window of ${sizes.map((n) => `${windows(n).durationMs / 1000}s after ${windows(n).warmupMs / 1000}s warm-up (${n} terminals)`).join(', ')}; ` +
         'product and peer twice (pairs), bare once.',
-      'Product: JWT check and DTO validation, the head of the terminal queue read, the operation stored already sent when nothing waits before it (else inserted pending and claimed), reply stored (success) alongside the terminal-user copy upsert, then the answer.',
+      "Product: JWT check (a token verified before is remembered until it expires; revocation checked each time) and DTO validation, the head of the terminal queue read, the operation stored already sent when nothing waits before it (else inserted pending and claimed), reply stored (success) alongside the terminal-user copy upsert, then the answer; after it, the terminal's group looked up for propagation. The queue-head reads, already-sent inserts, user-copy upserts and group lookups of add-users arriving together go to the database as one command each (per add-user only the outcome write is its own).",
       'Peer: JWT check, operation inserted (pending), claimed (findOneAndUpdate -> sent), reply stored (success), terminal-user copy upserted, then the answer; data dir with fsync, like the product.',
       'Targets (issue 16): at least 0.7x the peer rate with a p50 at most 1.5x the peer p50, in both pairs.',
       'Bare: HTTP -> adduser frame -> reply -> HTTP answer, nothing stored.',

@@ -352,6 +352,26 @@ describe('auth (e2e)', () => {
       }
     });
 
+    it('a token accepted before is refused once it expires (a verified token is remembered only until then)', async () => {
+      // The logged-in admin's claims (its password stamp included), signed again with a close expiry.
+      const admin = JSON.parse(Buffer.from(adminToken.split('.')[1], 'base64url').toString('utf8')) as object;
+      // Expires at the start of the second after next: accepted now, refused within about two seconds.
+      const exp = nowSeconds() + 2;
+      const token = `Bearer ${signHs256({ ...admin, iat: nowSeconds(), exp }, TEST_JWT_SECRET)}`;
+      await call({ method: 'get', path: '/api/employees' }, token).expect(200);
+      await call({ method: 'get', path: '/api/employees' }, token).expect(200);
+      await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+      const res = await call({ method: 'get', path: '/api/employees' }, token);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: EXPIRED });
+      // The same payload with a broken signature is refused even though its twin was accepted.
+      const [h, p] = token.slice('Bearer '.length).split('.');
+      const other = `Bearer ${signHs256({ ...admin, iat: nowSeconds(), exp: nowSeconds() + 60 }, TEST_JWT_SECRET)}`;
+      await call({ method: 'get', path: '/api/employees' }, other).expect(200);
+      const [, , sig] = other.slice('Bearer '.length).split('.');
+      const res2 = await call({ method: 'get', path: '/api/employees' }, `Bearer ${h}.${p}.${sig}`);
+      expect({ status: res2.status, body: res2.body }).toEqual({ status: 401, body: INVALID });
+    });
+
     it('employee route: every bad token is 401 with the right message', async () => {
       for (const route of employeeRoutes) {
         for (const [name, token, body] of badTokens()) {

@@ -127,11 +127,15 @@ describe('Terminal gateway (e2e)', () => {
       expect(again).toMatchObject({ ret: 'reg', result: true });
       const events = registered.filter((e) => e.sn === sn);
       expect(events.map((e) => e.firstOnSocket)).toEqual([true, false]);
-      const second = await deviceDoc(sn);
-      expect(second!.connectedAt).toEqual(first!.connectedAt);
-      expect(second!.connectionId).toBe(first!.connectionId);
-      expect(second!.devinfo.useduser).toBe(99);
-      expect(second!.lastSeenAt.getTime()).toBeGreaterThanOrEqual(first!.lastSeenAt.getTime());
+      // A heartbeat's reply does not wait for its write (lease state and devinfo).
+      const second = await waitFor(async () => {
+        const doc = await deviceDoc(sn);
+        return doc?.devinfo.useduser === 99 ? doc : undefined;
+      });
+      expect(second.connectedAt).toEqual(first!.connectedAt);
+      expect(second.connectionId).toBe(first!.connectionId);
+      expect(second.devinfo.useduser).toBe(99);
+      expect(second.lastSeenAt.getTime()).toBeGreaterThanOrEqual(first!.lastSeenAt.getTime());
       expect(await t.connection.collection('devices').countDocuments({ sn })).toBe(1);
     });
 

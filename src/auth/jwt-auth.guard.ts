@@ -7,6 +7,7 @@ import { CredentialStampsService } from './credential-stamps.service';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { PASSWORD_CHANGE_ROUTE_KEY } from './password-change-route.decorator';
 import { Role } from './role.enum';
+import { VerifiedTokens } from './verified-tokens';
 
 export const TOKEN_REVOKED_MESSAGE = 'This token was issued before the last password change; log in again';
 export const PASSWORD_CHANGE_REQUIRED_MESSAGE =
@@ -24,6 +25,9 @@ function hasBearerHeader(context: ExecutionContext): boolean {
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
+  /** Tokens already verified (signature, expiry, shape): the same token again skips the signature check. */
+  private readonly verified = new VerifiedTokens();
+
   constructor(
     private readonly stamps: CredentialStampsService,
     private readonly reflector: Reflector,
@@ -32,8 +36,15 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    await super.canActivate(context);
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; user?: AuthUser }>();
+    const header = req.headers.authorization;
+    const known = typeof header === 'string' ? this.verified.get(header) : undefined;
+    if (known) req.user = known;
+    else {
+      await super.canActivate(context);
+      if (req.user && typeof header === 'string') this.verified.remember(header, req.user);
+    }
+    const user = req.user;
     if (!user) throw new ApiError(401, 'unauthorized', 'Missing bearer token');
     await this.checkNotRevoked(user);
     if (user.passwordChangeOnly && !this.isPasswordChangeRoute(context)) {

@@ -38,6 +38,8 @@ describe('devicesConfig', () => {
       maxFutureSkewMs: 86_400_000,
       qrcodeAccess: false,
       deviceLogToken: undefined,
+      regReadIntervalMs: 10,
+      regWriteIntervalMs: 50,
     });
     expect(cfg.instanceId).toBe(readFileSync(join(dataDir, 'instance-id'), 'utf8').trim());
     expect(devicesConfig().instanceId).toBe(cfg.instanceId);
@@ -52,6 +54,8 @@ describe('devicesConfig', () => {
       HOST: '127.0.0.1',
       DEVICE_CMD_RATE_LIMIT: '50',
       DEVICE_CMD_RATE_WINDOW: '2s',
+      DEVICE_REG_READ_INTERVAL: '0',
+      DEVICE_REG_WRITE_INTERVAL: '100ms',
     });
     expect(devicesConfig()).toMatchObject({
       wsMaxPayloadBytes: 512 * 1024,
@@ -60,6 +64,8 @@ describe('devicesConfig', () => {
       instanceId: 'node-1',
       wsHost: '127.0.0.1',
       floodCloseDrops: 100,
+      regReadIntervalMs: 0,
+      regWriteIntervalMs: 100,
     });
   });
 
@@ -73,6 +79,8 @@ describe('devicesConfig', () => {
     [{ DEVICE_CMD_RATE_LIMIT: '-1' }, 'DEVICE_CMD_RATE_LIMIT'],
     [{ DEVICE_DEFAULT_TIMEZONE: 'Mars/Olympus' }, 'DEVICE_DEFAULT_TIMEZONE'],
     [{ DEVICE_MAX_FUTURE_SKEW: 'a while' }, 'DEVICE_MAX_FUTURE_SKEW'],
+    [{ DEVICE_REG_READ_INTERVAL: '2s' }, 'DEVICE_REG_READ_INTERVAL'],
+    [{ DEVICE_REG_WRITE_INTERVAL: '-5ms' }, 'DEVICE_REG_WRITE_INTERVAL'],
   ])('refuses %j naming the variable', (env, variable) => {
     Object.assign(process.env, env);
     expect(() => devicesConfig()).toThrow(new RegExp(`Invalid configuration: ${variable}`));

@@ -137,6 +137,16 @@ export const devicesConfig = registerAs('devices', () => {
     devinfoMaxBytes: readBytes(env, 'DEVICE_DEVINFO_MAX', 16 * 1024, { min: 1024 }),
     /** How long a serial's current socket has to answer a ping before a new `reg` for that serial may take over. */
     identityPingTimeoutMs: readDurationMs(env, 'DEVICE_IDENTITY_PING_TIMEOUT', 2000, { min: 50 }),
+    /**
+     * Under a burst of registrations, the trust records of the terminals registering are read
+     * together at most once per this interval (a lone reg is read at once): fewer, larger reads.
+     */
+    regReadIntervalMs: readDurationMs(env, 'DEVICE_REG_READ_INTERVAL', 10, { min: 0, max: 1000 }),
+    /**
+     * Likewise for the registration writes (online, connection, devinfo, clock); a known terminal's
+     * reg is answered without waiting for it, a first registration that pins an identity waits.
+     */
+    regWriteIntervalMs: readDurationMs(env, 'DEVICE_REG_WRITE_INTERVAL', 50, { min: 0, max: 10_000 }),
     /** Text a terminal refused for its hardware identity or a live twin shows. */
     identityReason: readString(env, 'DEVICE_IDENTITY_REASON', 'Serial number in use by another terminal'),
     /** open: any serial registers; approve: an unknown serial waits (pending) until an admin allows it. */

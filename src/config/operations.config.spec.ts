@@ -23,8 +23,18 @@ describe('operationsConfig', () => {
       retentionDays: 90,
       pollIntervalMs: 1_000,
       leaseTtlMs: 30_000,
+      registeredCheckIntervalMs: 100,
       retentionIntervalMs: 3_600_000,
     });
+  });
+
+  it('reads OP_REGISTERED_CHECK_INTERVAL (0 = every registration checked at once) and refuses a bad one', () => {
+    process.env.OP_REGISTERED_CHECK_INTERVAL = '0';
+    expect(operationsConfig().registeredCheckIntervalMs).toBe(0);
+    process.env.OP_REGISTERED_CHECK_INTERVAL = '1m';
+    expect(() => operationsConfig()).toThrow(/OP_REGISTERED_CHECK_INTERVAL/);
+    process.env.OP_REGISTERED_CHECK_INTERVAL = 'soon';
+    expect(() => operationsConfig()).toThrow(/OP_REGISTERED_CHECK_INTERVAL/);
   });
 
   it('reads durations with units', () => {

@@ -26,6 +26,12 @@ export const operationsConfig = registerAs('operations', () => {
      * instance dies, its operations go back to the queue this long after its last renewal.
      */
     leaseTtlMs: readDurationMs(env, 'OP_LEASE_TTL', 30_000, { min: 300 }),
+    /**
+     * Terminals that just registered are asked together whether an operation is open for them: under
+     * a burst of registrations (a fleet back after a restart) at most one such read per this
+     * interval; a lone registration is checked at once.
+     */
+    registeredCheckIntervalMs: readDurationMs(env, 'OP_REGISTERED_CHECK_INTERVAL', 100, { min: 0, max: 10_000 }),
     /** How often finished operations past the retention age are removed. */
     retentionIntervalMs: readDurationMs(env, 'OP_RETENTION_INTERVAL', 3_600_000, { min: 1_000 }),
   };

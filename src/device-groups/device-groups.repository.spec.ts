@@ -71,4 +71,23 @@ describe('DeviceGroupsRepository (embedded database)', () => {
     expect(await repo.claimDueDrift(at(1_000), at(61_000))).toBeNull();
     expect((await repo.claimDueDrift(at(20_000), at(80_000)))?.name).toBe('two');
   });
+
+  it('finds the groups of several terminals in one read (terminals in no group are left out)', async () => {
+    const g1 = await repo.create({ name: 'one', sns: ['A', 'B'], syncUsers: true });
+    const g2 = await repo.create({ name: 'two', sns: ['C'], syncUsers: false });
+    await repo.recordDrift(g1._id.toHexString(), {
+      checkedAt: at(0),
+      refreshed: false,
+      members: [],
+      total: { missing: 0, extra: 0, differing: 0 },
+    });
+    const bySn = await repo.findBySns(['B', 'C', 'Z', 'A', 'B']);
+    expect([...bySn.keys()].sort()).toEqual(['A', 'B', 'C']);
+    expect(bySn.get('A')?._id).toEqual(g1._id);
+    expect(bySn.get('B')).toMatchObject({ name: 'one', sns: ['A', 'B'], syncUsers: true });
+    expect(bySn.get('C')).toMatchObject({ _id: g2._id, syncUsers: false });
+    // The drift report is not needed for propagation and not read.
+    expect(bySn.get('A')?.drift).toBeUndefined();
+    expect((await repo.findBySns([])).size).toBe(0);
+  });
 });

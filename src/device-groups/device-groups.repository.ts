@@ -36,6 +36,18 @@ export class DeviceGroupsRepository {
     return this.groups.findOne({ sns: sn }).lean<DeviceGroupRecord>().exec();
   }
 
+  /** The group of each of `sns` that is in one (a terminal belongs to at most one group). */
+  async findBySns(sns: string[]): Promise<Map<string, DeviceGroupRecord>> {
+    const wanted = new Set(sns);
+    const groups = await this.groups
+      .find({ sns: { $in: [...wanted] } }, { drift: 0 })
+      .lean<DeviceGroupRecord[]>()
+      .exec();
+    const bySn = new Map<string, DeviceGroupRecord>();
+    for (const group of groups) for (const sn of group.sns) if (wanted.has(sn) && !bySn.has(sn)) bySn.set(sn, group);
+    return bySn;
+  }
+
   /** Groups other than `exceptId` holding any of `sns`. */
   async findHolding(sns: string[], exceptId?: string): Promise<DeviceGroupRecord[]> {
     const filter: Record<string, unknown> = { sns: { $in: sns } };

@@ -17,7 +17,7 @@ import {
   type OperationView,
 } from '../operations';
 import { DeviceGroupRecord, DeviceGroupsRepository } from './device-groups.repository';
-import { describeError } from '@app/common';
+import { CallBatcher, describeError } from '@app/common';
 
 export const PROPAGATION_TYPE = 'group_propagation';
 /** Every step of a propagation is requested by this: its outcome never propagates again (no echo). */
@@ -73,6 +73,14 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
   private chain: Promise<void> = Promise.resolve();
   /** Types of recently seen parents: the steps of one transfer or sync finish by the thousand. */
   private readonly parentTypes = new Map<string, string | null>();
+  /**
+   * The group of each terminal asked about, gathered while the previous lookup is in the database:
+   * every successful add-user asks, so many finishing at once cost one read, not one each.
+   */
+  private readonly groupLookups = new CallBatcher<string, DeviceGroupRecord | null>(async (sns) => {
+    const bySn = await this.repo.findBySns(sns);
+    return sns.map((sn) => bySn.get(sn) ?? null);
+  });
 
   constructor(
     private readonly repo: DeviceGroupsRepository,
@@ -141,19 +149,26 @@ export class GroupPropagationService implements OnApplicationBootstrap, OnApplic
     }
     if (op.status !== OperationStatus.Success) return;
     const what = `${op.type} ${op.sn}`;
-    if (op.type === 'adduserinfo') this.enqueueWork(what, () => this.afterAddUser(op));
-    else if (op.type === 'setuserinfo' && op.parentId) this.enqueueWork(what, () => this.afterTransferPush(op));
+    if (op.type === 'adduserinfo') {
+      // Looked up now, not when the chain gets there: lookups of add-users finishing together share one read.
+      const group = this.syncingGroup(op.sn);
+      group.catch(() => undefined);
+      this.enqueueWork(what, () => this.afterAddUser(op, group));
+    } else if (op.type === 'setuserinfo' && op.parentId) this.enqueueWork(what, () => this.afterTransferPush(op));
     else if (op.type === 'deleteuser' && !op.parentId) this.enqueueWork(what, () => this.afterApiDelete(op));
   };
 
   private async syncingGroup(sn: string): Promise<DeviceGroupRecord | null> {
-    const group = await this.repo.findBySn(sn);
+    const group = await this.groupLookups.add(sn);
     return group?.syncUsers ? group : null;
   }
 
-  /** Remote enrolment succeeded: read the captured credential from the terminal, then push it. */
-  private async afterAddUser(op: OperationRecord): Promise<void> {
-    const group = await this.syncingGroup(op.sn);
+  /**
+   * Remote enrolment succeeded: read the captured credential from the terminal, then push it.
+   * `syncing`: the terminal's syncing group, looked up when the operation finished.
+   */
+  private async afterAddUser(op: OperationRecord, syncing: Promise<DeviceGroupRecord | null>): Promise<void> {
+    const group = await syncing;
     if (!group) return;
     const enrollid = toInt(op.payload.enrollid);
     const backupnum = toInt(op.payload.backupnum);

@@ -33,4 +33,15 @@ describe('cloudtimeFor', () => {
       expect(cloudtimeFor(zone, 'UTC', instant)).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     }
   });
+
+  it('answers each zone and second on its own (formatted once per zone and second)', () => {
+    const t = new Date('2025-11-08T06:05:09.100Z');
+    expect(cloudtimeFor('UTC', 'UTC', t)).toBe('2025-11-08 06:05:09');
+    expect(cloudtimeFor('Asia/Baghdad', 'UTC', t)).toBe('2025-11-08 09:05:09');
+    expect(cloudtimeFor('UTC', 'UTC', new Date('2025-11-08T06:05:09.900Z'))).toBe('2025-11-08 06:05:09');
+    expect(cloudtimeFor('UTC', 'UTC', new Date('2025-11-08T06:05:10.000Z'))).toBe('2025-11-08 06:05:10');
+    expect(cloudtimeFor('UTC', 'UTC', new Date('2025-11-08T06:05:08.999Z'))).toBe('2025-11-08 06:05:08');
+    expect(cloudtimeFor('Mars/Olympus', 'UTC', t)).toBe('2025-11-08 06:05:09');
+    expect(cloudtimeFor('Mars/Olympus', 'Asia/Baghdad', t)).toBe('2025-11-08 09:05:09');
+  });
 });

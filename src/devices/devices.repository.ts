@@ -10,17 +10,32 @@ import {
 } from './schemas/device.schema';
 
 export type DeviceRecord = Device & { _id: unknown };
-/** What the registration checks read: admission, pinned identity and what can stand in for it. */
-export type TrustRecord = Pick<DeviceRecord, 'allowed' | 'admission' | 'identity' | 'cpusn' | 'connectedAt'> & {
+/**
+ * What the registration checks read: admission, pinned identity and what can stand in for it; and
+ * what the reply and its log line need (the zone the terminal's clock is set in, model, firmware),
+ * so that the registration write needs no read after it.
+ */
+export type TrustRecord = Pick<
+  DeviceRecord,
+  'allowed' | 'admission' | 'identity' | 'cpusn' | 'connectedAt' | 'timeZone' | 'model' | 'firmware'
+> & {
   devinfo?: { mac?: unknown };
 };
 
-const TRUST_PROJECTION = { allowed: 1, admission: 1, identity: 1, cpusn: 1, connectedAt: 1, 'devinfo.mac': 1 } as const;
+const TRUST_PROJECTION = {
+  allowed: 1,
+  admission: 1,
+  identity: 1,
+  cpusn: 1,
+  connectedAt: 1,
+  'devinfo.mac': 1,
+  timeZone: 1,
+  model: 1,
+  firmware: 1,
+} as const;
 
 /** Identity conflicts kept per terminal. */
 export const IDENTITY_CONFLICTS_KEPT = 20;
-
-export type RegisteredDevice = Pick<DeviceRecord, 'timeZone' | 'model' | 'firmware'>;
 
 export interface RegistrationInput {
   sn: string;
@@ -37,6 +52,8 @@ export interface RegistrationInput {
   firstOnSocket: boolean;
   /** The hardware identity to pin (first accepted registration, or a stronger one). */
   identity?: TerminalIdentityRecord;
+  /** How far the terminal's clock is off, measured from its reg (written with the registration). */
+  clock?: TerminalClockState;
 }
 
 export interface DeviceSettingsPatch {
@@ -80,10 +97,13 @@ export class DevicesRepository {
 
   /** What the registration checks read, for many serials in one round trip (absent = unknown terminal). */
   async findTrustMany(sns: string[]): Promise<Map<string, TrustRecord>> {
-    const docs = await this.model
-      .find({ sn: { $in: [...new Set(sns)] } }, { _id: 0, sn: 1, ...TRUST_PROJECTION })
-      .lean<Array<TrustRecord & { sn: string }>>()
-      .exec();
+    // Straight to the driver (as the registration write): a filter of strings needs no casting.
+    const docs = await this.model.collection
+      .find<TrustRecord & { sn: string }>(
+        { sn: { $in: [...new Set(sns)] } },
+        { projection: { _id: 0, sn: 1, ...TRUST_PROJECTION } },
+      )
+      .toArray();
     const out = new Map<string, TrustRecord>();
     for (const { sn, ...trust } of docs) out.set(sn, trust);
     return out;
@@ -137,11 +157,11 @@ export class DevicesRepository {
   }
 
   /**
-   * Upserts terminals (distinct serials) as online on this instance's sockets, in two round trips:
-   * one unordered write, then one read of the fields the registration replies and logs need (not
-   * the whole documents with their devinfo). A failed write fails only its own terminal.
+   * Upserts terminals (distinct serials) as online on this instance's sockets, in one unordered
+   * write (what the reply needs was read with the trust record). A failed write fails only its own
+   * terminal.
    */
-  async markRegisteredMany(inputs: RegistrationInput[]): Promise<Array<RegisteredDevice | Error>> {
+  async markRegisteredMany(inputs: RegistrationInput[]): Promise<Array<undefined | Error>> {
     const failed = new Map<number, Error>();
     // Straight to the driver: thousands of terminals registering after a restart spent a third of
     // their time in the ODM casting these fields, which are typed already. What the schema would add
@@ -164,16 +184,7 @@ export class DevicesRepository {
       for (const e of writeErrors)
         failed.set(e.index, new Error(`registration not written: ${e.errmsg ?? 'write error'}`));
     }
-    const docs = await this.model.collection
-      .find<RegisteredDevice & { sn: string }>(
-        { sn: { $in: inputs.map((i) => i.sn) } },
-        { projection: { _id: 0, sn: 1, timeZone: 1, model: 1, firmware: 1 } },
-      )
-      .toArray();
-    const bySn = new Map(docs.map(({ sn, ...doc }) => [sn, doc]));
-    return inputs.map(
-      (input, i) => failed.get(i) ?? bySn.get(input.sn) ?? new Error(`Device ${input.sn} vanished during registration`),
-    );
+    return inputs.map((_, i) => failed.get(i));
   }
 
   /**
@@ -304,6 +315,7 @@ function registrationSet(input: RegistrationInput): Record<string, unknown> {
   if (input.firmware !== undefined) set.firmware = input.firmware;
   if (input.model !== undefined) set.model = input.model;
   if (input.identity !== undefined) set.identity = input.identity;
+  if (input.clock !== undefined) set.clock = input.clock;
   if (input.firstOnSocket) {
     set.admission = 'admitted';
     set.connectedAt = input.at;

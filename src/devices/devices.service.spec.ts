@@ -1,4 +1,5 @@
-import { DevicesRepository } from './devices.repository';
+import { DeviceConnectionRegistry } from './device-connection.registry';
+import { DevicesRepository, RegistrationInput } from './devices.repository';
 import { DevicesService } from './devices.service';
 
 type Entry = { sn: string; connectionId: string; instanceId: string; at: Date };
@@ -37,6 +38,15 @@ class FakeRepository {
     return new Promise<void>((resolve) => this.gates.push(resolve));
   }
 
+  registered: string[][] = [];
+  failSn: string | undefined;
+
+  markRegisteredMany(inputs: RegistrationInput[]) {
+    this.registered.push(inputs.map((i) => i.sn));
+    this.calls.push(`registered ${inputs.map((i) => i.sn).join(',')}`);
+    return Promise.resolve(inputs.map((i) => (i.sn === this.failSn ? new Error('write refused') : undefined)));
+  }
+
   touchLastSeen(entries: Entry[]) {
     this.calls.push(`touch ${entries.map((e) => e.sn).join(',')}`);
     return new Promise<void>((resolve) => this.gates.push(resolve));
@@ -47,11 +57,19 @@ class FakeRepository {
   }
 }
 
-function service(repo: FakeRepository): DevicesService {
-  const cfg = { onlineLeaseMs: 90_000, defaultTimeZone: 'UTC', allowList: [] } as unknown as ConstructorParameters<
-    typeof DevicesService
-  >[1];
-  return new DevicesService(repo as unknown as DevicesRepository, cfg);
+function service(repo: FakeRepository, connected: string[] = [], regWriteIntervalMs = 0): DevicesService {
+  const cfg = {
+    onlineLeaseMs: 90_000,
+    defaultTimeZone: 'UTC',
+    allowList: [],
+    regWriteIntervalMs,
+  } as unknown as ConstructorParameters<typeof DevicesService>[1];
+  const registry = { isConnected: (sn: string) => connected.includes(sn) } as unknown as DeviceConnectionRegistry;
+  return new DevicesService(repo as unknown as DevicesRepository, cfg, registry);
+}
+
+function registration(sn: string): RegistrationInput {
+  return { sn, devinfo: {}, instanceId: 'i', connectionId: `c-${sn}`, at: new Date(), firstOnSocket: true };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -125,5 +143,48 @@ describe('DevicesService.recordLiveness', () => {
     repo.release();
     await after;
     expect(repo.calls[2]).toBe('offline c3');
+  });
+});
+
+describe('DevicesService.recordRegistration', () => {
+  it('writes the registrations of a burst together, one write per interval; a lone one at once', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo, [], 40);
+    await devices.recordRegistration(registration('S0'));
+    expect(repo.registered).toEqual([['S0']]);
+    const burst = ['S1', 'S2', 'S3'].map((sn) => devices.recordRegistration(registration(sn)));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(repo.registered).toHaveLength(1);
+    await Promise.all(burst);
+    expect(repo.registered).toEqual([['S0'], ['S1', 'S2', 'S3']]);
+  });
+
+  it('fails only the registration whose write failed', async () => {
+    const repo = new FakeRepository();
+    repo.failSn = 'S2';
+    const devices = service(repo);
+    const results = await Promise.allSettled(['S1', 'S2'].map((sn) => devices.recordRegistration(registration(sn))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('orders an offline mark of the socket after the registration write of its terminal', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo, [], 30);
+    await devices.recordRegistration(registration('S0'));
+    const written = devices.recordRegistration(registration('S1'));
+    const offline = devices.recordOffline('S1', ['c-S1'], 'closed');
+    await until(() => repo.calls.length === 3);
+    expect(repo.calls).toEqual(['registered S0', 'registered S1', 'offline c-S1']);
+    repo.release();
+    await Promise.all([written, offline]);
+  });
+});
+
+describe('DevicesService.isOnline', () => {
+  it('is true for a terminal registered on a socket of this instance before its document says so', async () => {
+    const repo = new FakeRepository();
+    repo.findBySn = (sn: string) => Promise.resolve({ _id: sn, sn, online: false } as never);
+    expect(await service(repo, ['S1']).isOnline('S1')).toBe(true);
+    expect(await service(repo, []).isOnline('S1')).toBe(false);
   });
 });

@@ -2,14 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { devicesConfig } from '../config/devices.config';
 import { CallBatcher } from '@app/common';
+import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DeviceDetailView, DeviceView, isFresh, toDeviceDetailView, toDeviceView } from './device.view';
-import {
-  DeviceRecord,
-  DeviceSettingsPatch,
-  DevicesRepository,
-  RegisteredDevice,
-  RegistrationInput,
-} from './devices.repository';
+import { DeviceRecord, DeviceSettingsPatch, DevicesRepository, RegistrationInput } from './devices.repository';
 
 export interface TerminalContext {
   sn: string;
@@ -38,16 +33,21 @@ export class DevicesService {
     const found = await this.repo.findFrameContexts(sns);
     return sns.map((sn) => this.contextOf(sn, found.get(sn) ?? null));
   });
-  /** Registrations waiting together for one write (a fleet reconnecting after a restart). */
-  private readonly registrations = new CallBatcher<RegistrationInput, RegisteredDevice>((inputs) =>
-    this.repo.markRegisteredMany(inputs),
-  );
+  /**
+   * Registrations waiting together for one write (a fleet reconnecting after a restart): under a
+   * burst, one write per DEVICE_REG_WRITE_INTERVAL; a lone registration is written at once.
+   */
+  private readonly registrations: CallBatcher<RegistrationInput, undefined>;
 
   constructor(
     private readonly repo: DevicesRepository,
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
+    private readonly registry: DeviceConnectionRegistry,
   ) {
     this.allowList = new Set(cfg.allowList);
+    this.registrations = new CallBatcher((inputs) => this.repo.markRegisteredMany(inputs), 1000, {
+      minIntervalMs: cfg.regWriteIntervalMs,
+    });
   }
 
   private leaseCutoff(now = Date.now()): Date {
@@ -59,8 +59,13 @@ export class DevicesService {
     return doc ? toDeviceDetailView(doc, this.cfg.defaultTimeZone, this.leaseCutoff()) : null;
   }
 
-  /** Online flag set by the instance holding the socket, and its lease still fresh. */
+  /**
+   * Registered on a socket of this instance (its document may not show it yet: a known terminal's
+   * reg is answered before its write), or the online flag set by the instance holding the socket,
+   * and its lease still fresh.
+   */
   async isOnline(sn: string): Promise<boolean> {
+    if (this.registry.isConnected(sn)) return true;
     const doc = await this.repo.findBySn(sn);
     return doc !== null && isFresh(doc, this.leaseCutoff());
   }
@@ -144,8 +149,13 @@ export class DevicesService {
     return this.repo.findAdmission(sn);
   }
 
-  async recordRegistration(input: RegistrationInput): Promise<RegisteredDevice> {
-    return this.serialised(input.sn, () => this.registrations.add(input));
+  /**
+   * The terminal's document after an accepted `reg`: online on this socket, what it reported, the
+   * identity to pin and its clock offset. Ordered with the sn's other connection-state writes (an
+   * offline mark of this socket lands after it).
+   */
+  async recordRegistration(input: RegistrationInput): Promise<void> {
+    await this.serialised(input.sn, () => this.registrations.add(input));
   }
 
   /** `lastSeenAt` of terminals whose socket this instance holds (also re-asserts that socket as theirs). */

@@ -30,6 +30,8 @@ import { TerminalTrustService } from './terminal-trust.service';
 import { describeError } from '@app/common';
 
 const REFUSED_CLOSE_CODE = 4003;
+/** 1013 (try again later): the server could not record the registration. */
+const RETRY_CLOSE_CODE = 1013;
 
 /** What terminals ask of the server on their own (`cmd` frames): registration, logs, users, QR codes. */
 @Injectable()
@@ -137,7 +139,10 @@ export class TerminalRequestsService {
     }
     if (!this.registry.isCurrent(sn, session)) return;
 
-    const doc = await this.devices.recordRegistration({
+    const timeZone = decision.known?.timeZone ?? this.cfg.defaultTimeZone;
+    const at = new Date(session.lastLifeAt);
+    const clock = firstOnSocket ? this.field.regClock(sn, devinfo.time, timeZone, at) : undefined;
+    const written = this.devices.recordRegistration({
       sn,
       ...(cpusn !== undefined ? { cpusn } : {}),
       devinfo,
@@ -147,26 +152,34 @@ export class TerminalRequestsService {
       urlPath: session.urlPath,
       instanceId: this.registry.instanceId,
       connectionId: session.id,
-      at: new Date(session.lastLifeAt),
+      at,
       firstOnSocket,
       ...(decision.pin !== undefined ? { identity: decision.pin } : {}),
+      ...(clock !== undefined ? { clock } : {}),
     });
+    if (decision.pin !== undefined) {
+      // A hardware identity pinned now is what refuses an impostor later: durable before the reply.
+      await written;
+    } else {
+      // The rest is lease state (online, connection, devinfo, clock), written with the other
+      // registrations of the moment; a failed write ends the socket, and the terminal registers again.
+      written.catch((err: unknown) => {
+        if (!session.open || !this.registry.isCurrent(sn, session)) return;
+        session.warn(`registration not recorded (${describeError(err)}): socket closed, the terminal registers again`);
+        session.close('registration_not_recorded', RETRY_CLOSE_CODE, 'registration not recorded');
+      });
+    }
     if (!session.open || !this.registry.isCurrent(sn, session)) return;
-    const cloudtime = cloudtimeFor(doc.timeZone ?? this.cfg.defaultTimeZone, this.cfg.defaultTimeZone);
+    const cloudtime = cloudtimeFor(timeZone, this.cfg.defaultTimeZone);
     session.sendFrame(buildRegReply({ ok: true, cloudtime, nosenduser: this.cfg.noSendUser }));
     session.registered();
     if (firstOnSocket) {
       // Per connection: debug (1,000 terminals reconnecting must not flood the info log; metrics count them).
       this.logger.debug(
-        `${sn}: registered (${doc.model ?? 'unknown model'}, firmware ${doc.firmware ?? '?'}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
+        `${sn}: registered (${typeof devinfo.modelname === 'string' ? devinfo.modelname : (decision.known?.model ?? 'unknown model')}, firmware ${typeof devinfo.firmware === 'string' ? devinfo.firmware : (decision.known?.firmware ?? '?')}) from ${session.remoteAddress ?? '?'} on ${session.urlPath}`,
       );
     }
     this.registry.announceRegistered(sn, session, devinfo, firstOnSocket);
-    if (firstOnSocket) {
-      this.field
-        .recordRegClock(sn, devinfo.time, doc.timeZone ?? this.cfg.defaultTimeZone, new Date(session.lastLifeAt))
-        .catch((err: unknown) => this.logger.warn(`${sn}: clock offset not recorded: ${describeError(err)}`));
-    }
   }
 
   private async handleSendlog(session: TerminalSession, sn: string, msg: Json): Promise<void> {

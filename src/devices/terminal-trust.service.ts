@@ -17,8 +17,11 @@ export interface RegistrationClaim {
   firstOnSocket: boolean;
 }
 
+/** What the accepted reg's reply and log line need of the stored document (absent for an unknown serial). */
+export type KnownDevice = Pick<TrustRecord, 'timeZone' | 'model' | 'firmware'>;
+
 export type RegistrationDecision =
-  | { ok: true; pin?: TerminalIdentityRecord }
+  | { ok: true; pin?: TerminalIdentityRecord; known?: KnownDevice }
   | { ok: false; reason: string; closeReason: 'refused' | 'pending' | 'identity_conflict' };
 
 /** devinfo kept with an identity conflict: enough to tell the two units apart. */
@@ -39,11 +42,8 @@ export class TerminalTrustService {
   private readonly logger = new Logger('TerminalTrust');
   private readonly allowList: ReadonlySet<string>;
   private readonly notes = new Map<string, { start: number; count: number; skipped: number }>();
-  /** The trust records of registrations arriving together, read in one round trip. */
-  private readonly trustReads = new CallBatcher<string, TrustRecord | undefined>(async (sns) => {
-    const found = await this.repo.findTrustMany(sns);
-    return sns.map((sn) => found.get(sn));
-  });
+  /** The trust records of registrations arriving together, read in one round trip (DEVICE_REG_READ_INTERVAL). */
+  private readonly trustReads: CallBatcher<string, TrustRecord | undefined>;
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -51,6 +51,14 @@ export class TerminalTrustService {
     @Inject(devicesConfig.KEY) private readonly cfg: ConfigType<typeof devicesConfig>,
   ) {
     this.allowList = new Set(cfg.allowList);
+    this.trustReads = new CallBatcher(
+      async (sns) => {
+        const found = await this.repo.findTrustMany(sns);
+        return sns.map((sn) => found.get(sn));
+      },
+      1000,
+      { minIntervalMs: cfg.regReadIntervalMs },
+    );
   }
 
   async checkRegistration(session: TerminalSession, claim: RegistrationClaim): Promise<RegistrationDecision> {
@@ -92,13 +100,20 @@ export class TerminalTrustService {
       }
     }
 
+    const known: KnownDevice | undefined = doc
+      ? {
+          ...(doc.timeZone !== undefined ? { timeZone: doc.timeZone } : {}),
+          ...(doc.model !== undefined ? { model: doc.model } : {}),
+          ...(doc.firmware !== undefined ? { firmware: doc.firmware } : {}),
+        }
+      : undefined;
     const stored = doc?.identity;
     const storedPinned = stored !== undefined && (stored.cpusn !== undefined || stored.mac !== undefined);
     const merged = { ...offered, ...pinned };
     if ((merged.cpusn !== undefined || merged.mac !== undefined) && (!storedPinned || check.pin !== undefined)) {
-      return { ok: true, pin: { ...merged, pinnedAt: new Date() } };
+      return { ok: true, pin: { ...merged, pinnedAt: new Date() }, ...(known ? { known } : {}) };
     }
-    return { ok: true };
+    return { ok: true, ...(known ? { known } : {}) };
   }
 
   /** The next registration of `sn` pins a new identity; false when the serial is unknown. */

@@ -158,6 +158,7 @@ const CFG: OperationsConfig = {
   pageTimeoutMs: 60_000,
   catchUpPageTimeoutMs: 15_000,
   retryBaseMs: 2_000,
+  registeredCheckIntervalMs: 0,
   retryMaxMs: 60_000,
   maxAttempts: 3,
   waitTimeoutMs: 60_000,

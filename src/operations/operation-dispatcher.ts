@@ -74,10 +74,7 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
    * Terminals that just registered, asked together whether anything is open for them (pending, or
    * sent by an earlier socket or instance): a fleet reconnecting costs one read, not one each.
    */
-  private readonly registeredWork = new CallBatcher<string, boolean>(async (sns) => {
-    const withWork = new Set(await this.repo.snsWithOpenWork(sns));
-    return sns.map((sn) => withWork.has(sn));
-  });
+  private readonly registeredWork: CallBatcher<string, boolean>;
   /** Shutting down: commands in flight may finish, nothing new is claimed. */
   private quiescing = false;
   private polling = false;
@@ -99,7 +96,17 @@ export class OperationDispatcher implements OnModuleInit, OnApplicationBootstrap
     @Inject(TERMINAL_LINK) private readonly link: TerminalLink,
     @Inject(operationsConfig.KEY) private readonly cfg: OperationsConfig,
     @Inject(OPERATION_CLOCK) private readonly clock: OperationClock,
-  ) {}
+  ) {
+    // Under a burst (a fleet back after a restart) one read per OP_REGISTERED_CHECK_INTERVAL.
+    this.registeredWork = new CallBatcher(
+      async (sns) => {
+        const withWork = new Set(await this.repo.snsWithOpenWork(sns));
+        return sns.map((sn) => withWork.has(sn));
+      },
+      1000,
+      { minIntervalMs: cfg.registeredCheckIntervalMs },
+    );
+  }
 
   onModuleInit(): void {
     this.start();

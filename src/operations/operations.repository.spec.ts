@@ -152,6 +152,47 @@ describe('OperationsRepository (embedded database)', () => {
     expect(await repo.claimNext('SN1', 'inst-a', at(3), 30_000)).toMatchObject({ kind: 'claimed' });
   });
 
+  it('reads the heads of several queues asked at once: none, background only, an API operation first', async () => {
+    await repo.insertMany([
+      op({ sn: 'BG', background: true, createdAt: at(0) }),
+      op({ sn: 'MIX', background: true, createdAt: at(0) }),
+      op({ sn: 'MIX', createdAt: at(5000), nextAttemptAt: at(60_000) }),
+      // Neither a step waiting on dependencies, nor a group, nor a finished one is a head.
+      op({ sn: 'WAITS', depsPending: true }),
+      op({ sn: 'WAITS', group: true }),
+      op({ sn: 'WAITS', status: OperationStatus.Failed, completedAt: T0 }),
+    ]);
+    const heads = await Promise.all(['NONE', 'BG', 'MIX', 'WAITS', 'BG'].map((sn) => repo.queueHead(sn)));
+    expect(heads).toEqual([null, { background: true }, { background: false }, null, { background: true }]);
+    expect(await repo.queueHead('MIX')).toEqual({ background: false });
+  });
+
+  it('stores operations already sent, several at once, each readable and claimed by its owner', async () => {
+    const recs = await Promise.all(
+      ['A', 'B', 'C'].map((sn) => repo.insertClaimed(op({ sn, createdAt: at(0) }), 'me', at(1000), 30_000)),
+    );
+    for (const rec of recs) {
+      const stored = await repo.findById(rec._id);
+      expect(stored).toMatchObject({
+        sn: rec.sn,
+        status: OperationStatus.Sent,
+        attemptCount: 1,
+        leaseOwner: 'me',
+        leaseUntil: at(31_000),
+        sentAt: at(1000),
+      });
+    }
+    // A duplicate id fails that insert alone; the one written with it is stored.
+    const spy = jest.spyOn(Types, 'ObjectId').mockImplementationOnce(() => recs[0]._id);
+    const again = repo.insertClaimed(op({ sn: 'A' }), 'me', at(2000), 30_000);
+    spy.mockRestore();
+    const fresh = repo.insertClaimed(op({ sn: 'D' }), 'me', at(2000), 30_000);
+    const [a, f] = await Promise.allSettled([again, fresh]);
+    expect(a).toMatchObject({ status: 'rejected', reason: { code: 11000 } });
+    expect(f.status).toBe('fulfilled');
+    expect(await repo.hasInFlight('D')).toBe(true);
+  });
+
   it('never gives the same operation to two concurrent claimers', async () => {
     for (let i = 0; i < 6; i++) await repo.insert(op({ createdAt: at(i) }));
     const claims = await Promise.all(

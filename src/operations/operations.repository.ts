@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { QueryFilter, Model, Types } from 'mongoose';
-import { isObjectIdString } from '@app/common';
+import { bulkWriteErrors, CallBatcher, isObjectIdString } from '@app/common';
 import { OperationRecord } from './operation.view';
 import {
   FINISHED_STATUSES,
@@ -58,6 +58,10 @@ export type ClaimResult =
   /** `unlessInFlight` was asked and some instance has a command in flight to the terminal. */
   | { kind: 'busy' };
 
+export interface QueueHead {
+  background: boolean;
+}
+
 export interface CountBucket {
   _id: string;
   count: number;
@@ -93,6 +97,31 @@ function definedOnly<T extends object>(doc: T): T {
  */
 @Injectable()
 export class OperationsRepository {
+  /**
+   * Queue heads asked while the previous read is in the database, answered together: one read finds
+   * which of the terminals have anything waiting (mostly none), then one read per terminal that has.
+   */
+  private readonly heads = new CallBatcher<string, QueueHead | null>(async (sns) => {
+    const open = await this.snsWithPending([...new Set(sns)]);
+    const bySn = new Map<string, QueueHead | null>();
+    await Promise.all([...open].map(async (sn) => bySn.set(sn, await this.readQueueHead(sn))));
+    return sns.map((sn) => bySn.get(sn) ?? null);
+  });
+  /**
+   * Operations stored already sent, gathered while the previous write is in the database and
+   * written as one unordered insert (each has its own id: one failing does not stop the others).
+   */
+  private readonly claimedInserts = new CallBatcher<OperationRecord, true>(async (recs) => {
+    try {
+      await this.model.collection.insertMany(recs, { ordered: false });
+      return recs.map((): true => true);
+    } catch (err) {
+      const failed = bulkWriteErrors(err);
+      if (failed.size === 0) throw err;
+      return recs.map((_, i) => failed.get(i) ?? true);
+    }
+  });
+
   constructor(@InjectModel(OPERATION_MODEL) private readonly model: Model<Operation>) {}
 
   /**
@@ -108,7 +137,8 @@ export class OperationsRepository {
 
   /**
    * Stores a new operation already taken by `owner` (sent, leased, its first send counted): for an
-   * operation sent at once to an idle terminal, one write instead of an insert and a claim.
+   * operation sent at once to an idle terminal, one write instead of an insert and a claim. Stored
+   * when this resolves; written together with the ones asked at the same time.
    */
   async insertClaimed(doc: NewOperation, owner: string, now: Date, leaseMs: number): Promise<OperationRecord> {
     const rec: OperationRecord = {
@@ -119,15 +149,32 @@ export class OperationsRepository {
       leaseUntil: new Date(now.getTime() + leaseMs),
       sentAt: now,
     };
-    await this.model.collection.insertOne(rec);
+    await this.claimedInserts.add(rec);
     return rec;
   }
 
   /**
    * The head of `sn`'s queue as `claimNext` orders it (operations asked through the API first, then
-   * FIFO), due or not; null when nothing waits. Only whether it is background work.
+   * FIFO), due or not; null when nothing waits. Only whether it is background work. Reads asked at
+   * the same time for several terminals share the database's answers.
    */
-  async queueHead(sn: string): Promise<{ background: boolean } | null> {
+  async queueHead(sn: string): Promise<QueueHead | null> {
+    return this.heads.add(sn);
+  }
+
+  /** Which of `sns` have an operation waiting to be claimed (due or not). */
+  private async snsWithPending(sns: string[]): Promise<Set<string>> {
+    if (sns.length === 0) return new Set();
+    const found = await this.model.collection.distinct('sn', {
+      sn: sns.length === 1 ? sns[0] : { $in: sns },
+      status: OperationStatus.Pending,
+      depsPending: false,
+      group: false,
+    });
+    return new Set(found.map(String));
+  }
+
+  private async readQueueHead(sn: string): Promise<QueueHead | null> {
     const [head] = await this.model.collection
       .find<{ background?: boolean }>(
         { sn, status: OperationStatus.Pending, depsPending: false, group: false },

@@ -68,3 +68,48 @@ describe('CallBatcher', () => {
     expect(r[1].status).toBe('rejected');
   });
 });
+
+describe('CallBatcher with minIntervalMs', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('runs a call at once when idle, and gathers the calls of the interval that follows into one batch', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    const batches: number[][] = [];
+    const b = new CallBatcher<number, number>(
+      async (xs) => {
+        batches.push(xs);
+        return xs;
+      },
+      1000,
+      { minIntervalMs: 50 },
+    );
+    await expect(b.add(1)).resolves.toBe(1);
+    expect(batches).toEqual([[1]]);
+    const later = [2, 3, 4].map((x) => b.add(x));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    jest.advanceTimersByTime(49);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    jest.advanceTimersByTime(1);
+    await expect(Promise.all(later)).resolves.toEqual([2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('does not hold a full batch for the interval', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    const batches: number[][] = [];
+    const b = new CallBatcher<number, number>(
+      async (xs) => {
+        batches.push(xs);
+        return xs;
+      },
+      2,
+      { minIntervalMs: 10_000 },
+    );
+    await b.add(0);
+    const full = [1, 2].map((x) => b.add(x));
+    await expect(Promise.all(full)).resolves.toEqual([1, 2]);
+    expect(batches).toEqual([[0], [1, 2]]);
+  });
+});

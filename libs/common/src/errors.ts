@@ -72,6 +72,27 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
 }
 
+/**
+ * The statements a bulk write refused, by their index in the batch, each as an Error carrying the
+ * database's code (so isDuplicateKeyError applies); empty when `err` is not a bulk write's failure.
+ * An ordered write stops at its first refused statement, an unordered one reports every one.
+ */
+export function bulkWriteErrors(err: unknown): Map<number, Error & { code?: unknown }> {
+  const out = new Map<number, Error & { code?: unknown }>();
+  if (typeof err !== 'object' || err === null) return out;
+  const list = (err as { writeErrors?: unknown }).writeErrors;
+  for (const w of (Array.isArray(list) ? list : list ? [list] : []) as Array<{
+    index?: unknown;
+    code?: unknown;
+    errmsg?: unknown;
+  }>) {
+    if (typeof w?.index !== 'number') continue;
+    const message = typeof w.errmsg === 'string' ? w.errmsg : 'write refused';
+    out.set(w.index, Object.assign(new Error(message), { code: w.code }));
+  }
+  return out;
+}
+
 /** One line for a log or a stored `lastError`: an API error's code and message, or the error's message. */
 export function describeError(err: unknown): string {
   if (err instanceof HttpException) {

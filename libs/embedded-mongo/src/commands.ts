@@ -65,7 +65,15 @@ function collName(cmd: Doc, key: string, db: string): string {
 
 function projector(projection: Doc | undefined): ((docs: Doc[]) => Doc[]) | undefined {
   if (!projection || Object.keys(projection).length === 0) return undefined;
-  const simple = simpleProjector(projection);
+  // The general engine is made only for the documents a dotted path meets an array in.
+  let general: Query | undefined;
+  const simple = simpleProjector(projection, (docs) => {
+    try {
+      return (general ??= new Query({}, ENGINE_OPTIONS)).find(docs, projection).all() as Doc[];
+    } catch (e) {
+      throw toCommandError(e);
+    }
+  });
   if (simple) return simple;
   const q = new Query({}, ENGINE_OPTIONS);
   // Validate eagerly so a bad projection fails the command, not a later getMore.

@@ -34,6 +34,36 @@ describe('simpleProjector', () => {
     got.forEach((d, i) => expect(Object.keys(d)).toEqual(Object.keys(docs[i]).filter((k) => k in want[i])));
   });
 
+  const general1 = (projection: Doc) => (ds: Doc[]) => general(ds, projection);
+
+  it.each([
+    [{ 'nested.deep': 1 }],
+    [{ 'nested.deep.v': 1, _id: 0 }],
+    [{ 'nested.missing': 1, enrollid: 1 }],
+    [{ 'raw.a': 1, 'nested.deep': 1, n: 1 }],
+    [{ 'tags.x': 1 }],
+    [{ 'enrollid.x': 1 }],
+    [{ 'list.a': 1 }],
+  ])('keeps by dotted paths exactly what the general engine keeps: %j', (projection: Doc) => {
+    const withArrays = [...docs, { _id: 3, list: [{ a: 1, b: 2 }, 5, { b: 3 }], nested: [] }];
+    const fast = simpleProjector(projection, general1(projection));
+    expect(fast).toBeDefined();
+    const got = fast!(withArrays);
+    expect(got).toEqual(general(withArrays, projection));
+    // In the document's order (documents with arrays are the general engine's answer).
+    docs.forEach((doc, i) => {
+      if (Object.values(doc).some(Array.isArray)) return;
+      expect(Object.keys(got[i])).toEqual(Object.keys(doc).filter((k) => k in got[i]));
+    });
+  });
+
+  it.each([[{ a: 1, 'a.b': 1 }], [{ 'a.b': 1, a: 1 }], [{ 'a.b': 0 }], [{ '_id.x': 1 }], [{ 'a..b': 1 }]])(
+    'leaves colliding, excluding or odd dotted paths to the general engine: %j',
+    (projection: Doc) => {
+      expect(simpleProjector(projection, general1(projection))).toBeUndefined();
+    },
+  );
+
   it.each([
     [{ 'nested.deep': 1 }],
     [{ tags: { $slice: 1 } }],

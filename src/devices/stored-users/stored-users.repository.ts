@@ -1,17 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
+import type { AnyBulkWriteOperation as DriverBulkOperation, Document } from 'mongodb';
 import { DeviceUser } from './device-user.schema';
-import { isDuplicateKeyError } from '@app/common';
+import { bulkWriteErrors, CallBatcher, isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
 
 /** Terminals in one `$or` (the embedded database plans an index union of up to 100 branches). */
 const STANDINGS_TERMINALS_PER_QUERY = 100;
 
+interface UpsertRequest {
+  sn: string;
+  enrollid: number;
+  set: Record<string, unknown>;
+  unset: string[];
+}
+
 /** The only class touching the DeviceUser model. */
 @Injectable()
 export class StoredUsersRepository {
+  /**
+   * Upserts asked while the previous ones are in the database, written as one ordered command: each
+   * accepted add-user updates the copy, so many terminals answering at once cost one write, not one each.
+   */
+  private readonly upserts = new CallBatcher<UpsertRequest, true>((batch) => this.writeUpserts(batch));
+
   constructor(@InjectModel(DeviceUser.name) private readonly model: Model<DeviceUser>) {}
 
   async find(sn: string, enrollid: number): Promise<DeviceUserRecord | null> {
@@ -65,14 +79,40 @@ export class StoredUsersRepository {
    * `credentials.<backupnum>...`, so one credential changes atomically without touching the others.
    */
   async upsert(sn: string, enrollid: number, set: Record<string, unknown>, unset: string[] = []): Promise<void> {
-    const update: Record<string, unknown> = { $set: set };
-    if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((p) => [p, '']));
+    await this.upserts.add({ sn, enrollid, set, unset });
+  }
+
+  /**
+   * The upserts in order, through the driver, with what the schema would add (timestamps, the
+   * version key on insert): the values are already of the stored types, so the ODM's casting is
+   * skipped. A statement that collides with a concurrent insert of the same user is retried alone;
+   * the statements after a failed one are written again.
+   */
+  private async writeUpserts(batch: UpsertRequest[], retryDuplicate = true): Promise<Array<true | Error>> {
+    const now = new Date();
+    const ops: DriverBulkOperation<Document>[] = batch.map(({ sn, enrollid, set, unset }) => {
+      const update: Record<string, unknown> = {
+        $set: { ...set, updatedAt: now },
+        $setOnInsert: { __v: 0, createdAt: now },
+      };
+      if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((p) => [p, '']));
+      return { updateOne: { filter: { sn, enrollid }, update, upsert: true } };
+    });
     try {
-      await this.model.updateOne({ sn, enrollid }, update, { upsert: true }).exec();
+      await this.model.collection.bulkWrite(ops, { ordered: true });
+      return batch.map(() => true);
     } catch (err) {
-      // A concurrent upsert created the user first; the retry updates it.
-      if (!isDuplicateKeyError(err)) throw err;
-      await this.model.updateOne({ sn, enrollid }, update, { upsert: true }).exec();
+      // Ordered: the first refused statement is the only one reported; those after it were not tried.
+      const [failed] = [...bulkWriteErrors(err)].sort(([a], [b]) => a - b);
+      if (!failed) throw err;
+      const [index, error] = failed;
+      let outcome: true | Error = error;
+      if (retryDuplicate && isDuplicateKeyError(error)) {
+        // A concurrent upsert created the user first; the retry (once) updates it.
+        outcome = (await this.writeUpserts([batch[index]], false))[0];
+      }
+      const rest = index + 1 < batch.length ? await this.writeUpserts(batch.slice(index + 1), retryDuplicate) : [];
+      return [...batch.slice(0, index).map((): true => true), outcome, ...rest];
     }
   }
 
