@@ -28,6 +28,11 @@ export class DevicesService {
   /** Connection-state writes of one sn run in order, so the document ends with the newest state. */
   private readonly writeChains = new Map<string, Promise<unknown>>();
   private readonly frameContexts = new Map<string, { readAt: number; ctx: Promise<TerminalContext> }>();
+  /** The frame contexts not cached, of terminals sending at the same time, read in one query. */
+  private readonly contextReads = new CallBatcher<string, TerminalContext>(async (sns) => {
+    const found = await this.repo.findFrameContexts(sns);
+    return sns.map((sn) => this.contextOf(sn, found.get(sn) ?? null));
+  });
   /**
    * Registrations waiting together for one write (a fleet reconnecting after a restart): under a
    * burst, one write per DEVICE_REG_WRITE_INTERVAL; a lone registration is written at once.
@@ -73,7 +78,8 @@ export class DevicesService {
 
   /**
    * The context for a frame of a registered terminal, read at most once per FRAME_CONTEXT_TTL_MS:
-   * reading the document for every sendlog was one more database round trip before each ack.
+   * reading the document for every sendlog was one more database round trip before each ack. The
+   * reads of terminals whose context is due at the same time go together in one query.
    */
   async frameContext(sn: string, now = Date.now()): Promise<TerminalContext> {
     const cached = this.frameContexts.get(sn);
@@ -83,7 +89,7 @@ export class DevicesService {
         if (now - entry.readAt >= FRAME_CONTEXT_TTL_MS) this.frameContexts.delete(key);
       }
     }
-    const ctx = this.context(sn);
+    const ctx = this.contextReads.add(sn);
     const entry = { readAt: now, ctx };
     this.frameContexts.set(sn, entry);
     ctx.catch(() => {
@@ -92,7 +98,7 @@ export class DevicesService {
     return ctx;
   }
 
-  contextOf(sn: string, doc: DeviceRecord | null): TerminalContext {
+  contextOf(sn: string, doc: Pick<DeviceRecord, 'timeZone' | 'name'> | null): TerminalContext {
     return {
       sn,
       known: doc !== null,
