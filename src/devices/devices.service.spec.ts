@@ -63,6 +63,7 @@ function service(repo: FakeRepository, connected: string[] = [], regWriteInterva
     defaultTimeZone: 'UTC',
     allowList: [],
     regWriteIntervalMs,
+    frameContextTtlMs: 2000,
   } as unknown as ConstructorParameters<typeof DevicesService>[1];
   const registry = { isConnected: (sn: string) => connected.includes(sn) } as unknown as DeviceConnectionRegistry;
   return new DevicesService(repo as unknown as DevicesRepository, cfg, registry);

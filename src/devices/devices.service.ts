@@ -13,11 +13,6 @@ export interface TerminalContext {
   name?: string;
 }
 
-/**
- * How long a terminal's zone and name, read for one of its frames, serve its next frames. A
- * change made through this instance applies at once; one made through another instance within this.
- */
-const FRAME_CONTEXT_TTL_MS = 2000;
 /** Past this many cached contexts, a miss first drops the expired ones. */
 const FRAME_CONTEXT_PRUNE_AT = 1024;
 
@@ -77,16 +72,17 @@ export class DevicesService {
   }
 
   /**
-   * The context for a frame of a registered terminal, read at most once per FRAME_CONTEXT_TTL_MS:
+   * The context for a frame of a registered terminal, read at most once per DEVICE_FRAME_CONTEXT_TTL:
    * reading the document for every sendlog was one more database round trip before each ack. The
    * reads of terminals whose context is due at the same time go together in one query.
    */
   async frameContext(sn: string, now = Date.now()): Promise<TerminalContext> {
     const cached = this.frameContexts.get(sn);
-    if (cached && now - cached.readAt < FRAME_CONTEXT_TTL_MS) return cached.ctx;
+    const ttl = this.cfg.frameContextTtlMs;
+    if (cached && now - cached.readAt < ttl) return cached.ctx;
     if (this.frameContexts.size >= FRAME_CONTEXT_PRUNE_AT) {
       for (const [key, entry] of this.frameContexts) {
-        if (now - entry.readAt >= FRAME_CONTEXT_TTL_MS) this.frameContexts.delete(key);
+        if (now - entry.readAt >= ttl) this.frameContexts.delete(key);
       }
     }
     const ctx = this.contextReads.add(sn);
