@@ -176,7 +176,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     "The product's per-terminal flood limit (DEVICE_CMD_RATE_LIMIT, 200 frames/s) is off here: a single closed-loop terminal sends up to ~800 frames/s, " +
       'which the limit would drop and then disconnect (a first run with it on showed exactly that: one stalled pair).',
     "Peer per frame: protocol parse (libs/device-protocol), the employee lookup the product also does (punch -> employee), one unordered insertMany in the product's document shape and unique dedupe index, then the ack. " +
-      "It keeps the terminal's time zone from reg; the product reads the terminal's document on every frame (see README).",
+      "It keeps the terminal's time zone from reg. The product also makes the door decision (DEVICE_ACCESS_POLICY=known: the stored users' standings) and reads the terminal's zone and name at most every 2 s; " +
+      'it does the reads and the insert of the frames arriving together as one command each (the peer: two commands per frame).',
     'Load: virtual terminals of libs/device-simulator in a separate process, on the same 2 cores as the server; the same registered terminals send the 1-record then the 10-record frames.',
   );
   return {

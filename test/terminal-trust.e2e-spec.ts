@@ -324,6 +324,33 @@ describe('Terminal trust (e2e)', () => {
       expect(await term.sendLogs([{ ...log(777), time: '2025-11-08 09:05:00' }])).toMatchObject({ access: 0 });
     });
 
+    it('decides frames of several terminals arriving at once each for its own terminal, and stores each once', async () => {
+      const base = nextSn('DOORS');
+      const raws = await Promise.all([0, 1, 2, 3, 4].map(() => h.raw()));
+      const sns = raws.map((_, i) => `${base}-${i}`);
+      await Promise.all(raws.map((raw, i) => raw.reg(sns[i])));
+      // Enroll id 700 is a user of terminals 0, 2 and 4 only.
+      for (const i of [0, 2, 4]) {
+        expect(
+          await raws[i].request({ cmd: 'senduser', sn: sns[i], enrollid: 700, name: 'Huda', backupnum: 11, record: 1 }),
+        ).toMatchObject({ result: true });
+      }
+      const frame = (i: number) => ({ cmd: 'sendlog', sn: sns[i], count: 1, logindex: 1, record: [log(700)] });
+      const acks = await Promise.all(raws.map((raw, i) => raw.request(frame(i))));
+      expect(acks.map((a) => [a.result, a.access])).toEqual([
+        [true, 1],
+        [true, 0],
+        [true, 1],
+        [true, 0],
+        [true, 1],
+      ]);
+      // The same frames again, all at once (a terminal resending after a lost ack): stored once each.
+      const again = await Promise.all(raws.map((raw, i) => raw.request(frame(i))));
+      expect(again.map((a) => a.result)).toEqual([true, true, true, true, true]);
+      const logs = t.connection.collection('fingerprintlogs');
+      for (const sn of sns) expect(await logs.countDocuments({ device_sn: sn, enrollid: '700' })).toBe(1);
+    });
+
     it('keeps the door shut for a user disabled on the terminal (enableuser enflag 0)', async () => {
       const sn = nextSn('DOOR');
       const raw = await h.raw();

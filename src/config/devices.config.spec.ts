@@ -56,6 +56,7 @@ describe('devicesConfig', () => {
       DEVICE_CMD_RATE_WINDOW: '2s',
       DEVICE_REG_READ_INTERVAL: '0',
       DEVICE_REG_WRITE_INTERVAL: '100ms',
+      DEVICE_FRAME_CONTEXT_TTL: '5s',
     });
     expect(devicesConfig()).toMatchObject({
       wsMaxPayloadBytes: 512 * 1024,
@@ -66,6 +67,7 @@ describe('devicesConfig', () => {
       floodCloseDrops: 100,
       regReadIntervalMs: 0,
       regWriteIntervalMs: 100,
+      frameContextTtlMs: 5000,
     });
   });
 
@@ -81,6 +83,7 @@ describe('devicesConfig', () => {
     [{ DEVICE_MAX_FUTURE_SKEW: 'a while' }, 'DEVICE_MAX_FUTURE_SKEW'],
     [{ DEVICE_REG_READ_INTERVAL: '2s' }, 'DEVICE_REG_READ_INTERVAL'],
     [{ DEVICE_REG_WRITE_INTERVAL: '-5ms' }, 'DEVICE_REG_WRITE_INTERVAL'],
+    [{ DEVICE_FRAME_CONTEXT_TTL: '2m' }, 'DEVICE_FRAME_CONTEXT_TTL'],
   ])('refuses %j naming the variable', (env, variable) => {
     Object.assign(process.env, env);
     expect(() => devicesConfig()).toThrow(new RegExp(`Invalid configuration: ${variable}`));

@@ -147,6 +147,11 @@ export const devicesConfig = registerAs('devices', () => {
      * reg is answered without waiting for it, a first registration that pins an identity waits.
      */
     regWriteIntervalMs: readDurationMs(env, 'DEVICE_REG_WRITE_INTERVAL', 50, { min: 0, max: 10_000 }),
+    /**
+     * How long a terminal's zone and name, read for one of its frames, serve its next frames. A
+     * change made through this instance applies at once; one made through another instance within this.
+     */
+    frameContextTtlMs: readDurationMs(env, 'DEVICE_FRAME_CONTEXT_TTL', 2000, { min: 0, max: 60_000 }),
     /** Text a terminal refused for its hardware identity or a live twin shows. */
     identityReason: readString(env, 'DEVICE_IDENTITY_REASON', 'Serial number in use by another terminal'),
     /** open: any serial registers; approve: an unknown serial waits (pending) until an admin allows it. */

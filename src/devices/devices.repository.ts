@@ -74,6 +74,15 @@ export class DevicesRepository {
     return this.model.findOne({ sn }).lean<DeviceRecord>().exec();
   }
 
+  /** The zone and name frames are read with, for many serials in one round trip (absent = unknown terminal). */
+  async findFrameContexts(sns: string[]): Promise<Map<string, Pick<DeviceRecord, 'timeZone' | 'name'>>> {
+    const docs = await this.model
+      .find({ sn: { $in: [...new Set(sns)] } }, { _id: 0, sn: 1, timeZone: 1, name: 1 })
+      .lean<Array<Pick<DeviceRecord, 'sn' | 'timeZone' | 'name'>>>()
+      .exec();
+    return new Map(docs.map(({ sn, ...ctx }) => [sn, ctx]));
+  }
+
   /** Only what admission needs: `allowed` (null when the terminal is unknown). */
   async findAdmission(sn: string): Promise<Pick<DeviceRecord, 'allowed'> | null> {
     return this.model.findOne({ sn }, { _id: 0, allowed: 1 }).lean<Pick<DeviceRecord, 'allowed'>>().exec();

@@ -7,6 +7,8 @@ type Entry = { sn: string; connectionId: string; instanceId: string; at: Date };
 /** A repository standing in for the database: records the calls, resolves writes when told to. */
 class FakeRepository {
   reads: string[] = [];
+  /** The serials of each frame-context query. */
+  frameReads: string[][] = [];
   calls: string[] = [];
   timeZone: string | undefined = 'Asia/Baghdad';
   private readonly gates: (() => void)[] = [];
@@ -14,6 +16,16 @@ class FakeRepository {
   findBySn(sn: string) {
     this.reads.push(sn);
     return Promise.resolve({ _id: sn, sn, timeZone: this.timeZone, name: 'Gate' });
+  }
+
+  findFrameContexts(sns: string[]) {
+    this.frameReads.push([...sns]);
+    this.reads.push(...sns);
+    return Promise.resolve(
+      new Map(
+        sns.filter((sn) => !sn.startsWith('UNKNOWN')).map((sn) => [sn, { timeZone: this.timeZone, name: 'Gate' }]),
+      ),
+    );
   }
 
   updateSettings(sn: string, patch: { timeZone?: string | null }) {
@@ -51,6 +63,7 @@ function service(repo: FakeRepository, connected: string[] = [], regWriteInterva
     defaultTimeZone: 'UTC',
     allowList: [],
     regWriteIntervalMs,
+    frameContextTtlMs: 2000,
   } as unknown as ConstructorParameters<typeof DevicesService>[1];
   const registry = { isConnected: (sn: string) => connected.includes(sn) } as unknown as DeviceConnectionRegistry;
   return new DevicesService(repo as unknown as DevicesRepository, cfg, registry);
@@ -78,6 +91,23 @@ describe('DevicesService.frameContext', () => {
     expect(repo.reads).toEqual(['S1']);
     await devices.frameContext('S1', t + 2000);
     expect(repo.reads).toEqual(['S1', 'S1']);
+  });
+
+  it('reads the contexts of terminals whose frames arrive together in one query, each its own', async () => {
+    const repo = new FakeRepository();
+    const devices = service(repo);
+    const t = 1_000_000;
+    const [a, b, unknown] = await Promise.all([
+      devices.frameContext('S1', t),
+      devices.frameContext('S2', t),
+      devices.frameContext('UNKNOWN-1', t),
+    ]);
+    expect(repo.frameReads).toEqual([['S1', 'S2', 'UNKNOWN-1']]);
+    expect(a).toEqual({ sn: 'S1', known: true, timeZone: 'Asia/Baghdad', name: 'Gate' });
+    expect(b).toMatchObject({ sn: 'S2', known: true });
+    expect(unknown).toEqual({ sn: 'UNKNOWN-1', known: false, timeZone: 'UTC' });
+    await devices.frameContext('S2', t + 10);
+    expect(repo.frameReads).toHaveLength(1);
   });
 
   it('applies a settings change made through this instance to the next frame', async () => {

@@ -13,11 +13,6 @@ export interface TerminalContext {
   name?: string;
 }
 
-/**
- * How long a terminal's zone and name, read for one of its frames, serve its next frames. A
- * change made through this instance applies at once; one made through another instance within this.
- */
-const FRAME_CONTEXT_TTL_MS = 2000;
 /** Past this many cached contexts, a miss first drops the expired ones. */
 const FRAME_CONTEXT_PRUNE_AT = 1024;
 
@@ -28,6 +23,11 @@ export class DevicesService {
   /** Connection-state writes of one sn run in order, so the document ends with the newest state. */
   private readonly writeChains = new Map<string, Promise<unknown>>();
   private readonly frameContexts = new Map<string, { readAt: number; ctx: Promise<TerminalContext> }>();
+  /** The frame contexts not cached, of terminals sending at the same time, read in one query. */
+  private readonly contextReads = new CallBatcher<string, TerminalContext>(async (sns) => {
+    const found = await this.repo.findFrameContexts(sns);
+    return sns.map((sn) => this.contextOf(sn, found.get(sn) ?? null));
+  });
   /**
    * Registrations waiting together for one write (a fleet reconnecting after a restart): under a
    * burst, one write per DEVICE_REG_WRITE_INTERVAL; a lone registration is written at once.
@@ -72,18 +72,20 @@ export class DevicesService {
   }
 
   /**
-   * The context for a frame of a registered terminal, read at most once per FRAME_CONTEXT_TTL_MS:
-   * reading the document for every sendlog was one more database round trip before each ack.
+   * The context for a frame of a registered terminal, read at most once per DEVICE_FRAME_CONTEXT_TTL:
+   * reading the document for every sendlog was one more database round trip before each ack. The
+   * reads of terminals whose context is due at the same time go together in one query.
    */
   async frameContext(sn: string, now = Date.now()): Promise<TerminalContext> {
     const cached = this.frameContexts.get(sn);
-    if (cached && now - cached.readAt < FRAME_CONTEXT_TTL_MS) return cached.ctx;
+    const ttl = this.cfg.frameContextTtlMs;
+    if (cached && now - cached.readAt < ttl) return cached.ctx;
     if (this.frameContexts.size >= FRAME_CONTEXT_PRUNE_AT) {
       for (const [key, entry] of this.frameContexts) {
-        if (now - entry.readAt >= FRAME_CONTEXT_TTL_MS) this.frameContexts.delete(key);
+        if (now - entry.readAt >= ttl) this.frameContexts.delete(key);
       }
     }
-    const ctx = this.context(sn);
+    const ctx = this.contextReads.add(sn);
     const entry = { readAt: now, ctx };
     this.frameContexts.set(sn, entry);
     ctx.catch(() => {
@@ -92,7 +94,7 @@ export class DevicesService {
     return ctx;
   }
 
-  contextOf(sn: string, doc: DeviceRecord | null): TerminalContext {
+  contextOf(sn: string, doc: Pick<DeviceRecord, 'timeZone' | 'name'> | null): TerminalContext {
     return {
       sn,
       known: doc !== null,

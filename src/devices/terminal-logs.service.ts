@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { type LogRecord, parseTerminalTime, type RejectedLogRecord, toInt } from '@app/device-protocol';
 import { devicesConfig } from '../config/devices.config';
-import type { EmployeeView } from '../employees';
+import type { EmployeeRef } from '../employees';
 import {
   FingerprintsService,
   decodeBase64Image,
@@ -26,7 +26,7 @@ export interface IngestContext {
   /** `logindex` of the sendlog frame, applied to records that carry none of their own. */
   logindex?: number;
   /** The employees of the frame's enroll ids, when the caller reads them anyway (the door decision). */
-  employees?: Promise<readonly EmployeeView[]>;
+  employees?: Promise<readonly EmployeeRef[]>;
 }
 
 export interface IngestResult {

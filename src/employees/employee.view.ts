@@ -15,6 +15,9 @@ export interface EmployeeView {
   updatedAt: Date;
 }
 
+/** What a terminal punch needs of an employee: who owns the punch, and whether the door may open. */
+export type EmployeeRef = Pick<EmployeeView, '_id' | 'enroll_id' | 'owner' | 'isActive'>;
+
 export interface EmployeeLean {
   _id: Types.ObjectId;
   enroll_id: string;

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { escapeRegex, isDuplicateKeyError, isObjectIdString } from '@app/common';
-import { EmployeeLean, EmployeeView, toEmployeeView } from './employee.view';
+import { EmployeeLean, EmployeeRef, EmployeeView, toEmployeeView } from './employee.view';
 import { Employee } from './schemas/employee.schema';
 import { findPasswordChangedAt } from '../auth';
 
@@ -42,6 +42,11 @@ export type EmployeeChanges = Partial<Omit<NewEmployee, 'owner'>> & {
 };
 
 const WITHOUT_HASH = { passwordHash: 0, passwordChangedAt: 0, __v: 0 } as const;
+/**
+ * Enroll ids asked in one query: an `$in` list longer than this is split (the embedded database
+ * walks an index for at most 1,000 values and scans past that).
+ */
+const ENROLL_IDS_PER_QUERY = 1000;
 
 @Injectable()
 export class EmployeesRepository implements OnModuleInit {
@@ -93,6 +98,28 @@ export class EmployeesRepository implements OnModuleInit {
       .lean<EmployeeLean[]>()
       .exec();
     return docs.map(toEmployeeView);
+  }
+
+  /** The employees with these enroll ids, only what a terminal punch needs (see EmployeeRef). */
+  async findRefsByEnrollIds(enrollIds: string[]): Promise<EmployeeRef[]> {
+    const unique = [...new Set(enrollIds)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += ENROLL_IDS_PER_QUERY)
+      chunks.push(unique.slice(i, i + ENROLL_IDS_PER_QUERY));
+    const found = await Promise.all(
+      chunks.map((ids) =>
+        this.model
+          .find({ enroll_id: { $in: ids } }, { _id: 1, enroll_id: 1, owner: 1, isActive: 1 })
+          .lean<Array<Pick<EmployeeLean, '_id' | 'enroll_id' | 'owner' | 'isActive'>>>()
+          .exec(),
+      ),
+    );
+    return found.flat().map((d) => ({
+      _id: d._id.toString(),
+      enroll_id: d.enroll_id,
+      owner: d.owner.toString(),
+      isActive: d.isActive !== false,
+    }));
   }
 
   /** The only read that returns the password hash: for the login check. */

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ApiError } from '@app/common';
+import { ApiError, CallBatcher } from '@app/common';
 import {
   CredentialStampsService,
   LoginThrottleService,
@@ -10,7 +10,7 @@ import {
 } from '../auth';
 import { CreateEmployeeDto } from './dto/create-employee.dto';
 import { UpdateEmployeeDto } from './dto/update-employee.dto';
-import { canLoginApp, EmployeeView } from './employee.view';
+import { canLoginApp, EmployeeRef, EmployeeView } from './employee.view';
 import { EmployeeChanges, EmployeeConflictError, EmployeesRepository } from './employees.repository';
 import { DEFAULT_APP_PERMISSIONS } from './schemas/employee.schema';
 
@@ -43,6 +43,12 @@ export interface EmployeeLoginResult {
 
 @Injectable()
 export class EmployeesService implements OnModuleInit {
+  /**
+   * The enroll-id lookups of terminal frames arriving together (many terminals sending at once),
+   * answered by one read: a read per frame was a database round trip per frame.
+   */
+  private readonly enrollIdLookups = new CallBatcher<string[], EmployeeRef[]>((lists) => this.lookUpTogether(lists));
+
   constructor(
     private readonly repo: EmployeesRepository,
     private readonly hasher: PasswordHasher,
@@ -65,6 +71,26 @@ export class EmployeesService implements OnModuleInit {
   /** Employees with these terminal user ids (one organisation per installation). */
   findByEnrollIds(enrollIds: string[]): Promise<EmployeeView[]> {
     return this.repo.findByEnrollIds(enrollIds);
+  }
+
+  /**
+   * The employees with these enroll ids, for a terminal frame (owner of its punches, the door
+   * decision): read together with the other frames' lookups made at the same time.
+   */
+  findRefsByEnrollIds(enrollIds: string[]): Promise<EmployeeRef[]> {
+    if (enrollIds.length === 0) return Promise.resolve([]);
+    return this.enrollIdLookups.add(enrollIds);
+  }
+
+  private async lookUpTogether(lists: string[][]): Promise<EmployeeRef[][]> {
+    const found = await this.repo.findRefsByEnrollIds(lists.flat());
+    const byEnrollId = new Map<string, EmployeeRef[]>();
+    for (const e of found) {
+      const same = byEnrollId.get(e.enroll_id);
+      if (same) same.push(e);
+      else byEnrollId.set(e.enroll_id, [e]);
+    }
+    return lists.map((ids) => [...new Set(ids)].flatMap((id) => byEnrollId.get(id) ?? []));
   }
 
   list(owner: string, q?: string): Promise<EmployeeView[]> {

@@ -3,4 +3,4 @@ export { EmployeesService } from './employees.service';
 export { ActiveEmployeeGuard } from './active-employee.guard';
 export { EmployeeAuth } from './employee-auth.decorator';
 export { CurrentEmployee } from './current-employee.decorator';
-export type { EmployeeView } from './employee.view';
+export type { EmployeeRef, EmployeeView } from './employee.view';

@@ -174,4 +174,62 @@ describe('FingerPrintLogRepository outbox state (embedded database)', () => {
       lease_until: new Date(0),
     });
   });
+
+  describe('insertFramesDeduplicated (the punches of several frames in one insert)', () => {
+    const terminalPunch = (dedupeKey?: string): NewFingerPrintLog => {
+      const doc = {
+        ...appPunch(),
+        device_type: PunchDeviceType.Terminal,
+        device_sn: 'T-1',
+        source: 'sendlog' as const,
+      };
+      return dedupeKey ? { ...doc, dedupe_key: dedupeKey } : doc;
+    };
+
+    it('answers each frame with the duplicates at its own positions, within the batch and against stored rows', async () => {
+      const known = terminalPunch('T-1|known');
+      await repo.insertManyDeduplicated([known]);
+      const a = terminalPunch('T-1|a');
+      const frames = [
+        [a, terminalPunch('T-1|b')],
+        [terminalPunch('T-1|c'), terminalPunch('T-1|a'), terminalPunch('T-1|known')],
+        [],
+        [terminalPunch('T-1|known')],
+      ];
+      const results = await repo.insertFramesDeduplicated(frames);
+      expect(results.map((r) => (r instanceof Error ? r : [...r.duplicateIndexes]))).toEqual([[], [1, 2], [], [0]]);
+      expect(await model.collection.countDocuments()).toBe(4);
+      expect(await stored(a._id)).toMatchObject({ dedupe_key: 'T-1|a', forward_pending: true });
+    });
+
+    it('fails only the frame whose punch hit another write error; the whole batch when nothing is known written', async () => {
+      const bulkError = (writeErrors: unknown[], extra: Record<string, unknown> = {}) =>
+        Object.assign(new Error('bulk write failed'), { writeErrors, ...extra });
+      let fail: Error = new Error('unset');
+      const fake = {
+        collection: {
+          insertMany: () => Promise.reject(fail),
+        },
+      } as unknown as Model<FingerPrintLog>;
+      const faked = new FingerPrintLogRepository(fake);
+      const frames = () => [[terminalPunch(), terminalPunch()], [terminalPunch(), terminalPunch()], [terminalPunch()]];
+
+      fail = bulkError([
+        { index: 1, code: 11000, errmsg: 'dup' },
+        { index: 3, code: 121, errmsg: 'Document failed validation' },
+      ]);
+      const results = await faked.insertFramesDeduplicated(frames());
+      expect(results[0]).toEqual({ duplicateIndexes: new Set([1]) });
+      expect(results[1]).toBeInstanceOf(Error);
+      expect((results[1] as Error).message).toMatch(/punch 1 not stored: Document failed validation/);
+      expect(results[2]).toEqual({ duplicateIndexes: new Set() });
+
+      fail = bulkError([{ index: 0, code: 11000 }], { writeConcernErrors: [{ code: 64 }] });
+      await expect(faked.insertFramesDeduplicated(frames())).rejects.toBe(fail);
+      fail = new Error('connection closed');
+      await expect(faked.insertFramesDeduplicated(frames())).rejects.toBe(fail);
+      fail = bulkError([{ index: 99, code: 11000 }]);
+      await expect(faked.insertFramesDeduplicated(frames())).rejects.toBe(fail);
+    });
+  });
 });

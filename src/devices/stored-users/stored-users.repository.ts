@@ -7,6 +7,9 @@ import { bulkWriteErrors, CallBatcher, isDuplicateKeyError } from '@app/common';
 
 export type DeviceUserRecord = DeviceUser & { _id: unknown };
 
+/** Terminals in one `$or` (the embedded database plans an index union of up to 100 branches). */
+const STANDINGS_TERMINALS_PER_QUERY = 100;
+
 interface UpsertRequest {
   sn: string;
   enrollid: number;
@@ -29,12 +32,29 @@ export class StoredUsersRepository {
     return this.model.findOne({ sn, enrollid }).lean<DeviceUserRecord>().exec();
   }
 
-  /** Which of these enroll ids are users of the terminal, and whether they are disabled there. */
-  async standings(sn: string, enrollids: number[]): Promise<{ enrollid: number; enabled?: boolean }[]> {
-    return this.model
-      .find({ sn, enrollid: { $in: enrollids } }, { _id: 0, enrollid: 1, enabled: 1 })
-      .lean<{ enrollid: number; enabled?: boolean }[]>()
-      .exec();
+  /**
+   * Which of these enroll ids are users of each terminal, and whether they are disabled there:
+   * several terminals at once (one query per STANDINGS_TERMINALS_PER_QUERY terminals, each branch
+   * served by the { sn, enrollid } index).
+   */
+  async standingsMany(
+    asked: ReadonlyMap<string, readonly number[]>,
+  ): Promise<{ sn: string; enrollid: number; enabled?: boolean }[]> {
+    const branches = [...asked].map(([sn, ids]) => ({ sn, enrollid: { $in: [...ids] } }));
+    const queries: Record<string, unknown>[] = [];
+    for (let i = 0; i < branches.length; i += STANDINGS_TERMINALS_PER_QUERY) {
+      const part = branches.slice(i, i + STANDINGS_TERMINALS_PER_QUERY);
+      queries.push(part.length === 1 ? part[0] : { $or: part });
+    }
+    const found = await Promise.all(
+      queries.map((filter) =>
+        this.model
+          .find(filter, { _id: 0, sn: 1, enrollid: 1, enabled: 1 })
+          .lean<{ sn: string; enrollid: number; enabled?: boolean }[]>()
+          .exec(),
+      ),
+    );
+    return found.flat();
   }
 
   async findBySn(sn: string): Promise<DeviceUserRecord[]> {
