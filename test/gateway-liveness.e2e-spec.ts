@@ -54,6 +54,11 @@ describe('Terminal gateway liveness (e2e)', () => {
       expect(alive.open).toBe(true);
       expect(registry.isConnected('LIVE-ALIVE')).toBe(true);
       await waitFor(async () => (await deviceDoc('LIVE-ALIVE'))!.lastSeenAt.getTime() > registeredAt);
+      // The last-seen write keeps the document's shape: typed fields, the schema's updatedAt moved with it.
+      const fresh = (await deviceDoc('LIVE-ALIVE'))!;
+      expect(fresh.lastSeenAt).toBeInstanceOf(Date);
+      expect(fresh.updatedAt.getTime()).toBeGreaterThanOrEqual(fresh.lastSeenAt.getTime());
+      expect(fresh.online).toBe(true);
       expect(disconnected.filter((e) => e.sn === 'LIVE-ALIVE')).toEqual([]);
       expect(await t.app.get(DevicesService).isOnline('LIVE-ALIVE')).toBe(true);
     });

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { serveIpc } from '../lib/ipc-child';
+import { ownMemory } from '../lib/memory';
 import { GroupCommitFile } from './group-commit-file';
 import { TerminalHub } from './terminal-hub';
 
@@ -87,4 +88,6 @@ serveIpc({
     syncs: file.syncs,
     rss: process.memoryUsage().rss,
   }),
+  /** V8 heap spaces, external memory (rss-per-terminal compares them with the product's). */
+  memory: async () => ownMemory(),
 });

@@ -10,6 +10,7 @@ import { Collection, type Document, type Filter, type IndexDescription } from 'm
 import type { LogRecord } from '@app/device-protocol';
 import { openPeerDb, type PeerDb } from '../lib/db';
 import { serveIpc } from '../lib/ipc-child';
+import { ownMemory } from '../lib/memory';
 import { verifyHs256 } from '../lib/jwt';
 import { punchDoc } from './punch-doc';
 import { TerminalHub } from './terminal-hub';
@@ -420,6 +421,8 @@ serveIpc({
     recordsStored: hub?.recordsStored ?? 0,
     rss: process.memoryUsage().rss,
   }),
+  /** V8 heap spaces, external memory (rss-per-terminal compares them with the product's). */
+  memory: async () => ownMemory(),
   stop: async () => {
     await hub?.close();
     await pdb?.close();

@@ -7,6 +7,8 @@ export const DIST_BENCH = resolve(__dirname, '..');
 /** The repository root (three levels above dist/bench/lib). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const PRODUCT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
+/** How `npm start` (and the Docker image) starts the product: through its launcher, with its node settings. */
+export const PRODUCT_LAUNCHER = join(REPO_ROOT, 'scripts', 'launch.js');
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 
 const tempDirs: string[] = [];

@@ -8,6 +8,8 @@ import { DIST_BENCH, tempDir } from './paths';
  * Their output goes to a log file (never a pipe that could fill up and stall them).
  */
 const live = new Set<ChildProcess>();
+/** Processes started by a child (the product's server under its launcher): killed with the rest. */
+const adopted = new Set<number>();
 let logDir: string | undefined;
 
 export function killAll(): void {
@@ -15,6 +17,48 @@ export function killAll(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   live.clear();
+  for (const pid of adopted) killPid(pid);
+  adopted.clear();
+}
+
+/** Kills `pid` too when the run ends (a grandchild: killing its parent would leave it running). */
+export function adoptPid(pid: number): void {
+  adopted.add(pid);
+}
+
+/** SIGKILL to a process that may already be gone. */
+export function killPid(pid: number): void {
+  adopted.delete(pid);
+  if (!isRunning(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
+/** Whether a process is still running (not a zombie). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The first child process of `pid` (Linux /proc), waiting up to `timeoutMs` for it to appear. */
+export async function childPid(pid: number, timeoutMs = 10_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+      if (first) return Number(first);
+    } catch {
+      // The parent is gone or not started yet.
+    }
+    if (Date.now() > until) throw new Error(`process ${pid} started no child within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 process.once('exit', killAll);

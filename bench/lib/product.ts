@@ -1,15 +1,17 @@
 import { connectDriver, externalMongoUri, uniqueDbName, withDbName } from './db';
 import { httpJson, pollUntil } from './http';
 import { BENCH_ADMIN, BENCH_JWT_SECRET, benchAdminToken } from './jwt';
-import { PRODUCT_MAIN, tempDir } from './paths';
+import { PRODUCT_LAUNCHER, PRODUCT_MAIN, tempDir } from './paths';
 import { freePort } from './ports';
-import { Proc, startProc } from './procs';
+import { Proc, adoptPid, childPid, killPid, startProc } from './procs';
 import type { Db, MongoClient } from 'mongodb';
 import { join } from 'node:path';
 import { start } from '@app/embedded-mongo';
 
 export interface ProductServer {
+  /** The launcher (scripts/launch.js, as `npm start` runs it); its log is the server's. */
   proc: Proc;
+  /** The server process itself (the launcher's child): what is measured. */
   pid: number;
   httpUrl: string;
   wsUrl: string;
@@ -100,10 +102,18 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
   }
   // BENCH_CPU_PROF=<dir>: the product writes a V8 CPU profile there when it stops (for `--cpu-prof` analysis).
   const profDir = process.env.BENCH_CPU_PROF;
-  const execArgv = [...(opts.execArgv ?? []), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
-  const proc = startProc(`product-${opts.name}`, PRODUCT_MAIN, { env: { ...env, ...opts.env }, execArgv });
+  const nodeFlags = [...(opts.execArgv ?? []), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  // Started exactly as `npm start` starts it: the launcher gives the server its node settings
+  // (heap size and growth, native memory arenas) and passes these flags on.
+  const proc = startProc(`product-${opts.name}`, PRODUCT_LAUNCHER, {
+    env: { ...env, ...opts.env },
+    args: [...nodeFlags, PRODUCT_MAIN],
+  });
   const httpUrl = `http://127.0.0.1:${port}`;
+  let pid = -1;
   try {
+    pid = await childPid(proc.pid);
+    adoptPid(pid);
     await Promise.race([
       pollUntil(
         'product /api/health',
@@ -117,13 +127,14 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
     ]);
   } catch (e) {
     await proc.stop();
+    if (pid > 0) killPid(pid);
     throw e;
   }
   const token = await adminToken(httpUrl);
   let client: MongoClient | undefined;
   return {
     proc,
-    pid: proc.pid,
+    pid,
     httpUrl,
     wsUrl: `ws://127.0.0.1:${wsPort}/pub/chat`,
     dbUri,
@@ -134,6 +145,8 @@ export async function startProduct(opts: ProductOptions): Promise<ProductServer>
       await client?.close().catch(() => undefined);
       client = undefined;
       await proc.stop(15_000);
+      // The launcher was killed after its grace time: the server it started goes too.
+      killPid(pid);
     },
   };
 }

@@ -5,7 +5,12 @@ describe('databaseConfig', () => {
 
   beforeEach(() => {
     for (const key of Object.keys(process.env)) {
-      if (/^(EMBEDDED_DB_|MONGODB_|HEAP_MEMORY_SHARE$|PUNCH_RETENTION_DAYS$)/.test(key)) delete process.env[key];
+      if (
+        /^(EMBEDDED_DB_|MONGODB_|HEAP_MEMORY_SHARE$|HEAP_GROWTH_PERCENT$|MALLOC_ARENA_MAX$|PUNCH_RETENTION_DAYS$)/.test(
+          key,
+        )
+      )
+        delete process.env[key];
     }
   });
   afterEach(() => {
@@ -18,6 +23,8 @@ describe('databaseConfig', () => {
       embeddedPort: undefined,
       embeddedMaxMemory: undefined,
       heapMemoryShare: 0.5,
+      heapGrowthPercent: 100,
+      mallocArenaMax: 2,
       punchRetentionDays: 0,
     });
   });
@@ -41,6 +48,8 @@ describe('databaseConfig', () => {
     ['EMBEDDED_DB_MAX_MEMORY', '1MB'],
     ['HEAP_MEMORY_SHARE', '1.5'],
     ['HEAP_MEMORY_SHARE', 'half'],
+    ['HEAP_GROWTH_PERCENT', '301'],
+    ['MALLOC_ARENA_MAX', '0'],
     ['PUNCH_RETENTION_DAYS', '-1'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     process.env[name] = value;

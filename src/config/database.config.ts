@@ -50,6 +50,10 @@ export const databaseConfig = registerAs('database', () => {
     embeddedMaxMemory: readSize(env, 'EMBEDDED_DB_MAX_MEMORY', 16 * 1048576),
     /** Share of the machine's memory `npm start` / `npm run db` give the Node heap (read by scripts/launch.js). */
     heapMemoryShare: readShare(env, 'HEAP_MEMORY_SHARE', 0.5),
+    /** How far the heap may grow past its live size before a full collection, in % (read by scripts/launch.js); 0 = V8's own. */
+    heapGrowthPercent: readInt(env, 'HEAP_GROWTH_PERCENT', 100, { min: 0, max: 300 }),
+    /** Native memory arenas (glibc MALLOC_ARENA_MAX, set by scripts/launch.js for the process it starts). */
+    mallocArenaMax: readInt(env, 'MALLOC_ARENA_MAX', 2, { min: 1, max: 64 }),
     /** Connection attempts after the first one fails at boot (3 s apart). */
     connectRetries: readInt(env, 'MONGODB_CONNECT_RETRIES', 5, { min: 0, max: 1000 }),
     /** Database name used with the embedded server. */

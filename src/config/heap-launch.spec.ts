@@ -14,7 +14,8 @@ describe('scripts/launch.js', () => {
     probe = path.join(dir, 'probe.js');
     writeFileSync(
       probe,
-      "console.log(JSON.stringify({ heap: require('v8').getHeapStatistics().heap_size_limit, argv: process.argv.slice(2) })); process.exitCode = 3;",
+      'console.log(JSON.stringify({ heap: require("v8").getHeapStatistics().heap_size_limit, argv: process.argv.slice(2), ' +
+        'execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX })); process.exitCode = 3;',
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +24,8 @@ describe('scripts/launch.js', () => {
     const clean = { ...process.env };
     delete clean.NODE_OPTIONS;
     delete clean.HEAP_MEMORY_SHARE;
+    delete clean.HEAP_GROWTH_PERCENT;
+    delete clean.MALLOC_ARENA_MAX;
     return spawnSync(process.execPath, [path.join(root, 'scripts/launch.js'), probe, ...args], {
       cwd: dir,
       env: { ...clean, ...env },
@@ -54,6 +57,46 @@ describe('scripts/launch.js', () => {
     const r = launch({ NODE_OPTIONS: '--max-old-space-size=300' });
     const out = JSON.parse(String(r.stdout)) as { heap: number };
     expect(out.heap).toBeLessThan(400 * 1048576);
+  });
+
+  type Probe = { heap: number; argv: string[]; execArgv: string[]; arenas?: string };
+  const probed = (r: ReturnType<typeof spawnSync>): Probe => JSON.parse(String(r.stdout)) as Probe;
+
+  it('caps heap growth at 100% and native memory arenas at 2 by default', () => {
+    const out = probed(launch({}));
+    expect(out.execArgv).toContain('--heap-growing-percent=100');
+    expect(out.arenas).toBe('2');
+  });
+
+  it('takes HEAP_GROWTH_PERCENT and MALLOC_ARENA_MAX from the environment; 0 leaves V8 its own growth', () => {
+    const out = probed(launch({ HEAP_GROWTH_PERCENT: '40', MALLOC_ARENA_MAX: '8' }));
+    expect(out.execArgv).toContain('--heap-growing-percent=40');
+    expect(out.arenas).toBe('8');
+    const own = probed(launch({ HEAP_GROWTH_PERCENT: '0' }));
+    expect(own.execArgv.some((a) => a.startsWith('--heap-growing-percent'))).toBe(false);
+  });
+
+  it('passes node flags given before the entry point on, and an explicit one wins over the setting', () => {
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'scripts/launch.js'), '--heap-growing-percent=70', '--no-warnings', probe, '--data'],
+      { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', HEAP_GROWTH_PERCENT: '' }, encoding: 'utf8' },
+    );
+    const out = probed(r);
+    expect(out.argv).toEqual(['--data']);
+    expect(out.execArgv).toContain('--no-warnings');
+    expect(out.execArgv.filter((a) => a.startsWith('--heap-growing-percent'))).toEqual(['--heap-growing-percent=70']);
+  });
+
+  it.each([
+    ['HEAP_GROWTH_PERCENT', '500', 'an integer between 0 and 300'],
+    ['HEAP_GROWTH_PERCENT', '-1', 'an integer between 0 and 300'],
+    ['MALLOC_ARENA_MAX', '0', 'an integer between 1 and 64'],
+    ['MALLOC_ARENA_MAX', 'two', 'an integer between 1 and 64'],
+  ])('refuses %s=%s with one line naming it', (name, value, expected) => {
+    const r = launch({ [name]: value });
+    expect(r.status).toBe(1);
+    expect(String(r.stderr).trim()).toBe(`Invalid configuration: ${name} must be ${expected}, got "${value}"`);
   });
 
   it('refuses a bad HEAP_MEMORY_SHARE with one line naming it', () => {

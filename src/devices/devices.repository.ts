@@ -194,11 +194,16 @@ export class DevicesRepository {
    */
   async touchLastSeen(entries: { sn: string; connectionId: string; instanceId: string; at: Date }[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.model.bulkWrite(
+    // Every held terminal each sweep: the driver's write, not the ODM's (which casts each of
+    // thousands of updates again); the schema's timestamp is set here as the ODM would.
+    const updatedAt = new Date();
+    await this.model.collection.bulkWrite(
       entries.map((e) => ({
         updateOne: {
           filter: { sn: e.sn },
-          update: { $set: { lastSeenAt: e.at, online: true, connectionId: e.connectionId, instanceId: e.instanceId } },
+          update: {
+            $set: { lastSeenAt: e.at, online: true, connectionId: e.connectionId, instanceId: e.instanceId, updatedAt },
+          },
         },
       })),
       { ordered: false },

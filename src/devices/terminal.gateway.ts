@@ -11,7 +11,7 @@ import { withLogFields } from '../logging/log-context';
 import { countFrameIn, countSocket, timeTerminalRequest } from '../metrics/hooks';
 import { DeviceConnectionRegistry } from './device-connection.registry';
 import { DevicesService } from './devices.service';
-import { FrameRateLimiter } from './frame-rate-limiter';
+import { FrameRateLimiter, type FrameRateLimitOptions } from './frame-rate-limiter';
 import { TerminalRequestsService } from './terminal-requests.service';
 import { RegistrationDeadlines } from './registration-deadlines';
 import { TerminalSession } from './terminal-session';
@@ -40,6 +40,8 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
   private listening = false;
   private stopping = false;
   private readonly admission: ConnectionAdmission;
+  /** The frame rate limit every socket's limiter reads (one object, not one per socket). */
+  private readonly rateLimit: FrameRateLimitOptions;
   /** One timer for every socket's WS_REG_TIMEOUT (not one per socket). */
   private readonly regDeadlines: RegistrationDeadlines<TerminalSession>;
 
@@ -52,6 +54,11 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {
     this.admission = new ConnectionAdmission(cfg.wsMaxPendingRegistrations, this.logger);
+    this.rateLimit = Object.freeze({
+      ratePerSecond: cfg.cmdRatePerSecond,
+      windowMs: cfg.cmdRateWindowMs,
+      floodDrops: cfg.floodCloseDrops,
+    });
     // A socket that does not register in time is ended, whatever it sent meanwhile.
     this.regDeadlines = new RegistrationDeadlines<TerminalSession>(cfg.regTimeoutMs, (session) => {
       session.noteCloseReason('no_registration');
@@ -164,11 +171,7 @@ export class TerminalGateway implements OnApplicationBootstrap, BeforeApplicatio
       ws.terminate();
       return;
     }
-    const limiter = new FrameRateLimiter({
-      ratePerSecond: this.cfg.cmdRatePerSecond,
-      windowMs: this.cfg.cmdRateWindowMs,
-      floodDrops: this.cfg.floodCloseDrops,
-    });
+    const limiter = new FrameRateLimiter(this.rateLimit);
     const session = new TerminalSession(ws, remote, path, limiter, this.logger, this.cfg.wsMaxBufferedBytes);
     if (!this.admission.admit(session)) {
       ws.close(SHED_CLOSE_CODE, 'server busy, try again later');
