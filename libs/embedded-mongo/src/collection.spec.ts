@@ -169,6 +169,29 @@ describe('Collection unique indexes', () => {
     expect(() => partial.insert({ _id: 3, k: 1, active: true })).toThrow(/E11000/);
   });
 
+  it('checks on replace only the unique indexes whose keys change, and still refuses what they would duplicate', () => {
+    const { coll } = newCollection();
+    coll.createIndex(normaliseIndexSpec({ key: { sn: 1 }, name: 'sn_1', unique: true }));
+    coll.createIndex(
+      normaliseIndexSpec({ key: { k: 1 }, name: 'k_1', unique: true, partialFilterExpression: { active: true } }),
+    );
+    coll.insert({ _id: 1, sn: 'a', k: 1, active: true, n: 0 });
+    coll.insert({ _id: 2, sn: 'b', k: 1, active: false, n: 0 });
+    // Keys kept (sn, and k outside the partial filter): the write goes through.
+    coll.replace(coll.getById(2)!, { _id: 2, sn: 'b', k: 1, active: false, n: 1 });
+    expect(coll.getById(2)).toEqual({ _id: 2, sn: 'b', k: 1, active: false, n: 1 });
+    // Same k, but now inside the partial filter: its keys change, and the duplicate is refused.
+    const before = coll.getById(2)!;
+    expect(() => coll.replace(before, { _id: 2, sn: 'b', k: 1, active: true, n: 2 })).toThrow(
+      /E11000 duplicate key error collection: db.c index: k_1 dup key: \{ k: 1 \}/,
+    );
+    // A changed sn that another document holds is refused too; nothing was written by either attempt.
+    expect(() => coll.replace(before, { _id: 2, sn: 'a', k: 1, active: false, n: 3 })).toThrow(/index: sn_1/);
+    expect(coll.getById(2)).toEqual(before);
+    expect(coll.find({ sn: 'b' }).map((d) => d._id)).toEqual([2]);
+    expect(coll.find({ k: 1, active: true }).map((d) => d._id)).toEqual([1]);
+  });
+
   it('refuses to build a unique index over duplicates', () => {
     const { coll } = newCollection();
     coll.insert({ _id: 1, a: 1, b: 1 });

@@ -247,34 +247,44 @@ export class Collection {
 
   /** Replaces a stored document by a new version with the same `_id`. */
   replace(oldDoc: Doc, newDoc: Doc): void {
-    this.checkUnique(newDoc, false);
     const r = this.recordOf(oldDoc._id);
     const prev = r === undefined ? undefined : this.records.get(r);
-    if (r === undefined || !prev) return;
+    if (r === undefined || !prev) {
+      this.checkUnique(newDoc, false);
+      return;
+    }
     const buf = encodeDoc(newDoc);
     // Index keys come from the stored bytes on both sides, so they hold no part of a caller's object.
-    const before = this.keyView(prev) ?? decodeDoc(prev);
+    // The old keys are read only for indexes kept as entries (column indexes compare the columns).
+    let before: Doc | undefined;
     const after = this.keyView(buf) ?? decodeDoc(buf);
     const changed = new Set<string>();
     for (const f of this.columnFields()) if (!this.columns.column(f).same(r, after[f])) changed.add(f);
     // Most updates touch one or two indexed fields: the other indexes keep their entries. Entries
     // are removed while the columns still hold the old values, and added once they hold the new.
-    const readd: Array<[Index, unknown[][]]> = [];
+    const readd: Array<[Index, unknown[][], unknown[][]]> = [];
     for (const idx of this.indexes) {
       if (idx.columnar) {
         if (!idx.fields.some((f) => changed.has(f))) continue;
-        idx.remove(r, []);
-        readd.push([idx, []]);
+        readd.push([idx, [], []]);
         continue;
       }
+      before ??= this.keyView(prev) ?? decodeDoc(prev);
       const kb = idx.keysFor(before);
       const ka = idx.keysFor(after);
       if (sameIndexKeys(kb, ka)) continue;
-      idx.remove(r, kb);
-      readd.push([idx, ka]);
+      readd.push([idx, kb, ka]);
     }
+    // Nothing has changed yet: a unique index whose keys this document keeps cannot gain a
+    // duplicate (it holds none), so only the indexes whose keys change are checked, in index order.
+    for (const [idx] of readd) {
+      if (!idx.unique || idx === this.idIndex) continue;
+      const dup = idx.findDuplicate(r, idx.keysFor(newDoc));
+      if (dup) throw idx.duplicateError(this.ns, dup, '');
+    }
+    for (const [idx, kb] of readd) idx.remove(r, kb);
     for (const f of changed) this.columns.column(f).set(r, after[f]);
-    for (const [idx, keys] of readd) {
+    for (const [idx, , keys] of readd) {
       if (idx.columnar) this.addTo(idx, r, after);
       else idx.add(r, keys);
     }
