@@ -1,5 +1,5 @@
-import mongoose, { type Connection, type Model, Types } from 'mongoose';
-import { type EmbeddedMongo, start } from '@app/embedded-mongo';
+import { type Model, Types } from 'mongoose';
+import { databasePerTest } from '@app/testing/embedded-database';
 import { FingerPrintLogRepository, type NewFingerPrintLog, outboxPunchOf } from './fingerprint-log.repository';
 import { appDedupeKey } from './punch-record';
 import {
@@ -41,30 +41,14 @@ function appPunch(): NewFingerPrintLog {
 }
 
 describe('FingerPrintLogRepository outbox state (embedded database)', () => {
-  let server: EmbeddedMongo;
-  let conn: Connection;
+  const db = databasePerTest('punch_repo');
   let model: Model<FingerPrintLog>;
   let repo: FingerPrintLogRepository;
-  let dbIndex = 0;
-
-  beforeAll(async () => {
-    server = await start({ port: 0, quiet: true });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   beforeEach(async () => {
-    conn = await mongoose.createConnection(`${server.uri}/punch_repo_${dbIndex++}`).asPromise();
-    model = conn.model<FingerPrintLog>(FINGERPRINT_LOG_MODEL, FingerPrintLogSchema);
+    model = db.conn.model<FingerPrintLog>(FINGERPRINT_LOG_MODEL, FingerPrintLogSchema);
     await model.init();
     repo = new FingerPrintLogRepository(model);
-  });
-
-  afterEach(async () => {
-    await conn.dropDatabase();
-    await conn.close();
   });
 
   const stored = (id: Types.ObjectId) => model.collection.findOne({ _id: id });

@@ -1,5 +1,5 @@
-import mongoose, { type Connection, Types } from 'mongoose';
-import { type EmbeddedMongo, start } from '@app/embedded-mongo';
+import { Types } from 'mongoose';
+import { databasePerTest } from '@app/testing/embedded-database';
 import { NewOperation, OperationsRepository } from './operations.repository';
 import { Operation, OPERATION_MODEL, OperationSchema, OperationStatus } from './schemas/operation.schema';
 
@@ -9,29 +9,13 @@ const T0 = new Date('2025-11-08T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 describe('OperationsRepository (embedded database)', () => {
-  let server: EmbeddedMongo;
-  let conn: Connection;
+  const db = databasePerTest('ops_repo');
   let repo: OperationsRepository;
-  let dbIndex = 0;
-
-  beforeAll(async () => {
-    server = await start({ port: 0, quiet: true });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   beforeEach(async () => {
-    conn = await mongoose.createConnection(`${server.uri}/ops_repo_${dbIndex++}`).asPromise();
-    const model = conn.model<Operation>(OPERATION_MODEL, OperationSchema);
+    const model = db.conn.model<Operation>(OPERATION_MODEL, OperationSchema);
     await model.init();
     repo = new OperationsRepository(model);
-  });
-
-  afterEach(async () => {
-    await conn.dropDatabase();
-    await conn.close();
   });
 
   async function claim(sn: string, owner: string, now: Date, leaseMs: number) {

@@ -1,37 +1,20 @@
-import mongoose, { type Connection } from 'mongoose';
-import { type EmbeddedMongo, start } from '@app/embedded-mongo';
+import { databasePerTest } from '@app/testing/embedded-database';
 import { DeviceUser, DeviceUserSchema } from './device-user.schema';
 import { StoredUsersRepository } from './stored-users.repository';
 
 jest.setTimeout(30_000);
 
 describe('StoredUsersRepository upserts (embedded database)', () => {
-  let server: EmbeddedMongo;
-  let conn: Connection;
+  const db = databasePerTest('stored_users_repo');
   let repo: StoredUsersRepository;
-  let dbIndex = 0;
-
-  beforeAll(async () => {
-    server = await start({ port: 0, quiet: true });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   beforeEach(async () => {
-    conn = await mongoose.createConnection(`${server.uri}/stored_users_repo_${dbIndex++}`).asPromise();
-    const model = conn.model<DeviceUser>(DeviceUser.name, DeviceUserSchema);
+    const model = db.conn.model<DeviceUser>(DeviceUser.name, DeviceUserSchema);
     await model.init();
     repo = new StoredUsersRepository(model);
   });
 
-  afterEach(async () => {
-    await conn.dropDatabase();
-    await conn.close();
-  });
-
-  const raw = (sn: string, enrollid: number) => conn.collection('deviceusers').findOne({ sn, enrollid });
+  const raw = (sn: string, enrollid: number) => db.conn.collection('deviceusers').findOne({ sn, enrollid });
 
   it('creates the user as the schema would (timestamps, version key), then updates and unsets fields', async () => {
     await repo.upsert('A', 1, { name: 'Ann', admin: 0, onDevice: true }, ['missingSince']);
@@ -40,7 +23,7 @@ describe('StoredUsersRepository upserts (embedded database)', () => {
     expect(created?.createdAt).toBeInstanceOf(Date);
     expect(created?.updatedAt).toBeInstanceOf(Date);
 
-    await conn.collection('deviceusers').updateOne({ sn: 'A', enrollid: 1 }, { $set: { missingSince: new Date() } });
+    await db.conn.collection('deviceusers').updateOne({ sn: 'A', enrollid: 1 }, { $set: { missingSince: new Date() } });
     await repo.upsert('A', 1, { name: 'Anna', 'credentials.3.updatedAt': new Date(), onDevice: true }, [
       'missingSince',
     ]);
@@ -49,7 +32,7 @@ describe('StoredUsersRepository upserts (embedded database)', () => {
     expect(updated?.missingSince).toBeUndefined();
     expect(updated?.credentials).toEqual({ '3': { updatedAt: expect.any(Date) } });
     expect(updated?.createdAt).toEqual(created?.createdAt);
-    expect(await conn.collection('deviceusers').countDocuments()).toBe(1);
+    expect(await db.conn.collection('deviceusers').countDocuments()).toBe(1);
   });
 
   it('writes upserts asked together in the order asked: the last one for a user wins', async () => {
@@ -61,7 +44,7 @@ describe('StoredUsersRepository upserts (embedded database)', () => {
     ]);
     expect(await raw('A', 1)).toMatchObject({ name: 'third', admin: 1 });
     expect(await raw('B', 2)).toMatchObject({ name: 'other' });
-    expect(await conn.collection('deviceusers').countDocuments()).toBe(2);
+    expect(await db.conn.collection('deviceusers').countDocuments()).toBe(2);
   });
 
   it('fails only the upsert the database refuses; the ones after it in the same batch are written', async () => {
